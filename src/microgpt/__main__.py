@@ -1,0 +1,5 @@
+import sys
+
+from microgpt.cli import main
+
+sys.exit(main())
