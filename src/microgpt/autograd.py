@@ -1,0 +1,98 @@
+"""A scalar autograd engine: the `Value` class.
+
+Every number the model computes with is a `Value`. It holds the number (`data`),
+the derivative of the final loss with respect to it (`grad`), the Values it was
+made from (`_children`) and, for each child, the local derivative of this
+operation with respect to that child (`_local_grads`).
+
+Six atomic operations build everything: +, *, ** (by a constant), log, exp and
+relu. Each one computes its result and its local derivatives side by side.
+Subtraction, division and negation are written in terms of those six.
+
+`backward()` applies the chain rule: visit the graph in reverse topological
+order and push each node's gradient to its children, `child.grad += local * grad`.
+The `+=` matters: a Value used in two places collects gradient from both.
+"""
+
+import math
+
+
+class Value:
+    __slots__ = ("data", "grad", "_children", "_local_grads")
+
+    def __init__(self, data, children=(), local_grads=()):
+        self.data = data  # the scalar this node holds, computed in the forward pass
+        self.grad = 0  # d(loss)/d(this node), filled in by backward()
+        self._children = children  # the Values this one was computed from
+        self._local_grads = local_grads  # d(this)/d(child), one per child
+
+    # ---- the six atomic operations: forward value and local derivatives together
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data + other.data, (self, other), (1, 1))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __pow__(self, k):  # k is a plain number, not a Value
+        return Value(self.data**k, (self,), (k * self.data ** (k - 1),))
+
+    def log(self):
+        return Value(math.log(self.data), (self,), (1 / self.data,))
+
+    def exp(self):
+        e = math.exp(self.data)
+        return Value(e, (self,), (e,))
+
+    def relu(self):
+        return Value(max(0, self.data), (self,), (float(self.data > 0),))
+
+    # ---- derived operations, built only from the six above
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+    # ---- the chain rule
+    def backward(self):
+        """Fill in .grad for every Value this one depends on."""
+        # Post-order depth-first search, children in order, done with an explicit
+        # stack so a deep graph (a sum of 100,000 terms) cannot hit Python's
+        # recursion limit. The order is the one a recursive DFS would give.
+        topo, visited = [], set()
+        stack = [(self, iter(self._children))]
+        visited.add(self)
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child._children)))
+                    break
+            else:  # every child is done: the node itself goes next
+                stack.pop()
+                topo.append(node)
+        self.grad = 1
+        for v in reversed(topo):
+            for child, local_grad in zip(v._children, v._local_grads):
+                child.grad += local_grad * v.grad
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"

@@ -1,0 +1,187 @@
+"""Saving and loading a model as one JSON file.
+
+A checkpoint holds everything needed to sample from the model again, and to go
+on training it: the architecture (config), the tokenizer, every weight matrix by
+name, what the training did (metadata), and optionally the optimizer's moments
+and the random generator's state. Floats are written with repr(), so a model
+loads back bit for bit.
+
+Files are written atomically: to a temporary file in the same folder, flushed
+to disk, then renamed over the target. A crash leaves the old file or the new
+one, never half of one. Loading trusts nothing: it checks the format, version,
+shapes and that every weight is a finite number, and reads nothing but JSON.
+"""
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from microgpt.config import GPTConfig
+from microgpt.errors import MicroGPTError, UsageError
+from microgpt.model import parameter_shapes
+from microgpt.tokenizer import Tokenizer
+
+FORMAT = "microgpt"
+VERSION = 1
+# JSON spends at most ~25 bytes a float; anything much larger than its weights
+# imply is refused before parsing (so is anything over this absolute cap).
+MAX_BYTES = 1 << 31
+
+
+def atomic_write_text(path, text):
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def default_name(config, steps):
+    return f"model_e{config.n_embd}_h{config.n_head}_l{config.n_layer}_s{steps}.json"
+
+
+class Checkpoint:
+    def __init__(self, config, tokenizer, weights, training=None, optimizer=None, rng_state=None):
+        self.config = config
+        self.tokenizer = tokenizer
+        self.weights = weights
+        self.training = training or {}
+        self.optimizer = optimizer
+        self.rng_state = rng_state
+
+    def to_dict(self):
+        d = {
+            "format": FORMAT,
+            "version": VERSION,
+            "config": self.config.to_dict(),
+            "tokenizer": self.tokenizer.to_dict(),
+            "training": self.training,
+            "weights": self.weights,
+        }
+        if self.optimizer is not None:
+            d["optimizer"] = self.optimizer
+        if self.rng_state is not None:
+            d["rng_state"] = self.rng_state
+        return d
+
+    def save(self, path):
+        atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")))
+
+
+def _matrix(name, value, rows, cols):
+    if not isinstance(value, list) or len(value) != rows:
+        got = len(value) if isinstance(value, list) else type(value).__name__
+        raise MicroGPTError(f"weight {name!r} should have {rows} rows, found {got}")
+    for row in value:
+        if not isinstance(row, list) or len(row) != cols:
+            got = len(row) if isinstance(row, list) else type(row).__name__
+            raise MicroGPTError(f"weight {name!r} should have {cols} columns, found a row of {got}")
+        for x in row:
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise MicroGPTError(f"weight {name!r} holds a non-number: {x!r:.40}")
+            if not math.isfinite(x):
+                raise MicroGPTError(f"weight {name!r} holds {x} (NaN or infinite): the model is corrupt")
+    return [[float(x) for x in row] for row in value]
+
+
+def _matrices(what, d, config):
+    shapes = parameter_shapes(config)
+    if not isinstance(d, dict):
+        raise MicroGPTError(f"checkpoint {what} must be an object of named matrices")
+    missing = [n for n in shapes if n not in d]
+    extra = [n for n in d if n not in shapes]
+    if missing:
+        raise MicroGPTError(f"checkpoint {what} lack {', '.join(missing[:4])} (config says {len(shapes)} matrices)")
+    if extra:
+        raise MicroGPTError(f"checkpoint {what} have unknown matrices: {', '.join(map(str, extra[:4]))}")
+    return {n: _matrix(n, d[n], *shapes[n]) for n in shapes}
+
+
+def load(path):
+    path = Path(path)
+    if not path.exists():
+        raise MicroGPTError(f"checkpoint not found: {path}")
+    if path.is_dir():
+        raise MicroGPTError(f"checkpoint path is a directory: {path}")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise MicroGPTError(f"checkpoint is {size:,} bytes, too large to be a microgpt model: {path}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+        d = json.loads(text)
+    except UnicodeDecodeError:
+        raise MicroGPTError(f"checkpoint is not UTF-8 JSON text: {path}") from None
+    except RecursionError:
+        raise MicroGPTError(f"checkpoint JSON is nested too deeply to be a microgpt model: {path}") from None
+    except json.JSONDecodeError as e:
+        raise MicroGPTError(f"checkpoint is not valid JSON ({e.msg} at line {e.lineno}); truncated? {path}") from None
+    except OSError as e:
+        raise MicroGPTError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
+    return from_dict(d, path, size)
+
+
+def from_dict(d, path="<checkpoint>", size=None):
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise MicroGPTError(f"not a microgpt checkpoint (no \"format\": \"{FORMAT}\"): {path}")
+    version = d.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise MicroGPTError(f"checkpoint has no valid format version: {path}")
+    if version > VERSION:
+        raise MicroGPTError(
+            f"checkpoint format version {version} is newer than this microgpt reads ({VERSION}); upgrade microgpt"
+        )
+    if version < 1:
+        raise MicroGPTError(f"checkpoint format version {version} is not one microgpt ever wrote: {path}")
+    cfg = d.get("config")
+    if not isinstance(cfg, dict):
+        raise MicroGPTError(f"checkpoint has no config object: {path}")
+    known = {"vocab_size", "n_embd", "n_head", "n_layer", "block_size"}
+    if set(cfg) - known or "vocab_size" not in cfg:
+        raise MicroGPTError(f"checkpoint config must have exactly {sorted(known)}: {path}")
+    try:
+        config = GPTConfig(**cfg)
+    except UsageError as e:
+        raise MicroGPTError(f"checkpoint config is invalid: {e}") from None
+    if size is not None:
+        implied = 64 * sum(r * c for r, c in parameter_shapes(config).values()) * 3 + (1 << 20)
+        if size > implied:
+            raise MicroGPTError(
+                f"checkpoint is {size:,} bytes, far more than its config implies (~{implied:,}): {path}"
+            )
+    tokenizer = Tokenizer.from_dict(d.get("tokenizer"))
+    if tokenizer.vocab_size != config.vocab_size:
+        raise MicroGPTError(
+            f"checkpoint tokenizer has {tokenizer.vocab_size} tokens but config.vocab_size is {config.vocab_size}"
+        )
+    weights = _matrices("weights", d.get("weights"), config)
+    training = d.get("training") or {}
+    if not isinstance(training, dict):
+        raise MicroGPTError("checkpoint training metadata must be an object")
+    optimizer = d.get("optimizer")
+    if optimizer is not None:
+        if not isinstance(optimizer, dict) or not isinstance(optimizer.get("t"), int):
+            raise MicroGPTError("checkpoint optimizer state must be an object with a step count t")
+        optimizer = dict(optimizer)
+        for key in ("m", "v"):
+            if key in optimizer:
+                optimizer[key] = _matrices(f"optimizer.{key}", optimizer[key], config)
+    return Checkpoint(config, tokenizer, weights, training, optimizer, d.get("rng_state"))

@@ -1,0 +1,368 @@
+"""The `microgpt` command: one subcommand per job.
+
+    microgpt train          train on the names (or --data FILE), save, sample
+    microgpt sample MODEL   new samples from a saved model
+    microgpt info MODEL     config, parameter tree, training metadata
+    microgpt dataset | tokenizer | autograd | parameters | architecture
+                            look at one part of the system
+
+Problems with the user's input end in one line on stderr and a non-zero exit
+(2 for bad arguments), never a traceback; --debug shows the traceback.
+"""
+
+import argparse
+import os
+import random
+import sys
+from pathlib import Path
+
+from microgpt import __version__
+from microgpt.errors import MicroGPTError, UsageError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not the usage block plus a line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ---- argument types: reject bad values at parse time, with the flag's name
+
+
+def positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s}")
+    return v
+
+
+def nonneg_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s}")
+    return v
+
+
+def finite_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {s}")
+    return v
+
+
+def positive_float(s):
+    v = finite_float(s)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {s}")
+    return v
+
+
+def nonneg_float(s):
+    v = finite_float(s)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {s}")
+    return v
+
+
+def unit_float(s):
+    v = finite_float(s)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {s}")
+    return v
+
+
+def add_engine_arg(p, default="scalar"):
+    from microgpt.engines import engine_names
+
+    p.add_argument("--engine", default=default, choices=engine_names(),
+                   help=f"which implementation runs the model (default: {default})")
+
+
+# ---- commands
+
+
+def cmd_train(args):
+    from microgpt.checkpoint import Checkpoint, default_name
+    from microgpt.config import TrainConfig
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.model import num_params
+    from microgpt.progress import Progress
+    from microgpt.sample import generate
+    from microgpt.train import Trainer
+
+    tc = TrainConfig(steps=args.steps, lr=args.lr, beta1=args.beta1, beta2=args.beta2, eps=args.eps,
+                     optimizer=args.optimizer, seed=args.seed, batch_size=args.batch_size)
+    data_path = resolve_data_path(args.data)
+    docs = read_docs(data_path)
+    trainer = Trainer(docs, args.n_embd, args.n_head, args.n_layer, args.block_size, tc,
+                      engine=args.engine, val_docs=args.val_docs)
+    out = Path(args.out) if args.out else Path(default_name(trainer.config, tc.steps))
+    if not args.out and out.exists():  # never overwrite a model the user did not name
+        stem, k = out.stem, 1
+        while out.exists():
+            out, k = out.with_name(f"{stem}.{k}.json"), k + 1
+    print(f"num docs: {trainer.n_docs} ({len(trainer.train_docs)} train, {len(trainer.val_docs)} validation)")
+    print(f"vocab size: {trainer.tokenizer.vocab_size}")
+    print(f"num params: {num_params(trainer.config)}")
+    progress = Progress(tc.steps)
+    log_file = open(args.log, "w", encoding="utf-8") if args.log else None
+    try:
+        trainer.run(on_step=lambda s, loss, n, lr: progress.update(s, loss, n, lr), log_file=log_file)
+    finally:
+        if log_file:
+            log_file.close()
+    tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
+    print(f"trained {tc.steps} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {args.engine})")
+    val = trainer.val_loss()
+    if val is not None:
+        import math
+
+        print(f"val loss {val:.4f} | val perplexity {math.exp(val):.2f} ({len(trainer.val_docs)} docs)")
+    rng_state = trainer.rng.getstate()
+    training = {
+        "steps": trainer.step, "seed": tc.seed, "final_loss": trainer.losses[-1], "val_loss": val,
+        "engine": args.engine, "train_config": tc.to_dict(), "data": str(data_path),
+        "n_train": len(trainer.train_docs), "n_val": len(trainer.val_docs),
+        "seconds": round(trainer.seconds, 3), "tokens": trainer.tokens,
+    }
+    ckpt = Checkpoint(trainer.config, trainer.tokenizer, trainer.engine.weights(), training,
+                      trainer.engine.optimizer_state(),
+                      {"version": rng_state[0], "state": list(rng_state[1]), "gauss_next": rng_state[2]})
+    ckpt.save(out)
+    print(f"saved model to {out}")
+    if args.samples:
+        print("--- inference (new, hallucinated names) ---")
+        for i in range(args.samples):
+            name = generate(trainer.engine, trainer.tokenizer, trainer.rng, args.temperature)
+            print(f"sample {i + 1:2d}: {name}")
+    return 0
+
+
+def load_model(path, engine="scalar"):
+    from microgpt import checkpoint
+    from microgpt.engines import make_engine
+
+    ckpt = checkpoint.load(path)
+    return ckpt, make_engine(engine, ckpt.config, ckpt.weights)
+
+
+def cmd_sample(args):
+    from microgpt.sample import check_sampling_args, generate
+
+    ckpt, engine = load_model(args.model, args.engine)
+    check_sampling_args(ckpt.tokenizer, ckpt.config, args.temperature, args.top_k, args.prefix, args.n)
+    rng = random.Random(args.seed)
+    for i in range(args.n):
+        name = generate(engine, ckpt.tokenizer, rng, args.temperature, args.top_k, args.prefix)
+        print(f"sample {i + 1:2d}: {name}")
+    return 0
+
+
+def cmd_info(args):
+    from microgpt import checkpoint
+    from microgpt.views import parameters_view
+
+    ckpt = checkpoint.load(args.model)
+    print(f"model: {args.model}")
+    print(f"vocabulary: {ckpt.tokenizer.vocab_size} tokens ({''.join(ckpt.tokenizer.chars)!r} + BOS)")
+    print(parameters_view(ckpt.config))
+    if ckpt.training:
+        print("training:")
+        for k, v in ckpt.training.items():
+            if isinstance(v, dict):
+                v = ", ".join(f"{a}={b}" for a, b in v.items())
+            print(f"  {k}: {v}")
+    print(f"resumable: {'yes' if ckpt.optimizer is not None else 'no (no optimizer state)'}")
+    return 0
+
+
+def cmd_dataset(args):
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.views import dataset_view
+
+    path = resolve_data_path(args.data)
+    print(dataset_view(read_docs(path), path, args.seed, args.n))
+    return 0
+
+
+def cmd_tokenizer(args):
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.tokenizer import Tokenizer
+    from microgpt.views import tokenizer_view
+
+    if args.model:
+        tok = load_model(args.model)[0].tokenizer
+    else:
+        tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
+    print(tokenizer_view(tok, args.text))
+    return 0
+
+
+def cmd_autograd(args):
+    from microgpt.views import autograd_view
+
+    print(autograd_view(args.a, args.b))
+    return 0
+
+
+def _model_or_fresh(args):
+    """A saved model, or a freshly initialised one over the dataset's vocabulary."""
+    if args.model:
+        ckpt = load_model(args.model)[0]
+        return ckpt.config, ckpt.weights, ckpt.tokenizer
+    from microgpt.config import GPTConfig
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.model import init_weights
+    from microgpt.tokenizer import Tokenizer
+
+    tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
+    config = GPTConfig(tok.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    return config, init_weights(config, random.Random(args.seed)), tok
+
+
+def cmd_parameters(args):
+    from microgpt.views import parameters_view
+
+    print(parameters_view(_model_or_fresh(args)[0]))
+    return 0
+
+
+def cmd_architecture(args):
+    from microgpt.views import architecture_view
+
+    config, weights, tok = _model_or_fresh(args)
+    print(architecture_view(weights, config, tok, args.text))
+    return 0
+
+
+# ---- the parser
+
+
+def add_model_args(p):
+    g = p.add_argument_group("model")
+    g.add_argument("--n-embd", type=positive_int, default=16, help="embedding width (default: 16)")
+    g.add_argument("--n-head", type=positive_int, default=4, help="attention heads; must divide n-embd (default: 4)")
+    g.add_argument("--n-layer", type=positive_int, default=1, help="transformer blocks (default: 1)")
+    g.add_argument("--block-size", type=positive_int, default=16,
+                   help="context length; longer documents are truncated (default: 16)")
+
+
+def add_data_arg(p):
+    p.add_argument("--data", metavar="FILE",
+                   help="text file, one document per line (default: $MICROGPT_DATA, else the names dataset, "
+                        "downloaded once to the cache)")
+
+
+def build_parser():
+    parser = ArgumentParser(prog="microgpt", description="Train and sample a GPT from first principles.")
+    parser.add_argument("--version", action="version", version=f"microgpt {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model, save it, print samples",
+                       description="Train a GPT on one document per line, save it as JSON and print samples.")
+    add_data_arg(p)
+    add_model_args(p)
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=positive_int, default=1000, help="optimizer steps (default: 1000)")
+    g.add_argument("--batch-size", type=positive_int, default=1, help="documents per step (default: 1)")
+    g.add_argument("--lr", type=positive_float, default=0.01,
+                   help="peak learning rate, decayed linearly to 0 (default: 0.01)")
+    g.add_argument("--beta1", type=unit_float, default=0.85, help="Adam first-moment decay (default: 0.85)")
+    g.add_argument("--beta2", type=unit_float, default=0.99, help="Adam second-moment decay (default: 0.99)")
+    g.add_argument("--eps", type=positive_float, default=1e-8, help="Adam epsilon (default: 1e-8)")
+    g.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="optimizer (default: adam)")
+    g.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and samples (default: 42)")
+    g.add_argument("--val-docs", type=nonneg_int, default=None,
+                   help="documents held out for validation (default: min(1000, 10%% of the data))")
+    add_engine_arg(g)
+    g = p.add_argument_group("output")
+    g.add_argument("--out", metavar="PATH",
+                   help="where to save the model (default: model_e{n_embd}_h{n_head}_l{n_layer}_s{steps}.json; "
+                        "an existing file of that name is kept and a numbered name used)")
+    g.add_argument("--log", metavar="FILE", help="write one JSON object per step (step, loss, lr, elapsed)")
+    g.add_argument("--samples", type=nonneg_int, default=20, help="samples to print after training (default: 20)")
+    g.add_argument("--temperature", type=nonneg_float, default=0.5,
+                   help="sampling temperature; 0 = always the most likely (default: 0.5)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="generate from a saved model", description="Generate from a saved model.")
+    p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
+    p.add_argument("-n", type=int, default=20, help="how many samples (default: 20)")
+    p.add_argument("--temperature", type=nonneg_float, default=0.5,
+                   help="below 1 sharper, above 1 more varied, 0 greedy (default: 0.5)")
+    p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
+    p.add_argument("--prefix", default="", help="start every sample with this text")
+    p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
+    add_engine_arg(p)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("info", help="describe a saved model", description="Config, parameters and training of a model.")
+    p.add_argument("model", metavar="MODEL")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("dataset", help="view: the documents", description="How the data is read, shuffled and split.")
+    add_data_arg(p)
+    p.add_argument("-n", type=positive_int, default=10, help="documents to show (default: 10)")
+    p.add_argument("--seed", type=int, default=42, help="shuffle seed (default: 42)")
+    p.set_defaults(func=cmd_dataset)
+
+    p = sub.add_parser("tokenizer", help="view: text to ids and back", description="Round-trip a text through the tokenizer.")
+    p.add_argument("text", nargs="?", default="emma", help="text to encode (default: emma)")
+    add_data_arg(p)
+    p.add_argument("--model", help="use this checkpoint's tokenizer instead of the data's")
+    p.set_defaults(func=cmd_tokenizer)
+
+    p = sub.add_parser("autograd", help="view: backprop on L = a*b + a", description="The worked example of the Value autograd.")
+    p.add_argument("-a", type=finite_float, default=2.0, help="value of a (default: 2)")
+    p.add_argument("-b", type=finite_float, default=3.0, help="value of b (default: 3)")
+    p.set_defaults(func=cmd_autograd)
+
+    for name, func, helptext in [
+        ("parameters", cmd_parameters, "view: the parameter tree and total"),
+        ("architecture", cmd_architecture, "view: one forward pass, logits and top next tokens"),
+    ]:
+        p = sub.add_parser(name, help=helptext, description=helptext[6:].capitalize() + ".")
+        p.add_argument("--model", help="a saved model (default: a fresh one over the data's vocabulary)")
+        add_data_arg(p)
+        add_model_args(p)
+        p.add_argument("--seed", type=int, default=42, help="init seed for a fresh model (default: 42)")
+        if name == "architecture":
+            p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    debug = args.debug or os.environ.get("MICROGPT_DEBUG")
+    try:
+        return args.func(args)
+    except MicroGPTError as e:
+        if debug:
+            raise
+        print(f"microgpt {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"\nmicrogpt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `microgpt sample m.json | head -3`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0

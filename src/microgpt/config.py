@@ -1,0 +1,76 @@
+"""Hyperparameters, as frozen dataclasses checked when they are made.
+
+GPTConfig is the architecture (what a checkpoint must carry to be rebuilt);
+TrainConfig is how it was trained. Bad values fail here, with a message that
+names the flag, instead of deep inside the model.
+"""
+
+from dataclasses import asdict, dataclass, fields
+
+from microgpt.errors import UsageError
+
+
+def _positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise UsageError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _number_in(name, value, lo, hi, lo_open=False, hi_open=False):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    if ok:
+        ok = (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        lb, rb = ("(" if lo_open else "["), (")" if hi_open else "]")
+        raise UsageError(f"{name} must be a number in {lb}{lo}, {hi}{rb}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab_size: int
+    n_embd: int = 16  # width of the residual stream
+    n_head: int = 4  # attention heads; each sees n_embd // n_head dimensions
+    n_layer: int = 1  # transformer blocks
+    block_size: int = 16  # the longest context (positions) the model has embeddings for
+
+    def __post_init__(self):
+        for f in fields(self):
+            _positive_int(f.name.replace("_", "-"), getattr(self, f.name))
+        if self.n_embd % self.n_head:
+            raise UsageError(
+                f"n-embd ({self.n_embd}) must be divisible by n-head ({self.n_head}): "
+                "each head takes an equal slice of the embedding"
+            )
+
+    @property
+    def head_dim(self):
+        return self.n_embd // self.n_head
+
+    def to_dict(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 1000
+    lr: float = 0.01
+    beta1: float = 0.85
+    beta2: float = 0.99
+    eps: float = 1e-8
+    optimizer: str = "adam"  # or "sgd"
+    seed: int = 42
+    batch_size: int = 1  # documents per step
+
+    def __post_init__(self):
+        _positive_int("steps", self.steps)
+        _positive_int("batch-size", self.batch_size)
+        _number_in("lr", self.lr, 0, float("inf"), lo_open=True, hi_open=True)
+        _number_in("beta1", self.beta1, 0, 1, hi_open=True)
+        _number_in("beta2", self.beta2, 0, 1, hi_open=True)
+        _number_in("eps", self.eps, 0, float("inf"), hi_open=True)
+        if self.optimizer not in ("adam", "sgd"):
+            raise UsageError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise UsageError(f"seed must be an integer, got {self.seed!r}")
+
+    def to_dict(self):
+        return asdict(self)

@@ -1,0 +1,88 @@
+"""The same GPT as model.py, on plain floats: no graph, no gradients.
+
+Sampling, evaluation and scoring only need the forward pass, and a float is far
+cheaper than a Value. Every operation here is done in the same order, and with
+the same rounding, as the Value version (`a / b` is `a * b**-1` there, so it is
+here too), so the logits are bit-for-bit the ones model.gpt() computes; a test
+holds this.
+"""
+
+import math
+
+
+def linear(x, w):
+    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
+
+
+def softmax(logits):
+    max_val = max(logits)
+    exps = [math.exp(val - max_val) for val in logits]
+    inv_total = sum(exps) ** -1
+    return [e * inv_total for e in exps]
+
+
+def rmsnorm(x):
+    ms = sum(xi * xi for xi in x) * len(x) ** -1
+    scale = (ms + 1e-5) ** -0.5
+    return [xi * scale for xi in x]
+
+
+def gpt(weights, config, token_id, pos_id, keys, values):
+    """Float logits for the next token; appends this position to the KV cache."""
+    hd = config.head_dim
+    inv_sqrt_hd = (hd**0.5) ** -1
+    x = [t + p for t, p in zip(weights["wte"][token_id], weights["wpe"][pos_id])]
+    x = rmsnorm(x)
+    for li in range(config.n_layer):
+        x_residual = x
+        x = rmsnorm(x)
+        q = linear(x, weights[f"layer{li}.attn_wq"])
+        keys[li].append(linear(x, weights[f"layer{li}.attn_wk"]))
+        values[li].append(linear(x, weights[f"layer{li}.attn_wv"]))
+        x_attn = []
+        for h in range(config.n_head):
+            hs = h * hd
+            q_h = q[hs : hs + hd]
+            attn_logits = [sum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys[li]]
+            attn_weights = softmax(attn_logits)
+            x_attn.extend(
+                sum(w * v[hs + j] for w, v in zip(attn_weights, values[li])) for j in range(hd)
+            )
+        x = linear(x_attn, weights[f"layer{li}.attn_wo"])
+        x = [a + b for a, b in zip(x, x_residual)]
+        x_residual = x
+        x = rmsnorm(x)
+        x = [max(0, xi) for xi in linear(x, weights[f"layer{li}.mlp_fc1"])]
+        x = linear(x, weights[f"layer{li}.mlp_fc2"])
+        x = [a + b for a, b in zip(x, x_residual)]
+    return linear(x, weights["lm_head"])
+
+
+def empty_cache(config):
+    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
+
+
+def sequence_logits(weights, config, tokens):
+    """Logits after each of tokens[0..n-1], n = min(block_size, len(tokens))."""
+    keys, values = empty_cache(config)
+    return [gpt(weights, config, t, pos, keys, values) for pos, t in enumerate(tokens[: config.block_size])]
+
+
+def log_softmax(logits):
+    max_val = max(logits)
+    log_total = math.log(sum(math.exp(v - max_val) for v in logits)) + max_val
+    return [v - log_total for v in logits]
+
+
+def doc_nll(weights, config, tokens):
+    """Sum of -log p(next token) over a document, and how many tokens that is.
+
+    This is the original's per-position loss (-log of its softmax), computed
+    the way model.py computes it, so a one-document value matches training."""
+    n = min(config.block_size, len(tokens) - 1)
+    keys, values = empty_cache(config)
+    total = 0.0
+    for pos in range(n):
+        probs = softmax(gpt(weights, config, tokens[pos], pos, keys, values))
+        total += -math.log(probs[tokens[pos + 1]])
+    return total, n

@@ -1,0 +1,60 @@
+"""Progress reporting: a live bar on a terminal, plain lines anywhere else."""
+
+import sys
+import time
+
+
+def format_duration(seconds):
+    seconds = max(0, int(round(seconds)))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+class Progress:
+    """Call update() once per step. On a terminal one line is redrawn in place
+    (on stderr, so stdout stays clean for results); otherwise each step prints
+    a line of its own that a log or a script can read."""
+
+    def __init__(self, total, stream=None, tty=None, width=24, first_step=0):
+        self.total = total
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        if self.tty and stream is None:
+            self.stream = sys.stderr
+        self.width = width
+        self.first_step = first_step
+        self.start = time.perf_counter()
+        self.tokens = 0
+        self._last_draw = 0.0
+
+    def update(self, step, loss, tokens=0, lr=None):
+        """`step` is 1-based and counts from the start of the whole run."""
+        self.tokens += tokens
+        elapsed = time.perf_counter() - self.start
+        done = step - self.first_step
+        tok_s = self.tokens / elapsed if elapsed > 0 else 0.0
+        eta = elapsed / done * (self.total - step) if done > 0 else 0.0
+        w = len(str(self.total))
+        if self.tty:
+            now = time.perf_counter()
+            if step != self.total and now - self._last_draw < 0.1:
+                return  # redraw at most ten times a second
+            self._last_draw = now
+            filled = int(self.width * step / self.total)
+            bar = "█" * filled + "·" * (self.width - filled)
+            line = (f"\rstep {step:{w}d}/{self.total} {bar} loss {loss:.4f} | "
+                    f"{tok_s:,.0f} tok/s | eta {format_duration(eta)} ")
+            self.stream.write(line)
+            if step == self.total:
+                self.stream.write("\n")
+        else:
+            lr_part = f" | lr {lr:.6f}" if lr is not None else ""
+            self.stream.write(f"step {step:{max(w, 4)}d} / {self.total:{max(w, 4)}d} | loss {loss:.4f}{lr_part}"
+                              f" | {tok_s:,.0f} tok/s | eta {format_duration(eta)}\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,54 @@
+"""Character-level tokenizer with one special token, BOS.
+
+Every distinct character of the training data gets an id, in sorted order
+(0..n-1); BOS ("beginning of sequence") gets id n. A document is wrapped in BOS
+on both sides, so the model learns both how names start and when they end.
+"""
+
+from microgpt.errors import MicroGPTError
+
+
+class Tokenizer:
+    def __init__(self, chars):
+        chars = list(chars)
+        if not chars:
+            raise MicroGPTError("the tokenizer needs at least one character (is the data empty?)")
+        if any(not isinstance(c, str) or len(c) != 1 for c in chars):
+            raise MicroGPTError("tokenizer characters must be single-character strings")
+        if sorted(set(chars)) != chars:
+            raise MicroGPTError("tokenizer characters must be unique and sorted")
+        self.chars = chars
+        self.stoi = {ch: i for i, ch in enumerate(chars)}
+        self.bos = len(chars)
+        self.vocab_size = len(chars) + 1
+
+    @classmethod
+    def from_docs(cls, docs):
+        return cls(sorted(set("".join(docs))))
+
+    def encode(self, text):
+        """Characters to ids (no BOS added). Unknown characters are an error."""
+        try:
+            return [self.stoi[ch] for ch in text]
+        except KeyError as e:
+            raise MicroGPTError(
+                f"character {e.args[0]!r} is not in the model's vocabulary "
+                f"({''.join(self.chars)!r})"
+            ) from None
+
+    def encode_doc(self, text):
+        """A training document: [BOS, c1, c2, ..., BOS]."""
+        return [self.bos] + self.encode(text) + [self.bos]
+
+    def decode(self, ids):
+        """Ids to characters; BOS is dropped."""
+        return "".join(self.chars[i] for i in ids if i != self.bos)
+
+    def to_dict(self):
+        return {"type": "char", "chars": "".join(self.chars)}
+
+    @classmethod
+    def from_dict(cls, d):
+        if not isinstance(d, dict) or d.get("type", "char") != "char" or not isinstance(d.get("chars"), str):
+            raise MicroGPTError("checkpoint tokenizer must be {'type': 'char', 'chars': '<characters>'}")
+        return cls(list(d["chars"]))

@@ -1,0 +1,36 @@
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+NAMES = SHARED / "data" / "names.txt"
+REFERENCE = SHARED / "reference" / "microgpt_default.txt"
+
+
+def _shared_file(path):
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing, and CI=true requires it")
+        pytest.skip(f"{path} not found (tests read ../shared beside the repository)")
+    return path
+
+
+@pytest.fixture
+def names_path():
+    return _shared_file(NAMES)
+
+
+@pytest.fixture
+def reference():
+    """The original microgpt.py's printed losses and samples."""
+    lines = _shared_file(REFERENCE).read_text().splitlines()
+    losses = [line.split("loss")[1].strip() for line in lines if line.startswith("step")]
+    samples = [line.split(":", 1)[1].strip() for line in lines if line.startswith("sample")]
+    return losses, samples
+
+
+@pytest.fixture
+def tiny_docs():
+    return ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail",
+            "ella", "zoe", "luna", "aria", "nora", "lily", "chloe", "ivy", "grace", "ruby"]
