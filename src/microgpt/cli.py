@@ -101,7 +101,8 @@ def cmd_train(args):
     from microgpt.train import Trainer
 
     tc = TrainConfig(steps=args.steps, lr=args.lr, beta1=args.beta1, beta2=args.beta2, eps=args.eps,
-                     optimizer=args.optimizer, seed=args.seed, batch_size=args.batch_size)
+                     optimizer=args.optimizer, seed=args.seed, batch_size=args.batch_size,
+                     weight_decay=args.weight_decay, schedule=args.schedule, warmup_steps=args.warmup_steps)
     data_path = resolve_data_path(args.data)
     docs = read_docs(data_path)
     trainer = Trainer(docs, args.n_embd, args.n_head, args.n_layer, args.block_size, tc,
@@ -282,6 +283,11 @@ def build_parser():
     g.add_argument("--beta2", type=unit_float, default=0.99, help="Adam second-moment decay (default: 0.99)")
     g.add_argument("--eps", type=positive_float, default=1e-8, help="Adam epsilon (default: 1e-8)")
     g.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="optimizer (default: adam)")
+    g.add_argument("--weight-decay", type=nonneg_float, default=0.0,
+                   help="decoupled weight decay (AdamW); 0 = plain Adam (default: 0)")
+    g.add_argument("--schedule", choices=["linear", "cosine", "constant"], default="linear",
+                   help="learning-rate schedule after warmup (default: linear decay to 0)")
+    g.add_argument("--warmup-steps", type=nonneg_int, default=0, help="linear warmup steps (default: 0)")
     g.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and samples (default: 42)")
     g.add_argument("--val-docs", type=nonneg_int, default=None,
                    help="documents held out for validation (default: min(1000, 10%% of the data))")

@@ -59,6 +59,9 @@ class TrainConfig:
     optimizer: str = "adam"  # or "sgd"
     seed: int = 42
     batch_size: int = 1  # documents per step
+    weight_decay: float = 0.0  # decoupled (AdamW); 0 is the original's plain Adam
+    schedule: str = "linear"  # learning rate: "linear" decay to 0 (the original), "cosine", "constant"
+    warmup_steps: int = 0  # linear warmup from ~0 to lr before the schedule starts
 
     def __post_init__(self):
         _positive_int("steps", self.steps)
@@ -67,6 +70,11 @@ class TrainConfig:
         _number_in("beta1", self.beta1, 0, 1, hi_open=True)
         _number_in("beta2", self.beta2, 0, 1, hi_open=True)
         _number_in("eps", self.eps, 0, float("inf"), hi_open=True)
+        _number_in("weight-decay", self.weight_decay, 0, float("inf"), hi_open=True)
+        if self.schedule not in ("linear", "cosine", "constant"):
+            raise UsageError(f"schedule must be 'linear', 'cosine' or 'constant', got {self.schedule!r}")
+        if not isinstance(self.warmup_steps, int) or not 0 <= self.warmup_steps < self.steps:
+            raise UsageError(f"warmup-steps must be an integer in [0, steps), got {self.warmup_steps!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise UsageError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):

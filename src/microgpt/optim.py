@@ -7,12 +7,34 @@ scale: parameters with large gradients take smaller steps). Both start at zero,
 so early averages are too small; dividing by (1 - beta**t) corrects that bias.
 
 The learning rate decays linearly to zero over the run, as in microgpt.py.
+Weight decay, when asked for, is decoupled from the gradient (AdamW): each
+step also shrinks every weight by lr * weight_decay * weight.
 """
+
+import math
 
 
 def linear_decay(lr, step, num_steps):
     """Learning rate for 0-based `step` of `num_steps`."""
     return lr * (1 - step / num_steps)
+
+
+def learning_rate(train_config, step):
+    """The learning rate of 0-based `step` under the config's warmup and schedule.
+
+    With no warmup and the linear schedule this is exactly the original's
+    lr * (1 - step / num_steps)."""
+    tc = train_config
+    if step < tc.warmup_steps:
+        return tc.lr * (step + 1) / tc.warmup_steps
+    if tc.schedule == "constant":
+        return tc.lr
+    if tc.warmup_steps == 0 and tc.schedule == "linear":
+        return linear_decay(tc.lr, step, tc.steps)
+    progress = (step - tc.warmup_steps) / (tc.steps - tc.warmup_steps)
+    if tc.schedule == "linear":
+        return tc.lr * (1 - progress)
+    return tc.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 class SGD:
@@ -34,9 +56,10 @@ class SGD:
 
 
 class Adam:
-    def __init__(self, params, beta1=0.85, beta2=0.99, eps=1e-8):
+    def __init__(self, params, beta1=0.85, beta2=0.99, eps=1e-8, weight_decay=0.0):
         self.params = params
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.weight_decay = weight_decay
         self.m = [0.0] * len(params)
         self.v = [0.0] * len(params)
         self.t = 0  # steps taken; the bias correction uses it
@@ -49,6 +72,8 @@ class Adam:
             v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
             m_hat = m[i] / (1 - beta1**self.t)
             v_hat = v[i] / (1 - beta2**self.t)
+            if self.weight_decay:
+                p.data -= lr_t * self.weight_decay * p.data
             p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
             p.grad = 0
 
@@ -64,4 +89,4 @@ class Adam:
 def make_optimizer(name, params, train_config):
     if name == "sgd":
         return SGD(params)
-    return Adam(params, train_config.beta1, train_config.beta2, train_config.eps)
+    return Adam(params, train_config.beta1, train_config.beta2, train_config.eps, train_config.weight_decay)

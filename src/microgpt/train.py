@@ -17,7 +17,7 @@ from microgpt.config import GPTConfig, TrainConfig
 from microgpt.data import default_val_size, split
 from microgpt.engines import make_engine
 from microgpt.model import init_weights
-from microgpt.optim import linear_decay
+from microgpt.optim import learning_rate
 from microgpt.tokenizer import Tokenizer
 
 
@@ -56,7 +56,7 @@ class Trainer:
         """One optimizer step; returns (loss, tokens seen, learning rate)."""
         tc = self.train_config
         batch = self.batch(self.step)
-        lr_t = linear_decay(tc.lr, self.step, tc.steps)
+        lr_t = learning_rate(tc, self.step)
         loss = self.engine.train_step(batch, lr_t)
         n_tokens = sum(min(self.config.block_size, len(t) - 1) for t in batch)
         self.step += 1
