@@ -8,6 +8,7 @@ MICROGPT_DATA, trains on any other file and needs no network.
 """
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -88,7 +89,7 @@ def download(url, dest, sha256, timeout=30.0):
                 "nothing was saved (pass --data FILE to use your own copy)"
             )
         os.replace(tmp, dest)
-    except (urllib.error.URLError, OSError, ValueError) as e:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
         reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
         raise MicroGPTError(
             f"cannot download the names dataset from {url} ({reason}); "
