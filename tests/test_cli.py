@@ -85,33 +85,3 @@ def test_views(names_path, capsys):
     assert "num docs: 32,033" in capsys.readouterr().out
     assert main(["architecture", "em", "--data", str(names_path)]) == 0
     assert "top 5 next tokens" in capsys.readouterr().out
-
-
-BAD = [
-    (["train", "--steps", "0"], 2, "positive integer"),
-    (["train", "--steps", "ten"], 2, "positive integer"),
-    (["train", "--n-embd", "10", "--n-head", "4", "--data", "{data}"], 2, "divisible"),
-    (["train", "--lr", "-1"], 2, "> 0"),
-    (["train", "--beta1", "1.5"], 2, "[0, 1)"),
-    (["train", "--engine", "gpu9000"], 2, "invalid choice"),
-    (["train", "--data", "{tmp}/missing.txt"], 1, "not found"),
-    (["train", "--data", "{tmp}"], 1, "directory"),
-    (["train", "--bogus"], 2, "unrecognized"),
-    (["sample", "{tmp}/missing.json"], 1, "not found"),
-    (["sample", "{model}", "--prefix", "Q!"], 1, "not in the model's vocabulary"),
-    (["sample", "{model}", "--temperature", "-1"], 2, ">= 0"),
-    (["sample", "{model}", "--top-k", "0"], 2, "top-k"),
-    (["sample", "{model}", "--top-k", "999"], 2, "top-k"),
-    (["sample", "{model}", "-n", "0"], 2, "-n"),
-    (["info", "{data}"], 1, "not valid JSON"),
-]
-
-
-@pytest.mark.parametrize("args,code,message", BAD, ids=[" ".join(b[0]) for b in BAD])
-def test_bad_input_one_line_error(args, code, message, tmp_path, data_file, model):
-    args = [a.format(tmp=tmp_path, data=data_file, model=model) for a in args]
-    rc, out, err = run_cli(*args)
-    assert rc == code, err
-    assert message in err
-    assert len(err.strip().splitlines()) == 1, err
-    assert "Traceback" not in err
