@@ -57,6 +57,12 @@ CATALOGUE = [
      "cannot be changed when resuming"),
     ("cfg-resume-data", "resuming on other data", ["train", "--resume", "{model}", "--steps", "9", "--data",
                                                    "{three}"], 1, "same --data"),
+    ("out-unwritable", "--out where nothing can be written", ["train", "--data", "{three}", "--steps", "1",
+                                                              "--val-docs", "0", "--out", "/proc/m.json"], 1,
+     "/proc"),
+    ("log-no-folder", "--log into a folder that does not exist", ["train", "--data", "{three}", "--steps", "1",
+                                                                  "--log", "{tmp}/no/such/dir/run.jsonl"], 1,
+     "No such file or directory"),
     # sampling
     ("smp-prefix", "prefix with characters outside the vocabulary", ["sample", "{model}", "--prefix", "Q!"], 2,
      "not in the model's vocabulary"),

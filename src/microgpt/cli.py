@@ -437,6 +437,8 @@ def build_parser():
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
+    for p in sub.choices.values():  # --debug works after the command name too
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
     return parser
 
 
@@ -454,6 +456,12 @@ def main(argv=None):
             raise
         print(f"microgpt {args.command}: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a file we were told to write or read cannot be (no folder, no permission, disk full)
+        if debug:
+            raise
+        where = f": {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"microgpt {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\nmicrogpt {args.command}: interrupted", file=sys.stderr)
         return 130
