@@ -1,16 +1,20 @@
-"""Compare `microgpt train` with the original microgpt.py, for any seed and config.
+"""Compare `microgpt train` with the original microgpt.py, loss by loss and sample by sample.
 
-The original is one file with its hyperparameters written as constants. This
-script sets those constants (seed, n_embd, n_head, n_layer, block_size,
-num_steps, temperature), runs the original in a scratch folder with the data as
-its input.txt, runs `microgpt train` with the same settings, and compares every
-printed loss and every sample. It exits 0 only if all of them are equal.
+Against the original's recorded output (the default settings):
 
-The original is not part of this project: get microgpt.py yourself (from the
-gist linked in the README) and pass its path.
+    python scripts/compare_original.py --reference ../shared/reference/microgpt_default.txt --data names.txt
+
+Against the original program itself, for any seed and config: the original is
+one file with its hyperparameters written as constants; this sets them (seed,
+n_embd, n_head, n_layer, block_size, num_steps, temperature), runs it in a
+scratch folder with the data as its input.txt, runs `microgpt train` with the
+same settings, and compares every printed loss and every sample:
 
     python scripts/compare_original.py --original microgpt.py --data names.txt \
         --seed 7 --n-embd 8 --n-head 2 --n-layer 2 --block-size 12 --steps 100 --temperature 0.8
+
+It exits 0 only if everything is equal. The original is not part of this
+project: get microgpt.py yourself (the gist linked in the README).
 """
 
 import argparse
@@ -52,7 +56,9 @@ def parse(output):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--original", required=True, help="path to Karpathy's microgpt.py")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--original", help="path to Karpathy's microgpt.py, run with the settings below")
+    src.add_argument("--reference", help="a saved output of the original (default settings only)")
     p.add_argument("--data", required=True, help="the documents (names.txt)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--n-embd", type=int, default=16)
@@ -66,11 +72,15 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        (tmp / "microgpt.py").write_text(patched_original(Path(a.original).read_text(), a))
-        shutil.copy(a.data, tmp / "input.txt")
-        orig = subprocess.run([sys.executable, "microgpt.py"], cwd=tmp, capture_output=True, text=True)
-        if orig.returncode:
-            sys.exit(f"compare: the original failed:\n{orig.stderr}")
+        if a.reference:
+            orig_out = Path(a.reference).read_text()
+        else:
+            (tmp / "microgpt.py").write_text(patched_original(Path(a.original).read_text(), a))
+            shutil.copy(a.data, tmp / "input.txt")
+            orig = subprocess.run([sys.executable, "microgpt.py"], cwd=tmp, capture_output=True, text=True)
+            if orig.returncode:
+                sys.exit(f"compare: the original failed:\n{orig.stderr}")
+            orig_out = orig.stdout
         ours = subprocess.run(
             [sys.executable, "-m", "microgpt", "train", "--data", str(Path(a.data).resolve()),
              "--seed", str(a.seed), "--n-embd", str(a.n_embd), "--n-head", str(a.n_head),
@@ -82,7 +92,7 @@ def main():
         if ours.returncode:
             sys.exit(f"compare: microgpt train failed:\n{ours.stderr}")
 
-    (ol, os_), (ml, ms) = parse(orig.stdout), parse(ours.stdout)
+    (ol, os_), (ml, ms) = parse(orig_out), parse(ours.stdout)
     diffs = [i for i, (x, y) in enumerate(zip(ol, ml)) if x != y]
     print(f"losses: {len(ol)} from the original, {len(ml)} from microgpt; {len(ol) - len(diffs)} equal")
     if diffs:
