@@ -264,6 +264,10 @@ def cmd_info(args):
         for k, v in ckpt.training.items():
             if isinstance(v, dict):
                 v = ", ".join(f"{a}={b}" for a, b in v.items())
+            elif k == "recent_losses" and isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v):
+                k, v = f"mean loss of the last {len(v)} steps", f"{sum(v) / len(v):.4f}"
+            elif isinstance(v, list):
+                v = f"[{len(v)} values]"
             print(f"  {k}: {v}")
     print(f"resumable: {'yes' if ckpt.optimizer is not None else 'no (no optimizer state)'}")
     return 0
