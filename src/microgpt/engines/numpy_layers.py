@@ -1,0 +1,141 @@
+"""The GPT's layers on NumPy arrays, each a `<layer>_forward` / `<layer>_backward` pair.
+
+As in llm.c: a forward returns its output and whatever its backward will need;
+a backward takes the gradient of its output and returns the gradient of its
+input, *adding* into the gradients of its weights (a weight used twice collects
+both contributions). The model runs the forwards in order and the backwards in
+reverse. There is no autograd here: every derivative is written out by hand
+next to the forward it belongs to.
+
+Shapes: B documents, T positions, C = n_embd, nh heads of hd = C // nh.
+"""
+
+import numpy as np
+
+RMS_EPS = 1e-5  # as in the original: rmsnorm divides by sqrt(mean(x^2) + 1e-5)
+
+
+# ---- token + position embedding
+
+
+def encoder_forward(wte, wpe, idx):
+    """idx (B, T) token ids -> (B, T, C)."""
+    return wte[idx] + wpe[: idx.shape[1]]
+
+
+def encoder_backward(dwte, dwpe, dout, idx):
+    T = idx.shape[1]
+    # a token id may appear many times in the batch: add.at sums the repeats
+    np.add.at(dwte, idx.ravel(), dout.reshape(-1, dout.shape[-1]))
+    dwpe[:T] += dout.sum(axis=0)
+
+
+# ---- RMSNorm (no learned scale, as in the original)
+
+
+def rmsnorm_forward(x):
+    """y = x / sqrt(mean(x^2) + eps), over the last axis."""
+    rstd = (np.mean(x * x, axis=-1, keepdims=True) + RMS_EPS) ** -0.5  # (..., 1)
+    return x * rstd, rstd
+
+
+def rmsnorm_backward(dout, x, rstd):
+    # y_i = x_i * s with s = (mean(x^2) + eps)^-1/2 and ds/dx_i = -s^3 x_i / C, so
+    # dx = s * dout - s^3 / C * x * sum_j(dout_j x_j)
+    C = x.shape[-1]
+    dot = np.sum(dout * x, axis=-1, keepdims=True)
+    return rstd * dout - (rstd**3 / C) * dot * x
+
+
+# ---- linear layer without bias; w is (nout, nin), PyTorch's layout
+
+
+def matmul_forward(x, w):
+    return x @ w.T  # (B, T, nin) -> (B, T, nout)
+
+
+def matmul_backward(dout, x, w, dw):
+    nout, nin = w.shape
+    dw += dout.reshape(-1, nout).T @ x.reshape(-1, nin)
+    return dout @ w
+
+
+# ---- ReLU
+
+
+def relu_forward(x):
+    return np.maximum(x, 0)
+
+
+def relu_backward(dout, x):
+    return dout * (x > 0)  # the scalar engine's local derivative: 1 if x > 0 else 0
+
+
+# ---- causal self-attention over the whole sequence at once
+
+
+def causal_mask(T, dtype):
+    """(T, T): 0 where position t may look (s <= t), -inf where it may not (s > t)."""
+    return np.triu(np.full((T, T), -np.inf, dtype=dtype), k=1)
+
+
+def attention_forward(qkv, n_head, mask):
+    """qkv (B, T, 3C), the three projections side by side -> (B, T, C).
+
+    With every position computed at once, position t could see the keys of
+    later positions, so the mask hides them; the KV-cached decode never has
+    them in its cache, which is why the scalar engine needs no mask."""
+    B, T, C3 = qkv.shape
+    C = C3 // 3
+    hd = C // n_head
+    q, k, v = qkv.reshape(B, T, 3, n_head, hd).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
+    scale = hd**-0.5
+    att = (q @ k.transpose(0, 1, 3, 2)) * scale  # (B, nh, T, T)
+    att += mask
+    att -= att.max(axis=-1, keepdims=True)  # the diagonal is never masked, so the max is finite
+    np.exp(att, out=att)
+    att /= att.sum(axis=-1, keepdims=True)
+    y = att @ v  # (B, nh, T, hd)
+    return y.transpose(0, 2, 1, 3).reshape(B, T, C), (q, k, v, att)
+
+
+def attention_backward(dout, cache):
+    q, k, v, att = cache
+    B, nh, T, hd = q.shape
+    scale = hd**-0.5
+    dy = dout.reshape(B, T, nh, hd).transpose(0, 2, 1, 3)  # (B, nh, T, hd)
+    datt = dy @ v.transpose(0, 1, 3, 2)  # (B, nh, T, T)
+    dqkv = np.empty((3, B, nh, T, hd), dtype=dout.dtype)
+    np.matmul(att.transpose(0, 1, 3, 2), dy, out=dqkv[2])  # dv
+    # softmax backward: dpre = att * (datt - sum(att * datt)); masked entries have att = 0
+    datt -= np.sum(att * datt, axis=-1, keepdims=True)
+    datt *= att
+    datt *= scale
+    np.matmul(datt, k, out=dqkv[0])  # dq
+    np.matmul(datt.transpose(0, 1, 3, 2), q, out=dqkv[1])  # dk
+    return dqkv.transpose(1, 3, 0, 2, 4).reshape(B, T, 3 * nh * hd)
+
+
+# ---- cross-entropy over the real (unpadded) positions
+
+
+def crossentropy_forward(logits, targets, weight):
+    """logits (B, T, V), targets (B, T), weight (B, T): 1/n at real tokens, 0 at padding.
+
+    Returns the weighted sum of -log p(target), i.e. the mean over real tokens,
+    and the probabilities for the backward."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(z)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    p_target = np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]  # (B, T)
+    # padding may hold any probability; its weight is 0, but log(0) would still warn
+    nll = -np.log(np.where(weight > 0, p_target, 1.0))
+    return float(np.sum(nll * weight)), probs
+
+
+def crossentropy_backward(probs, targets, weight):
+    # d(-log softmax(z)[y]) / dz = softmax(z) - onehot(y), scaled by each position's weight
+    dlogits = probs * weight[..., None]
+    B, T = targets.shape
+    dlogits[np.arange(B)[:, None], np.arange(T)[None, :], targets] -= weight
+    return dlogits
