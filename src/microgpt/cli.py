@@ -136,7 +136,18 @@ def _docs_fingerprint(docs):
     return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()
 
 
+def _engine_options(args, engine):
+    """Options only some engines take; refused with a clear message elsewhere."""
+    if not args.dtype:
+        return {}
+    if engine == "scalar":
+        raise UsageError("--dtype applies to array engines (e.g. --engine numpy); the scalar engine "
+                         "computes in Python floats (float64)")
+    return {"dtype": args.dtype}
+
+
 def cmd_train(args):
+    import json
     import math
     import signal
 
@@ -158,16 +169,19 @@ def cmd_train(args):
         raise MicroGPTError(f"{data_path} is not the data this checkpoint was trained on; "
                             "resume with the same --data")
     engine = args.engine or (resume.training.get("engine") if resume else None) or "scalar"
+    engine_options = _engine_options(args, engine)
+    if args.keep_best and not args.eval_every:
+        raise UsageError("--keep-best needs --eval-every N: the best model is judged at each validation")
     if resume is None:
         trainer = Trainer(docs, values["n_embd"], values["n_head"], values["n_layer"], values["block_size"], tc,
-                          engine=engine, val_docs=values["val_docs"])
+                          engine=engine, val_docs=values["val_docs"], engine_options=engine_options)
         out = Path(args.out) if args.out else Path(checkpoint.default_name(trainer.config, tc.steps))
         if not args.out and out.exists():  # never overwrite a model the user did not name
             stem, k = out.stem, 1
             while out.exists():
                 out, k = out.with_name(f"{stem}.{k}.json"), k + 1
     else:
-        trainer = Trainer(docs, train_config=tc, engine=engine, resume=resume)
+        trainer = Trainer(docs, train_config=tc, engine=engine, resume=resume, engine_options=engine_options)
         out = Path(args.out) if args.out else Path(args.resume)
     n_long = sum(len(d) + 1 > trainer.config.block_size for d in docs)
     print(f"num docs: {trainer.n_docs} ({len(trainer.train_docs)} train, {len(trainer.val_docs)} validation)")
@@ -180,6 +194,8 @@ def cmd_train(args):
         print(f"resuming from {args.resume} at step {trainer.step} of {tc.steps}")
 
     def save(**extra):
+        if best["val_loss"] is not None:
+            extra.setdefault("best_val_loss", best["val_loss"])
         trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, **extra).save(out)
 
     # SIGINT / SIGTERM: finish the step under way, save, and say how to go on.
@@ -191,9 +207,34 @@ def cmd_train(args):
         except ValueError:  # not the main thread (e.g. called from a test runner thread)
             pass
     progress = Progress(tc.steps, first_step=trainer.step)
+    if args.eval_every and not trainer.val_docs:
+        raise UsageError("--eval-every needs validation documents; --val-docs is 0")
+    best_out = out.with_name(out.stem + ".best.json")
+    best = {"val_loss": resume.training.get("best_val_loss") if resume else None}
+
+    def validate(step):
+        """Val loss now: printed, logged, and (with --keep-best) saved when it is the best yet."""
+        val = trainer.val_loss()
+        if progress.tty:
+            progress.stream.write("\n")
+        improved = best["val_loss"] is None or val < best["val_loss"]
+        note = ""
+        if improved:
+            best["val_loss"], best["step"] = val, step
+            if args.keep_best:
+                trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, val_loss=val,
+                                   best_val_loss=val).save(best_out)
+                note = f" (best; saved {best_out})"
+        print(f"step {step}: val loss {val:.4f}{note}", flush=True)
+        if log_file is not None:
+            log_file.write(json.dumps({"step": step, "val_loss": val}) + "\n")
+            log_file.flush()
+        return val
 
     def on_step(step, loss, n, lr):
         progress.update(step, loss, n, lr)
+        if args.eval_every and (step % args.eval_every == 0 or step == tc.steps):
+            validate(step)
         if args.save_every and step % args.save_every == 0 and step < tc.steps:
             save()
 
@@ -381,6 +422,14 @@ def build_parser():
     g.add_argument("--val-docs", type=nonneg_int, default=None,
                    help="documents held out for validation (default: min(1000, 10%% of the data))")
     add_engine_arg(g, default=None)
+    g.add_argument("--dtype", choices=["float64", "float32"], default=None,
+                   help="floating-point precision of array engines such as numpy (default: float64)")
+    g.add_argument("--eval-every", type=positive_int, metavar="N",
+                   help="every N steps (and at the end) print the validation loss and log it to --log "
+                        "as {\"step\": .., \"val_loss\": ..}")
+    g.add_argument("--keep-best", action="store_true",
+                   help="with --eval-every: save the model to OUT's name + .best.json (atomically) whenever "
+                        "the validation loss improves")
     g = p.add_argument_group("runs that stop and go on")
     g.add_argument("--resume", metavar="CKPT",
                    help="go on training a saved model (weights, optimizer, step, RNG); saves back to CKPT "
