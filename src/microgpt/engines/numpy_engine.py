@@ -1,11 +1,12 @@
 """The `numpy` engine: the same GPT as model.py, a batch of documents at a time.
 
-The layers are the forward/backward pairs of numpy_layers.py, run over a
-(B, T) block of token ids: B documents padded to the longest of them (T <=
-block_size), with a weight per position that is 1/n at the n real tokens and 0
-at padding, so the loss is the mean over real tokens and padding adds nothing
-to any gradient. Padding sits after a document's last token, and the causal
-mask keeps real positions from looking forward, so they never see it.
+The layers are the forward/backward pairs of numpy_layers.py, run over a batch
+of B documents at once. Attention sees them as a (B, T) block, each document
+padded to the longest (T <= block_size); padding sits after a document's last
+token, and the causal mask keeps real positions from looking forward, so they
+never see it. The loss mask is applied by keeping only the N real positions:
+every other layer, and the loss (the mean over real tokens), work on those N
+rows, so padding costs no matmul time and adds nothing to any gradient.
 
 Every weight lives in one flat array, each named matrix a view into it, and so
 does every gradient: the optimizer then updates all parameters with a handful
@@ -71,49 +72,58 @@ class NumpyEngine:
             self._masks[T] = L.causal_mask(T, self.dtype)
         return self._masks[T]
 
-    # ---- a batch of documents as padded arrays
+    # ---- a batch of documents: real tokens, and where they sit in the padded (B, T) block
 
     def _prepare(self, batch):
-        """idx, targets (B, T) int and the per-position loss weight (B, T), 1/n at real tokens."""
+        """tok, pos, targets (N,) for the N real tokens; rows (N,) their index in
+        the flattened (B, T) block the attention works on; and (B, T)."""
         lens = [min(self.config.block_size, len(tokens) - 1) for tokens in batch]
         B, T = len(batch), max(lens)
-        idx = np.zeros((B, T), dtype=np.intp)
-        targets = np.zeros((B, T), dtype=np.intp)
-        real = np.zeros((B, T), dtype=self.dtype)
-        for b, (tokens, n) in enumerate(zip(batch, lens)):
-            idx[b, :n] = tokens[:n]
-            targets[b, :n] = tokens[1 : n + 1]
-            real[b, :n] = 1
-        return idx, targets, real, sum(lens)
+        tok = np.fromiter((t for tokens, n in zip(batch, lens) for t in tokens[:n]), np.intp)
+        targets = np.fromiter((t for tokens, n in zip(batch, lens) for t in tokens[1 : n + 1]), np.intp)
+        pos = np.concatenate([np.arange(n) for n in lens])
+        rows = np.concatenate([b * T + np.arange(n) for b, n in enumerate(lens)])
+        return tok, pos, targets, rows, (B, T)
 
     # ---- the model, forward then backward
 
-    def _forward(self, idx):
+    def _forward(self, tok, pos, rows, bt):
         p, nh = self.p, self.config.n_head
-        mask = self._mask(idx.shape[1])
-        x0 = L.encoder_forward(p["wte"], p["wpe"], idx)  # (B, T, C)
+        B, T = bt
+        C = self.config.n_embd
+        padded = len(rows) < B * T
+        mask = self._mask(T)
+        x0 = L.encoder_forward(p["wte"], p["wpe"], tok, pos)  # (N, C)
         x, rstd0 = L.rmsnorm_forward(x0)
         caches = []
         for i in range(self.config.n_layer):
             pre = f"layer{i}."
             x_attn_in = x
             xn1, rstd1 = L.rmsnorm_forward(x)
-            qkv = L.matmul_forward(xn1, p[pre + "attn_wqkv"])  # (B, T, 3C)
-            y, att_cache = L.attention_forward(qkv, nh, mask)  # (B, T, C)
+            qkv = L.matmul_forward(xn1, p[pre + "attn_wqkv"])  # (N, 3C)
+            if padded:  # into the (B, T) block; padding rows stay 0 and only later positions see them
+                block = np.zeros((B * T, 3 * C), dtype=self.dtype)
+                block[rows] = qkv
+                qkv = block
+            y, att_cache = L.attention_forward(qkv.reshape(B, T, 3 * C), nh, mask)  # (B, T, C)
+            y = y.reshape(B * T, C)[rows] if padded else y.reshape(B * T, C)  # (N, C)
             x = L.matmul_forward(y, p[pre + "attn_wo"]) + x_attn_in
             x_mlp_in = x
             xn2, rstd2 = L.rmsnorm_forward(x)
-            h = L.matmul_forward(xn2, p[pre + "mlp_fc1"])  # (B, T, 4C)
+            h = L.matmul_forward(xn2, p[pre + "mlp_fc1"])  # (N, 4C)
             hr = L.relu_forward(h)
             x = L.matmul_forward(hr, p[pre + "mlp_fc2"]) + x_mlp_in
             caches.append((x_attn_in, xn1, rstd1, att_cache, y, x_mlp_in, xn2, rstd2, h, hr))
-        logits = L.matmul_forward(x, p["lm_head"])  # (B, T, V)
+        logits = L.matmul_forward(x, p["lm_head"])  # (N, V)
         return logits, (x0, rstd0, caches, x)
 
-    def _backward(self, dlogits, idx, acts):
+    def _backward(self, dlogits, tok, pos, rows, bt, acts):
         p, g = self.p, self.g
+        B, T = bt
+        C = self.config.n_embd
+        padded = len(rows) < B * T
         x0, rstd0, caches, x_final = acts
-        dx = L.matmul_backward(dlogits, x_final, p["lm_head"], g["lm_head"])
+        dx = L.matmul_backward(dlogits, x_final, p["lm_head"], g["lm_head"])  # (N, C)
         for i in reversed(range(self.config.n_layer)):
             pre = f"layer{i}."
             x_attn_in, xn1, rstd1, att_cache, y, x_mlp_in, xn2, rstd2, h, hr = caches[i]
@@ -122,23 +132,35 @@ class NumpyEngine:
             dh = L.relu_backward(dhr, h)
             dxn2 = L.matmul_backward(dh, xn2, p[pre + "mlp_fc1"], g[pre + "mlp_fc1"])
             dx = dx + L.rmsnorm_backward(dxn2, x_mlp_in, rstd2)
-            # attention block
+            # attention block; padding rows get no gradient from the loss
             dy = L.matmul_backward(dx, y, p[pre + "attn_wo"], g[pre + "attn_wo"])
-            dqkv = L.attention_backward(dy, att_cache)
+            if padded:
+                block = np.zeros((B * T, C), dtype=self.dtype)
+                block[rows] = dy
+                dy = block
+            dqkv = L.attention_backward(dy.reshape(B, T, C), att_cache).reshape(B * T, 3 * C)
+            if padded:
+                dqkv = dqkv[rows]
             dxn1 = L.matmul_backward(dqkv, xn1, p[pre + "attn_wqkv"], g[pre + "attn_wqkv"])
             dx = dx + L.rmsnorm_backward(dxn1, x_attn_in, rstd1)
         dx0 = L.rmsnorm_backward(dx, x0, rstd0)
-        L.encoder_backward(g["wte"], g["wpe"], dx0, idx)
+        L.encoder_backward(g["wte"], g["wpe"], dx0, tok, pos)
 
     def loss_and_grads(self, batch):
         """Mean loss over the batch's real tokens; leaves its gradient in self.g."""
-        idx, targets, real, n = self._prepare(batch)
-        weight = real / n
-        logits, acts = self._forward(idx)
+        tok, pos, targets, rows, bt = self._prepare(batch)
+        weight = 1.0 / len(tok)  # every real token counts the same; padding is not in the loss at all
+        logits, acts = self._forward(tok, pos, rows, bt)
         loss, probs = L.crossentropy_forward(logits, targets, weight)
         self.grad_flat.fill(0)
-        self._backward(L.crossentropy_backward(probs, targets, weight), idx, acts)
+        self._backward(L.crossentropy_backward(probs, targets, weight), tok, pos, rows, bt, acts)
         return loss
+
+    def logits(self, tokens):
+        """(n, V) logits after each of one document's first n tokens, all positions at once."""
+        n = min(self.config.block_size, len(tokens))
+        tok, pos, _, rows, bt = self._prepare([list(tokens[:n]) + [0]])
+        return self._forward(tok, pos, rows, bt)[0]
 
     def train_step(self, batch, lr_t):
         loss = self.loss_and_grads(batch)
@@ -201,10 +223,10 @@ class NumpyEngine:
         """Summed -log p over every real position of every document, and the count."""
         total, count = 0.0, 0
         for start in range(0, len(batch), NLL_CHUNK):
-            idx, targets, real, n = self._prepare(batch[start : start + NLL_CHUNK])
-            logits, _ = self._forward(idx)
-            s, _ = L.crossentropy_forward(logits, targets, real)
-            total, count = total + s, count + n
+            tok, pos, targets, rows, bt = self._prepare(batch[start : start + NLL_CHUNK])
+            logits, _ = self._forward(tok, pos, rows, bt)
+            s, _ = L.crossentropy_forward(logits, targets, 1.0)
+            total, count = total + s, count + len(tok)
         return total, count
 
     def new_cache(self):

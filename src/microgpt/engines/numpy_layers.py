@@ -7,7 +7,10 @@ both contributions). The model runs the forwards in order and the backwards in
 reverse. There is no autograd here: every derivative is written out by hand
 next to the forward it belongs to.
 
-Shapes: B documents, T positions, C = n_embd, nh heads of hd = C // nh.
+Shapes: N real tokens of B documents padded to T positions, C = n_embd, nh
+heads of hd = C // nh. Only attention mixes positions, so only it needs the
+padded (B, T) layout; every other layer works on the (N, C) rows of the real
+tokens and spends nothing on padding.
 """
 
 import numpy as np
@@ -18,16 +21,15 @@ RMS_EPS = 1e-5  # as in the original: rmsnorm divides by sqrt(mean(x^2) + 1e-5)
 # ---- token + position embedding
 
 
-def encoder_forward(wte, wpe, idx):
-    """idx (B, T) token ids -> (B, T, C)."""
-    return wte[idx] + wpe[: idx.shape[1]]
+def encoder_forward(wte, wpe, tok, pos):
+    """tok, pos (N,) token ids and their positions -> (N, C)."""
+    return wte[tok] + wpe[pos]
 
 
-def encoder_backward(dwte, dwpe, dout, idx):
-    T = idx.shape[1]
-    # a token id may appear many times in the batch: add.at sums the repeats
-    np.add.at(dwte, idx.ravel(), dout.reshape(-1, dout.shape[-1]))
-    dwpe[:T] += dout.sum(axis=0)
+def encoder_backward(dwte, dwpe, dout, tok, pos):
+    # a token id (and a position) appears many times in a batch: add.at sums the repeats
+    np.add.at(dwte, tok, dout)
+    np.add.at(dwpe, pos, dout)
 
 
 # ---- RMSNorm (no learned scale, as in the original)
@@ -51,12 +53,11 @@ def rmsnorm_backward(dout, x, rstd):
 
 
 def matmul_forward(x, w):
-    return x @ w.T  # (B, T, nin) -> (B, T, nout)
+    return x @ w.T  # (N, nin) -> (N, nout)
 
 
 def matmul_backward(dout, x, w, dw):
-    nout, nin = w.shape
-    dw += dout.reshape(-1, nout).T @ x.reshape(-1, nin)
+    dw += dout.T @ x  # (nout, N) @ (N, nin)
     return dout @ w
 
 
@@ -116,26 +117,22 @@ def attention_backward(dout, cache):
     return dqkv.transpose(1, 3, 0, 2, 4).reshape(B, T, 3 * nh * hd)
 
 
-# ---- cross-entropy over the real (unpadded) positions
+# ---- cross-entropy
 
 
 def crossentropy_forward(logits, targets, weight):
-    """logits (B, T, V), targets (B, T), weight (B, T): 1/n at real tokens, 0 at padding.
-
-    Returns the weighted sum of -log p(target), i.e. the mean over real tokens,
+    """logits (N, V), targets (N,); weight: each position's share of the loss
+    (1/N for a mean, 1 for a sum). Returns the weighted sum of -log p(target)
     and the probabilities for the backward."""
     z = logits - logits.max(axis=-1, keepdims=True)
     probs = np.exp(z)
     probs /= probs.sum(axis=-1, keepdims=True)
-    p_target = np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]  # (B, T)
-    # padding may hold any probability; its weight is 0, but log(0) would still warn
-    nll = -np.log(np.where(weight > 0, p_target, 1.0))
-    return float(np.sum(nll * weight)), probs
+    p_target = probs[np.arange(len(targets)), targets]
+    return float(np.sum(-np.log(p_target) * weight)), probs
 
 
 def crossentropy_backward(probs, targets, weight):
-    # d(-log softmax(z)[y]) / dz = softmax(z) - onehot(y), scaled by each position's weight
-    dlogits = probs * weight[..., None]
-    B, T = targets.shape
-    dlogits[np.arange(B)[:, None], np.arange(T)[None, :], targets] -= weight
+    # d(-log softmax(z)[y]) / dz = softmax(z) - onehot(y), times the position's weight
+    dlogits = probs * weight
+    dlogits[np.arange(len(targets)), targets] -= weight
     return dlogits
