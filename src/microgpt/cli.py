@@ -377,6 +377,16 @@ def cmd_bench(args):
     import json
     import platform
 
+    if args.threads:
+        # BLAS reads these when NumPy is first imported, which has not happened yet in this process
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
     from microgpt import bench
     from microgpt.data import read_docs, resolve_data_path
 
@@ -388,8 +398,9 @@ def cmd_bench(args):
     rows, notes = bench.run(docs, configs, engines, steps=args.steps, warmup=args.warmup,
                             max_seconds=args.max_seconds, slow=args.slow, reference=args.reference,
                             reference_steps=args.reference_steps, data_text=data_text)
-    print(f"microgpt bench | {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()} "
-          f"| data {path} ({len(docs)} docs)")
+    threads = f"{args.threads} thread(s)" if args.threads else "library default threads"
+    print(f"microgpt bench | {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"{threads} | data {path} ({len(docs)} docs)")
     for line in bench.describe_configs(configs, len(set("".join(docs))) + 1):
         print(f"  {line}")
     print(bench.format_table(rows))
@@ -506,6 +517,8 @@ def build_parser():
                         "input.txt beside it)")
     p.add_argument("--reference-steps", type=positive_int, default=10,
                    help="steps the original is timed over (default: 10)")
+    p.add_argument("--threads", type=positive_int,
+                   help="threads for BLAS (NumPy) and PyTorch (default: each library's own choice)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.set_defaults(func=cmd_bench)
 
