@@ -79,10 +79,10 @@ class NumpyEngine:
         the flattened (B, T) block the attention works on; and (B, T)."""
         lens = [min(self.config.block_size, len(tokens) - 1) for tokens in batch]
         B, T = len(batch), max(lens)
-        tok = np.fromiter((t for tokens, n in zip(batch, lens) for t in tokens[:n]), np.intp)
-        targets = np.fromiter((t for tokens, n in zip(batch, lens) for t in tokens[1 : n + 1]), np.intp)
-        pos = np.concatenate([np.arange(n) for n in lens])
-        rows = np.concatenate([b * T + np.arange(n) for b, n in enumerate(lens)])
+        # one (B, T + 1) array of inputs and targets, padded with 0 (any id would do: it is never read)
+        block = np.array([list(tokens[: n + 1]) + [0] * (T - n) for tokens, n in zip(batch, lens)], dtype=np.intp)
+        rows = np.flatnonzero(np.arange(T) < np.array(lens)[:, None])  # real positions, row-major in (B, T)
+        tok, targets, pos = block[:, :-1].ravel()[rows], block[:, 1:].ravel()[rows], rows % T
         return tok, pos, targets, rows, (B, T)
 
     # ---- the model, forward then backward
