@@ -14,8 +14,8 @@ of whole-array operations, and the three attention projections, which
 model.parameter_shapes lists one after another, form one (3C, C) view that
 computes q, k and v with a single matmul.
 
-float64 by default (it matches the scalar engine to ~1e-12); dtype="float32"
-halves memory traffic for larger models.
+float64 by default (it matches the scalar engine to ~1e-15); dtype="float32"
+halves memory traffic and roughly doubles matmul speed on larger models.
 """
 
 import numpy as np
