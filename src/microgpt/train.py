@@ -61,7 +61,7 @@ class Trainer:
     the ones it was trained on (they are shuffled and split the same way)."""
 
     def __init__(self, docs, n_embd=16, n_head=4, n_layer=1, block_size=16, train_config=None,
-                 engine="scalar", val_docs=None, resume=None):
+                 engine="scalar", val_docs=None, resume=None, engine_options=None):
         if resume is not None:
             train_config = TrainConfig(**resume.training["train_config"]) if train_config is None else train_config
             val_docs = resume.training.get("n_val", val_docs)
@@ -80,14 +80,15 @@ class Trainer:
         self.seconds = 0.0
         if resume is None:
             self.config = GPTConfig(self.tokenizer.vocab_size, n_embd, n_head, n_layer, block_size)
-            self.engine = make_engine(engine, self.config, init_weights(self.config, self.rng), tc)
+            self.engine = make_engine(engine, self.config, init_weights(self.config, self.rng), tc,
+                                      **(engine_options or {}))
             return
         if resume.tokenizer.chars != self.tokenizer.chars:
             raise MicroGPTError("the data's characters differ from the checkpoint's: resume with the same --data")
         if resume.optimizer is None or resume.rng_state is None:
             raise MicroGPTError("checkpoint has no optimizer or RNG state (saved by an older version?); cannot resume")
         self.config = resume.config
-        self.engine = make_engine(engine, self.config, resume.weights, tc)
+        self.engine = make_engine(engine, self.config, resume.weights, tc, **(engine_options or {}))
         self.engine.load_optimizer_state(resume.optimizer)
         self.rng = rng_from_json(resume.rng_state)
         self.step = int(resume.training.get("steps", 0))

@@ -25,6 +25,12 @@ ENGINES = {
     "torch": "microgpt.engines.torch_engine:TorchEngine",
 }
 
+# Options an engine takes besides the config: the CLI's --device, --dtype, ... (see
+# cli.add_engine_options), passed to make_engine only for engines listed here.
+ENGINE_OPTIONS = {
+    "torch": ("device", "dtype", "compile", "grad_clip"),
+}
+
 
 def engine_names():
     return sorted(ENGINES)
