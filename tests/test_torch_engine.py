@@ -12,6 +12,7 @@ import random
 import pytest
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # tiny tensors: threads only add waiting (and the CI box may be shared)
 
 from microgpt import forward  # noqa: E402
 from microgpt.config import GPTConfig, TrainConfig  # noqa: E402

@@ -475,7 +475,9 @@ def build_parser():
     g.add_argument("--out", metavar="PATH",
                    help="where to save the model (default: model_e{n_embd}_h{n_head}_l{n_layer}_s{steps}.json; "
                         "an existing file of that name is kept and a numbered name used)")
-    g.add_argument("--log", metavar="FILE", help="write one JSON object per step (step, loss, lr, elapsed)")
+    # --log-file: the same flag under a name torchrun's own parser does not mistake for its --log-dir
+    g.add_argument("--log", "--log-file", metavar="FILE",
+                   help="write one JSON object per step (step, loss, lr, elapsed)")
     g.add_argument("--samples", type=nonneg_int, default=20, help="samples to print after training (default: 20)")
     g.add_argument("--temperature", type=nonneg_float, default=0.5,
                    help="sampling temperature; 0 = always the most likely (default: 0.5)")
