@@ -34,6 +34,14 @@ def setup():
     return tok, config, weights
 
 
+@pytest.fixture
+def small():
+    """A narrower model for the multi-step tests: the scalar oracle's cost grows with n_embd**2."""
+    tok = Tokenizer.from_docs(DOCS)
+    config = GPTConfig(tok.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8)
+    return tok, config, init_weights(config, random.Random(4))
+
+
 def torch_engine(config, weights, tc=None, dtype="float64"):
     return make_engine("torch", config, weights, tc, device="cpu", dtype=dtype)
 
@@ -102,8 +110,8 @@ def test_padding_is_invisible(setup):
 
 
 @pytest.mark.parametrize("optimizer,weight_decay", [("adam", 0.0), ("adam", 0.1), ("sgd", 0.0)])
-def test_ten_steps_stay_equal(setup, optimizer, weight_decay):
-    tok, config, weights = setup
+def test_ten_steps_stay_equal(small, optimizer, weight_decay):
+    tok, config, weights = small
     tc = TrainConfig(steps=10, batch_size=3, optimizer=optimizer, weight_decay=weight_decay, lr=0.01)
     scalar = make_engine("scalar", config, weights, tc)
     engine = torch_engine(config, weights, tc)
@@ -120,10 +128,10 @@ def test_ten_steps_stay_equal(setup, optimizer, weight_decay):
         assert max_diff(s_state["v"], t_state["v"]) <= TOL
 
 
-def test_optimizer_state_crosses_engines(setup):
+def test_optimizer_state_crosses_engines(small):
     """Five steps in torch, five more in scalar from torch's saved moments, equals
     ten in scalar: a run can be resumed by another engine."""
-    tok, config, weights = setup
+    tok, config, weights = small
     tc = TrainConfig(steps=10, batch_size=2)
     batches = [[tok.encode_doc(DOCS[(2 * s + i) % len(DOCS)]) for i in range(2)] for s in range(10)]
     ref = make_engine("scalar", config, weights, tc)
@@ -182,3 +190,65 @@ def test_bad_options_are_usage_errors(setup):
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="no CUDA"):
             make_engine("torch", config, weights, device="cuda")
+
+
+# ---- end to end: the original's run, and checkpoints across engines
+
+
+def test_full_original_run_in_torch(names_path, reference):
+    """float64, batch 1, 1000 steps: the original microgpt.py's 1000 printed
+    losses and 20 samples, digit for digit (a few seconds in torch)."""
+    from microgpt.data import read_docs
+    from microgpt.sample import generate
+    from microgpt.train import Trainer
+
+    losses, samples = reference
+    trainer = Trainer(read_docs(names_path), train_config=TrainConfig(steps=1000), engine="torch",
+                      engine_options={"device": "cpu", "dtype": "float64"})
+    trainer.run()
+    assert [f"{x:.4f}" for x in trainer.losses] == losses
+    assert [generate(trainer.engine, trainer.tokenizer, trainer.rng, 0.5) for _ in range(20)] == samples
+
+
+def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
+    """Train with the torch engine (float32, the default) through the CLI, load the
+    JSON with the scalar engine: the same next-token probabilities. The weights
+    are float32 values written as float64, so both engines start from identical
+    numbers; the gap is float32 arithmetic in torch (seen ~1e-8), tolerance 1e-6."""
+    from microgpt import checkpoint
+    from microgpt.cli import main
+    from microgpt.sample import next_token_probs
+
+    data = tmp_path / "d.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    out = tmp_path / "m.json"
+    assert main(["train", "--engine", "torch", "--device", "cpu", "--data", str(data), "--steps", "5",
+                 "--batch-size", "4", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
+    ckpt = checkpoint.load(out)
+    assert ckpt.training["engine"] == "torch"
+    scalar = make_engine("scalar", ckpt.config, ckpt.weights)
+    engine = make_engine("torch", ckpt.config, ckpt.weights, device="cpu")
+    tokens = ckpt.tokenizer.encode_doc("olivia")[: ckpt.config.block_size]
+    c1, c2 = scalar.new_cache(), engine.new_cache()
+    worst = 0.0
+    for pos, t in enumerate(tokens):
+        p1 = next_token_probs(scalar.next_logits(t, pos, c1), 1.0)
+        p2 = next_token_probs(engine.next_logits(t, pos, c2), 1.0)
+        worst = max(worst, max_diff(p1, p2))
+    assert worst <= 1e-6
+    # and resumed by the scalar engine from the torch engine's optimizer state
+    assert main(["train", "--resume", str(out), "--engine", "scalar", "--steps", "6", "--samples", "0"]) == 0
+    assert checkpoint.load(out).training["steps"] == 6
+
+
+def test_cli_engine_options_are_checked(tmp_path, capsys):
+    from microgpt.cli import main
+
+    data = tmp_path / "d.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    assert main(["train", "--data", str(data), "--steps", "1", "--dtype", "float64"]) == 2
+    assert "--dtype is an option of --engine torch" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["train", "--engine", "torch", "--device", "cuda", "--data", str(data), "--steps", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "no CUDA" in err and len(err.strip().splitlines()) == 1
