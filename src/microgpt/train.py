@@ -74,21 +74,21 @@ class Trainer:
         self.train_docs, self.val_docs = split(docs, n_val)
         self.n_docs = len(docs)
         self.engine_name = engine
+        options = engine_options or {}  # e.g. {"dtype": "float32"} for the numpy engine
         self.step = 0  # steps done
         self.losses = []
         self.tokens = 0
         self.seconds = 0.0
         if resume is None:
             self.config = GPTConfig(self.tokenizer.vocab_size, n_embd, n_head, n_layer, block_size)
-            self.engine = make_engine(engine, self.config, init_weights(self.config, self.rng), tc,
-                                      **(engine_options or {}))
+            self.engine = make_engine(engine, self.config, init_weights(self.config, self.rng), tc, **options)
             return
         if resume.tokenizer.chars != self.tokenizer.chars:
             raise MicroGPTError("the data's characters differ from the checkpoint's: resume with the same --data")
         if resume.optimizer is None or resume.rng_state is None:
             raise MicroGPTError("checkpoint has no optimizer or RNG state (saved by an older version?); cannot resume")
         self.config = resume.config
-        self.engine = make_engine(engine, self.config, resume.weights, tc, **(engine_options or {}))
+        self.engine = make_engine(engine, self.config, resume.weights, tc, **options)
         self.engine.load_optimizer_state(resume.optimizer)
         self.rng = rng_from_json(resume.rng_state)
         self.step = int(resume.training.get("steps", 0))

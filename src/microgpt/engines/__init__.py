@@ -28,6 +28,7 @@ ENGINES = {
 # Options an engine takes besides the config: the CLI's --device, --dtype, ... (see
 # cli.add_engine_options), passed to make_engine only for engines listed here.
 ENGINE_OPTIONS = {
+    "numpy": ("dtype",),
     "torch": ("device", "dtype", "compile", "grad_clip"),
 }
 
