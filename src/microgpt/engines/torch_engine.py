@@ -109,11 +109,13 @@ class GPT(nn.Module):
         return x @ self.lm_head.T
 
 
-def pad_batch(batch, block_size, device):
+def pad_batch(batch, block_size, device, full=False):
     """Token lists [BOS, ..., BOS] -> inputs (B, T) and targets (B, T), T the
-    longest truncated document; targets past a document's end are -1."""
+    longest truncated document (block_size if `full`: one shape for every batch,
+    which torch.compile needs to avoid recompiling); targets past a document's
+    end are -1."""
     lengths = [min(block_size, len(tokens) - 1) for tokens in batch]
-    T = max(lengths)
+    T = block_size if full else max(lengths)
     idx = torch.zeros(len(batch), T, dtype=torch.long)
     targets = torch.full((len(batch), T), -1, dtype=torch.long)
     for b, (tokens, n) in enumerate(zip(batch, lengths)):
@@ -156,6 +158,7 @@ class TorchEngine:
 
             ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
             self.forward = DistributedDataParallel(self.model, device_ids=ids)
+        self.compiled = bool(compile)
         if compile:
             self.forward = torch.compile(self.forward)
         self.sgd_steps = 0  # torch's SGD keeps no step count; optim.SGD does
@@ -179,7 +182,7 @@ class TorchEngine:
         its detached sum of -log p, and the global count of real tokens."""
         n_global = sum(min(self.config.block_size, len(t) - 1) for t in batch)
         shard = batch[self.rank :: self.world_size]  # rank r takes documents r, r+N, r+2N, ...
-        idx, targets, _ = pad_batch(shard, self.config.block_size, self.device)
+        idx, targets, _ = pad_batch(shard, self.config.block_size, self.device, full=self.compiled)
         with self.autocast():
             logits = self.forward(idx)  # (B, T, vocab_size)
         logits = logits.to(self.param_dtype)  # the loss in full precision, even under bfloat16
