@@ -185,6 +185,8 @@ def cmd_train(args):
     if args.text and args.data:
         raise UsageError("--text FILE and --data FILE are two ways to give the data: use one")
     text_mode = bool(args.text) or (resume is not None and resume.training.get("format") == "text")
+    if text_mode and args.val_docs is not None:
+        raise UsageError("--val-docs counts documents of --data; --text holds out the last 10% of the text")
     if text_mode:
         from microgpt.text import TextTrainer, generate_text, read_text
 

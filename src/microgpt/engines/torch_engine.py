@@ -152,15 +152,15 @@ class TorchEngine:
         self.load_weights(weights)
         self.model.to(self.device)
         self.params = list(self.model.named().values())
-        self.forward = self.model
-        if self.world_size > 1:
+        self.forward = self.model  # what training calls: maybe compiled, maybe wrapped in DDP
+        self.compiled = bool(compile)
+        if compile:
+            self.forward = torch.compile(self.model)
+        if self.world_size > 1:  # (compile first, then DDP, so DDP's gradient hooks stay outside the graph)
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
-            self.forward = DistributedDataParallel(self.model, device_ids=ids)
-        self.compiled = bool(compile)
-        if compile:
-            self.forward = torch.compile(self.forward)
+            self.forward = DistributedDataParallel(self.forward, device_ids=ids)
         self.sgd_steps = 0  # torch's SGD keeps no step count; optim.SGD does
         if tc.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(self.params, lr=tc.lr)
