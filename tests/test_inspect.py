@@ -177,6 +177,8 @@ def test_sample_marks_copies_and_new(trained, tmp_path, capsys):
 def test_novelty_summary():
     line = summary(["new", "new", "in train", "in val"])
     assert line == "novelty: 2 new, 1 in train, 1 in val of 4 samples (copy rate 50%)"
+    assert summary(["new", "in train"]) == "novelty: 1 new, 1 in train, 0 in val of 2 samples (copy rate 50%)"
+    assert summary(["in data", "new"], exact=False) == "novelty: 1 new, 1 in data of 2 samples (copy rate 50%)"
 
 
 def test_sample_without_data_keeps_the_plain_lines(trained, tmp_path, capsys):

@@ -261,7 +261,7 @@ def cmd_sample(args):
     if data is None:
         print(f"novelty: unknown ({training_data.unknown_reason(ckpt)})", file=sys.stderr)
     else:
-        print(novelty.summary(marks), file=sys.stderr)
+        print(novelty.summary(marks, data.exact), file=sys.stderr)
     return 0
 
 

@@ -14,10 +14,12 @@ def mark(training_data, text):
     return MARKS[training_data.where(text)]
 
 
-def summary(marks):
-    """One line: how many samples were new and how many were copies."""
+def summary(marks, exact=True):
+    """One line: how many samples were new and how many were copies. With an
+    exact split, the train and val counts are always shown, zeros included."""
     n = len(marks)
     counts = {m: marks.count(m) for m in ("new", "in train", "in val", "in data")}
     copies = n - counts["new"]
-    parts = [f"{counts['new']} new"] + [f"{c} {m}" for m, c in counts.items() if m != "new" and c]
+    shown = ("in train", "in val") if exact else ("in data",)
+    parts = [f"{counts['new']} new"] + [f"{c} {m}" for m, c in counts.items() if m in shown or (m != "new" and c)]
     return f"novelty: {', '.join(parts)} of {n} samples (copy rate {copies / n:.0%})"

@@ -66,6 +66,7 @@ def format_table(s, seen=""):
         shown_before = repr(before) if pos else "(start)"
         shown_next = "(end)" if nxt is None else repr(nxt)
         surprise = -math.log(p)
-        lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {p:>8.4f}  {surprise:>7.3f}")
+        shown_p = f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits
+        lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {shown_p:>8}  {surprise:>7.3f}")
     lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}")
     return "\n".join(lines)
