@@ -174,6 +174,8 @@ def test_plot_argument_errors(tmp_path, tiny_model, run_log, capsys):
         (["plot", model, "--attention", "Q"], 2, "not in the model's vocabulary"),
         (["plot", model, "--next", "emmaemma"], 2, "context is 8"),
         (["plot", str(tmp_path / "missing.jsonl")], 1, "not found"),
+        (["plot", model, "--attention", "ava", "--temperature", "2"], 2, "goes with --next"),
+        (["plot", str(run_log), "--data", str(run_log)], 2, "goes with --bigram"),
     ]:
         assert main(argv) == code, argv
         err = capsys.readouterr().err

@@ -140,9 +140,11 @@ def cmd_plot(args):
         raise UsageError("pick one view of a model: --attention TEXT, --bigram or --next PREFIX")
     if args.out:
         check_out(args.out)  # a wrong extension fails before any work
+    if args.temperature is not None and args.next is None:
+        raise UsageError("--temperature goes with --next PREFIX")
+    if args.data and not args.bigram:
+        raise UsageError("--data goes with --bigram")
     if not views:
-        if args.temperature is not None or args.data:
-            raise UsageError("--temperature and --data go with a model view (--next, --bigram)")
         from microgpt.plots.loss import loss_figure
         from microgpt.plots.runs import read_runs
 
@@ -286,7 +288,7 @@ def add_commands(sub, add_engine_arg):
                       help="the training data's bigram counts over the model's vocabulary")
     view.add_argument("--next", metavar="PREFIX",
                       help="the next-character distribution after BOS + PREFIX ('' for the first character)")
-    view.add_argument("--temperature", type=_nonneg_float, default=None,
+    view.add_argument("--temperature", type=_nonneg_float, default=None, metavar="T",
                       help="with --next: the sampling temperature drawn beside T = 1.0 (default: 0.5)")
     view.add_argument("--data", metavar="FILE",
                       help="with --bigram: the training data (default: the path the checkpoint recorded)")
