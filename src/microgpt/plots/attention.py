@@ -31,8 +31,8 @@ def attention_weights(weights, config, tokenizer, text):
 
 
 def attention_figure(weights, config, tokenizer, text, title):
+    ids, grid = attention_weights(weights, config, tokenizer, text)  # bad text fails first, with or without matplotlib
     Figure = require_matplotlib()
-    ids, grid = attention_weights(weights, config, tokenizer, text)
     labels = [token_label(tokenizer, i) for i in ids]
     n = len(ids)
     rows, cols = config.n_layer, config.n_head

@@ -30,8 +30,8 @@ def next_probs(weights, config, tokenizer, prefix, temperature):
 
 
 def next_figure(weights, config, tokenizer, prefix, temperature, title):
+    base, at_t = next_probs(weights, config, tokenizer, prefix, temperature)  # bad prefix fails first
     Figure = require_matplotlib()
-    base, at_t = next_probs(weights, config, tokenizer, prefix, temperature)
     v = tokenizer.vocab_size
     labels = [token_label(tokenizer, i) if i != tokenizer.bos else "end" for i in range(v)]
     fig = Figure(figsize=(max(6.0, 0.36 * v + 1.5), 4.2), layout="constrained")
