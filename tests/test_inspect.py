@@ -201,3 +201,20 @@ def test_score_says_which_split(trained, capsys):
     assert "in training data: yes, train split" in out
     assert "in training data: yes, validation split" in out
     assert "in training data: no" in out
+
+
+def test_eval_bar_draws_only_on_a_terminal():
+    import io
+
+    from microgpt.evaluation import Bar
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet, live = io.StringIO(), Tty()
+    for stream in (quiet, live):
+        bar = Bar(12, stream=stream)
+        bar.update(12, 2.5)
+    assert quiet.getvalue() == ""
+    assert live.getvalue().startswith("\reval 12/12 " + "█" * 24) and "loss 2.5000" in live.getvalue()
