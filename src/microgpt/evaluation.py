@@ -36,7 +36,8 @@ class Bar:
         self._last = now
         filled = int(self.width * done / self.total)
         eta = (now - self.start) / done * (self.total - done) if done else 0.0
-        self.stream.write(f"\r{self.label} {done:{len(str(self.total))}d}/{self.total} {'█' * filled}{'·' * (self.width - filled)} "
+        bar = "█" * filled + "·" * (self.width - filled)
+        self.stream.write(f"\r{self.label} {done:{len(str(self.total))}d}/{self.total} {bar} "
                           f"loss {loss:.4f} | eta {format_duration(eta)} ")
         if done == self.total:
             self.stream.write("\n")

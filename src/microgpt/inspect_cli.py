@@ -240,8 +240,8 @@ def cmd_graph(args):
               "(try 'microgpt graph --tiny')")
         return 0
     if graph.dot_program() is None:
-        print(f"Graphviz's dot program is not installed, so {out} was not drawn; install graphviz "
-              f"(e.g. apt-get install graphviz) or render the DOT elsewhere: dot -T{out.suffix[1:]} {dot_path} -o {out}")
+        print(f"Graphviz's dot program is not installed, so {out} was not drawn; install graphviz (e.g. "
+              f"apt-get install graphviz) or render the DOT elsewhere: dot -T{out.suffix[1:]} {dot_path} -o {out}")
         return 0
     graph.render(dot_path, out)
     print(f"wrote {out}")

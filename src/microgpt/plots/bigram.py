@@ -27,9 +27,8 @@ def bigram_counts(tokenizer, docs):
 
 def bigram_figure(tokenizer, counts, title):
     Figure = require_matplotlib()
-    from matplotlib.colors import LogNorm
-
     import numpy as np
+    from matplotlib.colors import LogNorm
 
     v = tokenizer.vocab_size
     m = np.array(counts, dtype=float)

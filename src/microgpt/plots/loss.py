@@ -25,8 +25,8 @@ def loss_figure(runs, window=None, title="Training loss"):
                     markeredgecolor="black", markeredgewidth=0.6, label=f"{run.label}: validation")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (cross-entropy, nats per token)")
-    ax.set_title(title + ("" if len(runs) == 1 else f": {len(runs)} runs") + "\n(faint: every step, bold: running mean)",
-                 fontsize=11)
+    count = "" if len(runs) == 1 else f": {len(runs)} runs"
+    ax.set_title(f"{title}{count}\n(faint: every step, bold: running mean)", fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
     return fig
