@@ -218,3 +218,15 @@ def test_eval_bar_draws_only_on_a_terminal():
         bar.update(12, 2.5)
     assert quiet.getvalue() == ""
     assert live.getvalue().startswith("\reval 12/12 " + "█" * 24) and "loss 2.5000" in live.getvalue()
+
+
+def test_relative_data_path_is_found_beside_the_checkpoint(tmp_path, tiny_docs, monkeypatch):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "names.txt").write_text("\n".join(tiny_docs))
+    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, val_docs=5)
+    ckpt = trainer.checkpoint(data="names.txt", data_sha256=training_data.fingerprint(tiny_docs))
+    monkeypatch.chdir(tmp_path)  # "names.txt" does not exist here
+    assert training_data.find(ckpt) is None
+    data = training_data.find(ckpt, model_path=folder / "m.json")
+    assert data.exact and data.val == trainer.val_docs

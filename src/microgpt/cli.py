@@ -248,7 +248,7 @@ def cmd_sample(args):
     ckpt, engine = load_model(args.model, args.engine)
     check_sampling_args(ckpt.tokenizer, ckpt.config, args.temperature, args.top_k, args.prefix, args.n)
     rng = random.Random(args.seed)
-    data = training_data.find(ckpt, args.data)
+    data = training_data.find(ckpt, args.data, args.model)
     marks = []
     for i in range(args.n):
         name = generate(engine, ckpt.tokenizer, rng, args.temperature, args.top_k, args.prefix)

@@ -9,6 +9,8 @@ They live apart from cli.py so that file stays about training and sampling;
 build_parser() calls add_commands() to hang them on the same parser.
 """
 
+import math
+
 from microgpt.errors import UsageError
 
 
@@ -59,7 +61,7 @@ def cmd_score(args):
     ckpt, _ = _load(args.model)
     for t in texts:  # every string is checked before any is scored
         check_text(ckpt.tokenizer, ckpt.config, t)
-    data = training_data.find(ckpt, args.data)
+    data = training_data.find(ckpt, args.data, args.model)
     if data is None:
         print(f"note: in-training-data is unknown: {training_data.unknown_reason(ckpt)}")
     elif not data.exact:
@@ -76,8 +78,6 @@ def cmd_score(args):
             print(format_table(s, seen))
             print()
     if len(scores) > 1:
-        import math
-
         total, n = sum(s.total for s in scores), sum(s.n for s in scores)
         known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
         print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
@@ -98,7 +98,7 @@ def cmd_eval(args):
         docs = read_docs(args.data)
         what = f"all {len(docs):,} documents of {args.data}"
     else:
-        data = training_data.find(ckpt)
+        data = training_data.find(ckpt, model_path=args.model)
         if data is None:
             raise UsageError(f"cannot rebuild the validation split: {training_data.unknown_reason(ckpt)} "
                              "to evaluate on all of its documents")
@@ -163,7 +163,7 @@ def cmd_plot(args):
                                    f"Attention of {name} reading BOS + {args.attention!r}")
             default = f"attention_{_safe_stem(args.attention)}.png"
         elif args.bigram:
-            fig, default = _bigram(ckpt, name, args.data), "bigram.png"
+            fig, default = _bigram(ckpt, name, args.data, model), "bigram.png"
         else:
             from microgpt.plots.next_char import next_figure
 
@@ -176,11 +176,11 @@ def cmd_plot(args):
     return 0
 
 
-def _bigram(ckpt, name, data_arg):
+def _bigram(ckpt, name, data_arg, model_path):
     from microgpt import training_data
     from microgpt.plots.bigram import bigram_counts, bigram_figure
 
-    data = training_data.find(ckpt, data_arg)
+    data = training_data.find(ckpt, data_arg, model_path)
     if data is None:
         raise UsageError(f"the bigram table needs the training data: {training_data.unknown_reason(ckpt)}")
     docs, which = (data.train, "training split") if data.exact else (data.docs, "all documents")

@@ -66,7 +66,17 @@ def rebuild_split(training, docs):
     return split(shuffled, n_val), ""
 
 
-def find(ckpt, data=None):
+def _recorded_candidates(recorded, model_path):
+    """Where the recorded data path may point: as written, and, for a relative
+    path, beside the checkpoint (train saves there by default, so a relative
+    --data usually lives in the same folder)."""
+    path = Path(recorded)
+    yield path
+    if not path.is_absolute() and model_path is not None:
+        yield Path(model_path).parent / path
+
+
+def find(ckpt, data=None, model_path=None):
     """The model's training data: from `data` (a path the user gave; read errors
     are raised) or else the checkpoint's recorded path (None if unreadable)."""
     if data is not None:
@@ -75,9 +85,13 @@ def find(ckpt, data=None):
         recorded = ckpt.training.get("data")
         if not isinstance(recorded, str) or not recorded:
             return None
-        try:
-            path, docs = Path(recorded), read_docs(recorded)
-        except (MicroGPTError, OSError):
+        for path in _recorded_candidates(recorded, model_path):
+            try:
+                docs = read_docs(path)
+                break
+            except (MicroGPTError, OSError):
+                continue
+        else:
             return None
     result, why = rebuild_split(ckpt.training, docs)
     if result is None:
