@@ -22,7 +22,7 @@ import time
 RUNG, IDEA = 2, "Value autograd"
 DEFAULT_STEPS = 1000
 n_embd, block_size = 16, 16  # block_size caps the predictions per doc, as in the later rungs
-learning_rate = 0.1
+learning_rate = 0.3  # plain SGD; see docs/ladder.md for how it was chosen
 temperature, num_samples = 0.5, 20
 
 

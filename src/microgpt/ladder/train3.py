@@ -23,7 +23,7 @@ import time
 RUNG, IDEA = 3, "position embeddings + attention + RMSNorm + residuals"
 DEFAULT_STEPS = 1000
 n_embd, block_size = 16, 16
-learning_rate = 0.1
+learning_rate = 0.3  # plain SGD; see docs/ladder.md for how it was chosen
 temperature, num_samples = 0.5, 20
 
 

@@ -21,7 +21,7 @@ import time
 RUNG, IDEA = 4, "multi-head attention + layer loop"
 DEFAULT_STEPS = 1000
 n_embd, n_head, n_layer, block_size = 16, 4, 1, 16
-learning_rate = 0.1
+learning_rate = 0.3  # plain SGD; see docs/ladder.md for how it was chosen
 temperature, num_samples = 0.5, 20
 
 
