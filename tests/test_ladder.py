@@ -3,12 +3,16 @@
 Runs that need the names data look for ../shared/data/names.txt beside the
 repository root; without it they skip, except under CI=true, where they fail.
 The Value-based rungs cost ~0.07 s a step, so the rung-vs-rung comparisons use
-SUBSET_STEPS steps on a 1,001-name subset (every 32nd line; 100 held out).
+short runs on a 1,002-name subset (every 32nd line; 100 held out).
 """
+import json
 import math
 import os
 import random
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ from microgpt.ladder import train0, train1, train2, train3, train4, train5
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NAMES = SHARED / "data" / "names.txt"
 REFERENCE = SHARED / "reference" / "microgpt_default.txt"
-SUBSET_STEPS = 150
+SUBSET_STEPS = 60
 GRAD_TOL = 1e-7  # central differences with eps=1e-5 in float64 agree to ~1e-10; a wrong derivative is off by >1e-4
 SAME_CLASS_MARGIN = 0.02  # nats; see test_train1_does_not_beat_train0
 
@@ -69,7 +73,8 @@ def test_train1_gradients_numerical_equals_analytic(names):
     assert check["max_abs_diff"] < GRAD_TOL, check
 
 
-def test_gradient_check_catches_a_wrong_derivative():
+def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
+    monkeypatch.setattr(train1, "n_embd", 4)  # a small model keeps the check quick
     rng = random.Random(0)
     sd = train1.init_params(rng, 5)
     good = train1.grad_check(sd, [4, 0, 1, 2, 4])[1]
@@ -87,11 +92,13 @@ def test_train1_does_not_beat_train0(names):
     """Same model class: the output depends on the previous token only, and the count table is
     (up to add-one smoothing) the maximum-likelihood member of that class. So no amount of SGD lets
     train1 beat it on held-out names beyond noise. Both use their defaults (train0: every training
-    doc; train1: 1000 steps) and the same 1,000 validation names (~7k predictions, per-token NLL
-    sd ~1.2, so one standard error is ~0.015 nats; the margin is about that)."""
+    doc; train1: 1000 steps) and the same 1,000 validation names (7,148 predictions; per-token NLL
+    sd 1.03 under train0, so one standard error of the mean is 0.012 nats; the margin is ~1.6 of
+    those). Short SGD runs make this easy to pass, so the test also pins that train1 did learn."""
     val0 = short_run(train0, names, steps=None)["val_loss"]
     val1 = short_run(train1, names, steps=train1.DEFAULT_STEPS)["val_loss"]
     assert val1 > val0 - SAME_CLASS_MARGIN, (val0, val1)
+    assert val1 < math.log(27) - 0.3  # it trained: well below the uniform guess
 
 
 # Claim 3
@@ -118,10 +125,20 @@ def test_train4_has_train3_param_count(subset):
 
 
 # Claim 6
-def test_train5_beats_train4_in_same_steps(subset):
-    r4, r5 = short_run(train4, subset), short_run(train5, subset)
-    assert r4["steps"] == r5["steps"]
+@pytest.mark.slow
+def test_train5_beats_train4_in_same_steps(names):
+    """At the ladder's setting (1000 steps, full data) Adam ends lower: measured 2.3796 vs 2.3977."""
+    r4, r5 = short_run(train4, names, steps=1000), short_run(train5, names, steps=1000)
+    assert r4["steps"] == r5["steps"] == 1000
     assert r5["val_loss"] < r4["val_loss"], (r4["val_loss"], r5["val_loss"])
+
+
+def test_train5_does_not_beat_train4_in_short_runs(subset):
+    """The claim needs the full run: after SUBSET_STEPS steps SGD at lr 0.3 is still ahead of Adam at
+    lr 0.01 (measured 2.597 vs 2.672 on the subset; at 150 steps they tie, 2.452 vs 2.450)."""
+    r4, r5 = short_run(train4, subset), short_run(train5, subset)
+    assert r5["val_loss"] < math.log(27) - 0.3  # Adam did train
+    assert r4["val_loss"] < r5["val_loss"], (r4["val_loss"], r5["val_loss"])
 
 
 # Claim 7
@@ -134,7 +151,7 @@ def test_train5_matches_reference_prefix(names):
 @pytest.mark.slow
 def test_train5_matches_reference_full(names):
     ref_losses, ref_samples = reference()
-    result = train5.run(steps=1000, data=names, log=None)
+    result = short_run(train5, names, steps=1000)
     assert [f"{x:.4f}" for x in result["losses"]] == ref_losses
     assert result["samples"] == ref_samples
 
@@ -145,6 +162,15 @@ def test_rungs_are_standalone():
         source = (Path(train0.__file__).parent / f"train{i}.py").read_text(encoding="utf-8")
         imports = re.findall(r"^(?:import|from) (\w+)", source, re.M)
         assert set(imports) <= {"argparse", "gc", "json", "math", "os", "random", "sys", "time"}, (i, imports)
+
+
+def test_a_copied_rung_runs_alone(subset, tmp_path):
+    shutil.copy(Path(train0.__file__).parent / "train0.py", tmp_path / "train0.py")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MICROGPT_DATA")}
+    done = subprocess.run([sys.executable, "train0.py", "--data", subset, "--steps", "10", "--json", "r.json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["steps"] == 10
 
 
 def test_missing_data_is_one_line_error(tmp_path, capsys):
@@ -169,8 +195,9 @@ def test_table_runner(subset, tmp_path, capsys):
     from microgpt.ladder import main
 
     out = tmp_path / "ladder.json"
-    assert main(["0", "1", "--steps", "20", "--data", subset, "--json", str(out)]) == 0
+    assert main(["0", "--steps", "20", "--data", subset, "--json", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "train0" in captured.out and "train1" in captured.out and "val loss" in captured.out
-    assert "[ladder 1/2]" in captured.err
+    assert "train0" in captured.out and "bigram counts" in captured.out and "val loss" in captured.out
+    assert "[ladder 1/1]" in captured.err and "step    20 /    20" in captured.err
+    assert json.loads(out.read_text())["results"][0]["val_loss"] > 0
     assert main(["9"]) == 2
