@@ -23,10 +23,10 @@ def load(rung):
 
 
 def format_table(results):
-    header = f"{'rung':<7} {'new idea':<52} {'params':>6} {'val loss':>8} {'ppl':>7} {'seconds':>8}"
+    header = f"{'rung':<7} {'new idea':<54} {'params':>6} {'val loss':>8} {'ppl':>7} {'seconds':>8}"
     lines = [header, "-" * len(header)]
     for r in results:
-        lines.append(f"train{r['rung']:<2} {r['idea']:<52} {r['params']:>6} {r['val_loss']:>8.4f} "
+        lines.append(f"train{r['rung']:<2} {r['idea']:<54} {r['params']:>6} {r['val_loss']:>8.4f} "
                      f"{r['val_ppl']:>7.3f} {r['seconds']:>8.1f}")
     return "\n".join(lines)
 
