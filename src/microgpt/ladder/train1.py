@@ -78,7 +78,7 @@ def mlp(sd, token_id):
     """Logits, plus the activations the backward pass needs."""
     x = sd["wte"][token_id]  # (n_embd,)
     a = linear(x, sd["mlp_fc1"])  # (4 * n_embd,)
-    h = [max(0, ai) for ai in a]
+    h = [max(0, ai) for ai in a]  # relu
     x2 = linear(h, sd["mlp_fc2"])  # (n_embd,)
     return linear(x2, sd["lm_head"]), (x, a, h, x2)  # (vocab_size,)
 
