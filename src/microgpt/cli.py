@@ -3,6 +3,9 @@
     microgpt train          train on the names (or --data FILE), save, sample
     microgpt sample MODEL   new samples from a saved model
     microgpt info MODEL     config, parameter tree, training metadata
+    microgpt ladder         the six rungs train0..train5, one table
+    microgpt score | eval | plot | graph
+                            look inside a saved model or a run (inspect_cli.py)
     microgpt dataset | tokenizer | autograd | parameters | architecture
                             look at one part of the system
 
@@ -312,6 +315,7 @@ def load_model(path, engine="scalar", **options):
 
 
 def cmd_sample(args):
+    from microgpt import novelty, training_data
     from microgpt.sample import check_sampling_args, generate
 
     ckpt, engine = load_model(args.model, args.engine, **engine_options(args, args.engine))
@@ -327,9 +331,20 @@ def cmd_sample(args):
         return 0
     check_sampling_args(ckpt.tokenizer, ckpt.config, args.temperature, args.top_k, args.prefix, args.n)
     rng = random.Random(args.seed)
+    data = training_data.find(ckpt, args.data, args.model)
+    marks = []
     for i in range(args.n):
         name = generate(engine, ckpt.tokenizer, rng, args.temperature, args.top_k, args.prefix)
-        print(f"sample {i + 1:2d}: {name}")
+        if data is None:
+            print(f"sample {i + 1:2d}: {name}")
+        else:  # the marker goes after the name, so "sample  1: name" stays a prefix
+            marks.append(novelty.mark(data, name))
+            print(f"sample {i + 1:2d}: {name}  ({marks[-1]})")
+    # The summary goes to stderr: stdout keeps exactly one line per sample.
+    if data is None:
+        print(f"novelty: unknown ({training_data.unknown_reason(ckpt)})", file=sys.stderr)
+    else:
+        print(novelty.summary(marks, data.exact), file=sys.stderr)
     return 0
 
 
@@ -495,9 +510,15 @@ def build_parser():
     p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
     p.add_argument("--chars", type=positive_int, default=300,
                    help="characters per sample, for a model trained with --text (default: 300)")
+    p.add_argument("--data", metavar="FILE",
+                   help="the training data, to mark each sample new or a copy (default: the path the checkpoint "
+                        "recorded)")
     add_engine_arg(p)
     add_engine_options(p)
     p.set_defaults(func=cmd_sample)
+
+    sub.add_parser("ladder", help="run the six rungs train0..train5 and compare them (see: microgpt ladder --help)",
+                   add_help=False)
 
     p = sub.add_parser("info", help="describe a saved model", description="Config, parameters and training of a model.")
     p.add_argument("model", metavar="MODEL")
@@ -532,12 +553,32 @@ def build_parser():
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
+    from microgpt import inspect_cli
+
+    inspect_cli.add_commands(sub, add_engine_arg)  # score, eval, plot, graph
     for p in sub.choices.values():  # --debug works after the command name too
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
     return parser
 
 
+def run_ladder(argv):
+    """`microgpt ladder ...`: the ladder's own runner, with the data found as `train` finds it."""
+    from microgpt import ladder
+    from microgpt.data import resolve_data_path
+
+    if not any(a == "--data" or a.startswith("--data=") for a in argv) and not {"-h", "--help"} & set(argv):
+        try:
+            argv = [*argv, "--data", str(resolve_data_path(None))]
+        except MicroGPTError as e:
+            print(f"microgpt ladder: error: {e}", file=sys.stderr)
+            return e.exit_code
+    return ladder.main(argv)
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
+        return run_ladder(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
