@@ -107,3 +107,18 @@ def test_cli_train_resume_and_sample(tmp_path, text_file, capsys):
     out = capsys.readouterr().out
     assert out.count("--- sample") == 2
     assert main(["train", "--text", str(text_file), "--data", str(text_file), "--steps", "1"]) == 2
+
+
+def test_eval_of_a_text_model(tmp_path, text_file, capsys):
+    """`microgpt eval` on a --text model reads windows of the held-out part and
+    finds the val loss training recorded; --data FILE evaluates all of a file."""
+    out = tmp_path / "m.json"
+    assert main(["train", "--text", str(text_file), "--block-size", "12", "--n-embd", "8", "--n-head", "2",
+                 "--steps", "3", "--samples", "0", "--out", str(out)]) == 0
+    recorded = json.loads(out.read_text())["training"]["val_loss"]
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"val loss {recorded:.4f}" in printed and "windows" in printed
+    assert main(["eval", str(out), "--data", str(text_file)]) == 0
+    assert "all of" in capsys.readouterr().out

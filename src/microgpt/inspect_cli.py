@@ -95,6 +95,10 @@ def cmd_eval(args):
     from microgpt.evaluation import Bar, evaluate, perplexity
 
     ckpt, engine = _load(args.model, args.engine, args)
+    if ckpt.training.get("format") == "text":  # trained with --text: windows, not documents
+        from microgpt.text import evaluate_text
+
+        return evaluate_text(engine, ckpt, args.data, args.engine)
     if args.data:
         docs = read_docs(args.data)
         what = f"all {len(docs):,} documents of {args.data}"

@@ -14,6 +14,7 @@ same), but no window contains it: the model never learns to predict it, and
 sampling starts from a prefix (by default a newline) instead of from BOS.
 """
 
+import math
 from pathlib import Path
 
 from microgpt.config import GPTConfig, TrainConfig
@@ -128,6 +129,40 @@ class TextTrainer(Trainer):
 
     def checkpoint(self, **metadata):
         return super().checkpoint(format="text", n_chars=self.n_chars, **metadata)
+
+
+def evaluate_text(engine, ckpt, path=None, engine_name="scalar"):
+    """`microgpt eval` for a model trained with --text: the loss on the windows
+    that tile the held-out last 10% of its text, or on all of --data FILE."""
+    import hashlib
+
+    whole_file = path is not None  # --data FILE: all of it; else the training text's held-out part
+    path = path or ckpt.training.get("data")
+    if not path:
+        raise UsageError("the checkpoint does not record its text file; pass --data FILE")
+    text = read_text(path)
+    ids = ckpt.tokenizer.encode(text)  # characters the model never saw are an error here
+    block = ckpt.config.block_size
+    if not whole_file:
+        recorded = ckpt.training.get("data_sha256")
+        if recorded not in (None, hashlib.sha256(text.encode("utf-8")).hexdigest()):
+            raise MicroGPTError(f"{path} is not the text this model was trained on (it changed since)")
+        ids, what = split_text(ids, block)[1], f"the held-out last 10% of {path}"
+        label = "val loss"
+    else:
+        what, label = f"all of {path}", "loss"
+    windows = val_windows(ids, block)
+    if not windows:
+        raise UsageError(f"{what} is shorter than one window of {block + 1} characters")
+    print(f"evaluating on {what}", flush=True)
+    total, count = engine.nll(windows)
+    loss = total / count
+    print(f"{label} {loss:.4f} | {label.replace('loss', 'perplexity')} {math.exp(loss):.2f} "
+          f"({len(windows):,} windows, {count:,} tokens, engine {engine_name})")
+    recorded = ckpt.training.get("val_loss")
+    if label == "val loss" and isinstance(recorded, (int, float)):
+        print(f"training recorded val loss {recorded:.4f}")
+    return 0
 
 
 def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n"):
