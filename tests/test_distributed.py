@@ -97,3 +97,32 @@ def test_torchrun_needs_the_torch_engine(tmp_path, data):
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert "need --engine torch" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_under_torchrun_saves_once_and_resumes(tmp_path, data):
+    """SIGTERM to torchrun reaches every rank; they agree to stop after the same
+    step, rank 0 alone saves and says how to resume, and the run goes on from there."""
+    import signal
+    import time
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "microgpt",
+           "train", "--data", str(data), "--steps", "100000", "--out", "sig.json", *COMMON]
+    p = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in p.stdout:  # wait until training is under way
+            if line.startswith("step") and "/ 100000" in line:
+                break
+        time.sleep(1)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert err.count("Resume with: microgpt train --resume sig.json") == 1
+    saved = load(tmp_path / "sig.json")
+    steps = saved["training"]["steps"]
+    assert 0 < steps < 100000 and saved["training"]["complete"] is False
+    run(tmp_path, 2, "--resume", "sig.json", "--steps", str(steps + 2), "--samples", "0")
+    assert load(tmp_path / "sig.json")["training"]["steps"] == steps + 2

@@ -279,12 +279,15 @@ def cmd_train(args):
             log_file.close()
         for sig, h in handlers.items():
             signal.signal(sig, h)
+    if not stop and not trainer.done:  # under torchrun: another rank got the signal, all stopped
+        stop.append(signal.SIGTERM)
     if stop:
         progress.close()
         save()
         name = "SIGINT" if stop[0] == signal.SIGINT else "SIGTERM"
-        print(f"microgpt train: {name} at step {trainer.step} of {tc.steps}; saved {out}. "
-              f"Resume with: microgpt train --resume {out}", file=sys.stderr)
+        if distributed.is_main():  # (every rank got the signal; one reports)
+            print(f"microgpt train: {name} at step {trainer.step} of {tc.steps}; saved {out}. "
+                  f"Resume with: microgpt train --resume {out}", file=sys.stderr)
         return 128 + stop[0]
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {engine})")
