@@ -1,0 +1,405 @@
+"""The `fused` engine: the scalar autograd with bigger nodes, in plain Python.
+
+Same model, same numbers, far fewer Python objects. Where the scalar engine
+makes one Value per multiply, this engine makes one node per *operation on a
+vector*: a whole linear layer, a whole RMSNorm, one attention block, softmax
+plus cross-entropy. A node's values and gradients are plain lists of floats;
+its backward is a closure kept on a tape. The forward pass appends to the tape
+as it goes, so the tape is already in topological order: backward just walks it
+in reverse. No graph search, no per-number objects, and the parameters live in
+one flat list of floats that Adam sweeps in a single loop.
+
+Exactness. Each node's backward does the arithmetic the scalar graph does for
+the same piece of the model, product for product: a / b is a * b**-1, a sum
+starts from 0, the softmax's backward goes through 1/p, total**-1 and exp as
+the Value chain does (not the shortcut p - onehot), and RMSNorm's through
+(ms + eps)**-0.5 the same way. Where a number collects gradient from many
+places, floating-point addition is not associative, so the ORDER matters too.
+The scalar engine adds contributions in the reverse of a depth-first
+post-order; for this model that order turns out to be regular:
+
+  * positions (and documents) from last to first;
+  * within a linear layer, output rows from last to first, except lm_head,
+    whose row for the target token comes last (the search visits it first);
+  * into RMSNorm's input: the next node's contribution, then x * scale, then
+    the square twice;
+  * into the input of q, k and v: heads from last to first, and within a head
+    the rows of v, then of k, then of q, each from last to first; at a
+    document's first position k and q alternate row by row instead
+    (attention over one key visits both from one dot product).
+
+Each backward below adds in that order, so the gradients come out bit for bit
+the scalar engine's (tests/test_fused.py checks it) and training reproduces the
+original microgpt.py's printed losses step for step.
+"""
+
+import gc
+import math
+import sys
+from functools import reduce
+from itertools import chain, repeat
+from operator import add, itemgetter, mul
+
+from microgpt import forward
+from microgpt.config import TrainConfig
+from microgpt.model import parameter_shapes
+
+if sys.version_info >= (3, 12):  # sum() of floats is compensated from 3.12 on; Values add plainly
+
+    def fsum(iterable, start=0):
+        return reduce(add, iterable, start)
+
+else:
+    fsum = sum
+
+
+# ---- nodes: each computes its output and records its backward on the tape.
+# A vector is a pair of lists (values, grads); a backward adds into the grads
+# of its inputs, which earlier nodes on the tape then read.
+
+
+def embed(tape, wte_row, wpe_row, g_wte, g_wpe, token_id, pos_id):
+    x = list(map(add, wte_row, wpe_row))
+    gx = [0.0] * len(x)
+
+    def backward():
+        g_wte[token_id] = list(map(add, g_wte[token_id], gx))
+        g_wpe[pos_id] = list(map(add, g_wpe[pos_id], gx))
+
+    tape.append(backward)
+    return x, gx
+
+
+def rmsnorm(tape, x, gx):
+    n = len(x)
+    inv_n = n**-1
+    d = fsum(map(mul, x, x)) * inv_n + 1e-5
+    scale = d**-0.5
+    y = [xi * scale for xi in x]
+    gy = [0.0] * n
+
+    def backward():
+        g_scale = fsum(map(mul, x[::-1], gy[::-1]))
+        g_sq = inv_n * ((-0.5 * d**-1.5) * g_scale)  # through (ms + eps)**-0.5 and the mean
+        gx[:] = [((g + scale * gyi) + xi * g_sq) + xi * g_sq for g, gyi, xi in zip(gx, gy, x)]
+
+    tape.append(backward)
+    return y, gy
+
+
+def linear(tape, x, gx, w, w_t, g_w, last=None):
+    """y = w x. w_t holds w's columns with the rows from last to first (the
+    order gradients reach x in); `last` is a row whose contribution to x's
+    gradient is added after all the others (lm_head's target row)."""
+    y = [fsum(map(mul, row, x)) for row in w]
+    gy = [0.0] * len(w)
+
+    def backward():
+        for o, g in enumerate(gy):
+            if g:  # a zero row (ReLU off) would add only zeros
+                g_w[o] = list(map(add, g_w[o], map(mul, x, repeat(g))))
+        g_rev = gy[::-1]
+        if last is None:
+            gx[:] = [fsum(map(mul, col, g_rev), g0) for col, g0 in zip(w_t, gx)]
+        else:
+            g_last = gy[last]
+            g_rev[len(gy) - 1 - last] = 0.0
+            gx[:] = [fsum(map(mul, col, g_rev), g0) + wl * g_last for col, g0, wl in zip(w_t, gx, w[last])]
+
+    tape.append(backward)
+    return y, gy
+
+
+def qkv(tape, x, gx, ws, qkv_t, order, g_ws):
+    """q, k, v = wq x, wk x, wv x as one node, so x's gradient can take the
+    rows of all three in the interleaved order given by `order` (indices into
+    q + k + v) and qkv_t (the stacked matrix's columns in that order)."""
+    outs = [[fsum(map(mul, row, x)) for row in w] for w in ws]
+    grads = [[0.0] * len(w) for w in ws]
+
+    def backward():
+        for w_grad, gy in zip(g_ws, grads):
+            for o, g in enumerate(gy):
+                if g:
+                    w_grad[o] = list(map(add, w_grad[o], map(mul, x, repeat(g))))
+        g_seq = order(grads[0] + grads[1] + grads[2])
+        gx[:] = [fsum(map(mul, col, g_seq), g0) for col, g0 in zip(qkv_t, gx)]
+
+    tape.append(backward)
+    return outs, grads
+
+
+def attention(tape, q, gq, cache, n_head, inv_sqrt_hd):
+    """Multi-head attention of the current query over every cached position.
+
+    cache: per head, the keys' and values' head slices (k_h, v_h) of every
+    position so far; and per position the full k and v gradient lists."""
+    hd = len(q) // n_head
+    keys_h, values_h, g_keys, g_values = cache
+    n_pos = len(g_keys)
+    x_attn = []
+    saved = []
+    for h in range(n_head):
+        hs = h * hd
+        q_h = q[hs : hs + hd]
+        logits = [fsum(map(mul, q_h, k_h)) * inv_sqrt_hd for k_h in keys_h[h]]
+        max_val = max(logits)
+        exps = [math.exp(v - max_val) for v in logits]
+        total = fsum(exps)
+        inv_total = total**-1
+        weights = [e * inv_total for e in exps]
+        v_cols = list(zip(*values_h[h]))  # (hd, n_pos)
+        x_attn.extend(fsum(map(mul, weights, col)) for col in v_cols)
+        saved.append((q_h, exps, total, inv_total, weights))
+    g_attn = [0.0] * len(q)
+
+    def backward():
+        for h in range(n_head):
+            hs = h * hd
+            q_h, exps, total, inv_total, weights = saved[h]
+            g_out = g_attn[hs : hs + hd]
+            g_out_rev = g_out[::-1]
+            vals, keys = values_h[h][:n_pos], keys_h[h][:n_pos]
+            # head_out[j] = sum_t weights[t] * v[t][j]
+            g_w = [fsum(map(mul, v[::-1], g_out_rev)) for v in vals]
+            for t in range(n_pos):
+                gv, wt = g_values[t], weights[t]
+                for j in range(hd):
+                    gv[hs + j] += wt * g_out[j]
+            # weights[t] = exps[t] * total**-1 (one power node per t, as in the original)
+            local = -1 * total**-2
+            g_total = fsum(map(mul, repeat(local), [e * g for e, g in zip(exps[::-1], g_w[::-1])]))
+            g_logit = [inv_sqrt_hd * (e * (inv_total * g + g_total)) for e, g in zip(exps, g_w)]
+            # logits[t] = (q_h . k_h[t]) * hd**-0.5
+            g_logit_rev = g_logit[::-1]
+            for j, col in enumerate(zip(*keys[::-1])):
+                gq[hs + j] = fsum(map(mul, col, g_logit_rev))
+            for t in range(n_pos):
+                gk, gl = g_keys[t], g_logit[t]
+                for j in range(hd):
+                    gk[hs + j] += q_h[j] * gl
+
+    tape.append(backward)
+    return x_attn, g_attn
+
+
+def relu(tape, x, gx):
+    y = [xi if xi > 0 else 0.0 for xi in x]
+    gy = [0.0] * len(x)
+
+    def backward():
+        gx[:] = [g if xi > 0 else 0.0 for g, xi in zip(gy, x)]
+
+    tape.append(backward)
+    return y, gy
+
+
+def residual(tape, a, ga, b, gb):
+    y = list(map(add, a, b))
+    gy = [0.0] * len(y)
+
+    def backward():
+        ga[:] = map(add, ga, gy)
+        gb[:] = map(add, gb, gy)
+
+    tape.append(backward)
+    return y, gy
+
+
+def cross_entropy(tape, logits, g_logits, target_id, g_loss):
+    """-log softmax(logits)[target], computed as the original does: exp(x - max),
+    then multiplied by total**-1, then -log. g_loss: d(mean loss)/d(this loss)."""
+    max_val = max(logits)
+    exps = [math.exp(v - max_val) for v in logits]
+    total = fsum(exps)
+    inv_total = total**-1
+    e_t = exps[target_id]
+    p = e_t * inv_total
+
+    def backward():
+        g_p = (1 / p) * (-1 * g_loss)  # through -log p
+        g_total = (-1 * total**-2) * (e_t * g_p)
+        g_logits[:] = [e * g_total for e in exps]
+        g_logits[target_id] = e_t * (inv_total * g_p + g_total)
+
+    tape.append(backward)
+    return -math.log(p)
+
+
+# ---- the engine
+
+
+def _qkv_order(n_embd, n_head, first):
+    """Indices into q + k + v (3 * n_embd rows) in the order their gradients
+    reach the input x: heads from last to first; in each head v's rows, then
+    k's, then q's, each from last to first; at position 0, k and q alternate."""
+    hd = n_embd // n_head
+    order = []
+    for h in reversed(range(n_head)):
+        rows = list(reversed(range(h * hd, (h + 1) * hd)))
+        order += [2 * n_embd + r for r in rows]
+        if first:
+            order += [i for r in rows for i in (n_embd + r, r)]
+        else:
+            order += [n_embd + r for r in rows] + rows
+    return order
+
+
+class FusedEngine:
+    name = "fused"
+
+    def __init__(self, config, weights, train_config=None):
+        self.config = config
+        self.train_config = train_config or TrainConfig()
+        self.shapes = parameter_shapes(config)
+        self.data = [float(x) for name in self.shapes for row in weights[name] for x in row]
+        self.m = [0.0] * len(self.data)
+        self.v = [0.0] * len(self.data)
+        self.t = 0
+        self.qkv_orders = [_qkv_order(config.n_embd, config.n_head, first) for first in (True, False)]
+        self.qkv_getters = [itemgetter(*order) for order in self.qkv_orders]
+        self._unpack()
+
+    def _unpack(self):
+        """Matrices (lists of rows) from the flat parameter list, plus the
+        transposed, row-reversed copies the backward passes read."""
+        self.w, i = {}, 0
+        for name, (rows, cols) in self.shapes.items():
+            self.w[name] = [self.data[i + r * cols : i + (r + 1) * cols] for r in range(rows)]
+            i += rows * cols
+        self.w_t = {name: list(zip(*reversed(mat))) for name, mat in self.w.items() if name not in ("wte", "wpe")}
+        self.qkv_t = []
+        for li in range(self.config.n_layer):
+            stacked = self.w[f"layer{li}.attn_wq"] + self.w[f"layer{li}.attn_wk"] + self.w[f"layer{li}.attn_wv"]
+            self.qkv_t.append([list(zip(*[stacked[o] for o in order])) for order in self.qkv_orders])
+
+    # ---- forward and backward
+    def _doc_forward(self, tape, tokens, g, g_loss, losses):
+        c, w, w_t = self.config, self.w, self.w_t
+        hd = c.head_dim
+        inv_sqrt_hd = (hd**0.5) ** -1
+        n = min(c.block_size, len(tokens) - 1)
+        # per layer: per-head key/value slices, per-position k/v gradient lists
+        caches = [([[] for _ in range(c.n_head)], [[] for _ in range(c.n_head)], [], []) for _ in range(c.n_layer)]
+        for pos_id in range(n):
+            token_id, target_id = tokens[pos_id], tokens[pos_id + 1]
+            x, gx = embed(tape, w["wte"][token_id], w["wpe"][pos_id], g["wte"], g["wpe"], token_id, pos_id)
+            x, gx = rmsnorm(tape, x, gx)
+            for li in range(c.n_layer):
+                p = f"layer{li}."
+                x_res, gx_res = x, gx
+                x, gx = rmsnorm(tape, x, gx)
+                first = 0 if pos_id == 0 else 1
+                (q, k, v), (gq, gk, gv) = qkv(
+                    tape, x, gx, [w[p + "attn_wq"], w[p + "attn_wk"], w[p + "attn_wv"]],
+                    self.qkv_t[li][first], self.qkv_getters[first],
+                    [g[p + "attn_wq"], g[p + "attn_wk"], g[p + "attn_wv"]],
+                )
+                keys_h, values_h, g_keys, g_values = caches[li]
+                for h in range(c.n_head):
+                    keys_h[h].append(k[h * hd : (h + 1) * hd])
+                    values_h[h].append(v[h * hd : (h + 1) * hd])
+                g_keys.append(gk)
+                g_values.append(gv)
+                x, gx = attention(tape, q, gq, caches[li], c.n_head, inv_sqrt_hd)
+                x, gx = linear(tape, x, gx, w[p + "attn_wo"], w_t[p + "attn_wo"], g[p + "attn_wo"])
+                x, gx = residual(tape, x, gx, x_res, gx_res)
+                x_res, gx_res = x, gx
+                x, gx = rmsnorm(tape, x, gx)
+                x, gx = linear(tape, x, gx, w[p + "mlp_fc1"], w_t[p + "mlp_fc1"], g[p + "mlp_fc1"])
+                x, gx = relu(tape, x, gx)
+                x, gx = linear(tape, x, gx, w[p + "mlp_fc2"], w_t[p + "mlp_fc2"], g[p + "mlp_fc2"])
+                x, gx = residual(tape, x, gx, x_res, gx_res)
+            logits, g_logits = linear(tape, x, gx, w["lm_head"], w_t["lm_head"], g["lm_head"], last=target_id)
+            losses.append(cross_entropy(tape, logits, g_logits, target_id, g_loss))
+
+    def loss_and_grads(self, batch):
+        """Mean loss over every real token of the batch, and its gradient as
+        {name: rows}, without moving the weights."""
+        n = sum(min(self.config.block_size, len(tokens) - 1) for tokens in batch)
+        g_loss = 1 / n  # d(loss)/d(each position's loss): loss = (1/n) * sum
+        g = {name: [[0.0] * cols for _ in range(rows)] for name, (rows, cols) in self.shapes.items()}
+        tape, losses = [], []
+        for tokens in batch:
+            self._doc_forward(tape, tokens, g, g_loss, losses)
+        loss = fsum(losses) * (1 / n)
+        for backward in reversed(tape):
+            backward()
+        return loss, g
+
+    def train_step(self, batch, lr_t):
+        # Nothing here makes reference cycles the collector must find; pausing
+        # it keeps it from scanning the step's short-lived lists and closures.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            loss, g = self.loss_and_grads(batch)
+            grads = [x for name in self.shapes for row in g[name] for x in row]
+            if self.train_config.optimizer == "sgd":
+                self._sgd(grads, lr_t)
+            else:
+                self._adam(grads, lr_t)
+            self._unpack()
+            return loss
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    # ---- optimizers: optim.py's arithmetic, over flat lists
+    def _sgd(self, grads, lr_t):
+        self.t += 1
+        self.data = [p - lr_t * g for p, g in zip(self.data, grads)]
+
+    def _adam(self, grads, lr_t):
+        tc = self.train_config
+        self.t += 1
+        beta1, beta2, eps, wd = tc.beta1, tc.beta2, tc.eps, tc.weight_decay
+        c1, c2 = 1 - beta1, 1 - beta2
+        bc1, bc2 = 1 - beta1**self.t, 1 - beta2**self.t
+        data, m, v = [], [], []
+        for p, mi, vi, g in zip(self.data, self.m, self.v, grads):
+            mi = beta1 * mi + c1 * g
+            vi = beta2 * vi + c2 * g**2
+            if wd:
+                p -= lr_t * wd * p
+            data.append(p - lr_t * (mi / bc1) / ((vi / bc2) ** 0.5 + eps))
+            m.append(mi)
+            v.append(vi)
+        self.data, self.m, self.v = data, m, v
+
+    # ---- weights and optimizer state in the checkpoint's form
+    def _unflatten(self, flat):
+        out, i = {}, 0
+        for name, (rows, cols) in self.shapes.items():
+            out[name] = [list(flat[i + r * cols : i + (r + 1) * cols]) for r in range(rows)]
+            i += rows * cols
+        return out
+
+    def weights(self):
+        return self._unflatten(self.data)
+
+    def optimizer_state(self):
+        if self.train_config.optimizer == "sgd":
+            return {"t": self.t}
+        return {"t": self.t, "m": self._unflatten(self.m), "v": self._unflatten(self.v)}
+
+    def load_optimizer_state(self, state):
+        self.t = int(state["t"])
+        for key in ("m", "v"):
+            if key in state:
+                setattr(self, key, [float(x) for name in self.shapes for row in state[key][name] for x in row])
+
+    # ---- forward only: forward.py's float GPT, bit-identical to the Value one
+    def nll(self, batch):
+        weights, total, count = self.weights(), 0.0, 0
+        for tokens in batch:
+            s, n = forward.doc_nll(weights, self.config, tokens)
+            total, count = total + s, count + n
+        return total, count
+
+    def new_cache(self):
+        return (self.weights(), *forward.empty_cache(self.config))
+
+    def next_logits(self, token_id, pos_id, cache):
+        weights, keys, values = cache
+        return forward.gpt(weights, self.config, token_id, pos_id, keys, values)
