@@ -87,46 +87,52 @@ def rmsnorm(tape, x, gx):
     return y, gy
 
 
-def linear(tape, x, gx, w, w_t, g_w, last=None):
+def linear(tape, x, gx, w, w_t, record, last=None):
     """y = w x. w_t holds w's columns with the rows from last to first (the
     order gradients reach x in); `last` is a row whose contribution to x's
-    gradient is added after all the others (lm_head's target row)."""
+    gradient is added after all the others (lm_head's target row). The pair
+    (x, dy) goes to `record`: the weight gradient is formed from all of a
+    step's pairs at once, after the tape is done (see weight_grads)."""
     y = [fsum(map(mul, row, x)) for row in w]
     gy = [0.0] * len(w)
+    record.append((x, gy))
 
     def backward():
-        for o, g in enumerate(gy):
-            if g:  # a zero row (ReLU off) would add only zeros
-                g_w[o] = list(map(add, g_w[o], map(mul, x, repeat(g))))
         g_rev = gy[::-1]
         if last is None:
             gx[:] = [fsum(map(mul, col, g_rev), g0) for col, g0 in zip(w_t, gx)]
         else:
             g_last = gy[last]
-            g_rev[len(gy) - 1 - last] = 0.0
+            g_rev[len(gy) - 1 - last] = 0.0  # adds W*0 = 0 in its place: no change
             gx[:] = [fsum(map(mul, col, g_rev), g0) + wl * g_last for col, g0, wl in zip(w_t, gx, w[last])]
 
     tape.append(backward)
     return y, gy
 
 
-def qkv(tape, x, gx, ws, qkv_t, order, g_ws):
+def qkv(tape, x, gx, ws, qkv_t, order, records):
     """q, k, v = wq x, wk x, wv x as one node, so x's gradient can take the
     rows of all three in the interleaved order given by `order` (indices into
     q + k + v) and qkv_t (the stacked matrix's columns in that order)."""
     outs = [[fsum(map(mul, row, x)) for row in w] for w in ws]
     grads = [[0.0] * len(w) for w in ws]
+    for record, gy in zip(records, grads):
+        record.append((x, gy))
 
     def backward():
-        for w_grad, gy in zip(g_ws, grads):
-            for o, g in enumerate(gy):
-                if g:
-                    w_grad[o] = list(map(add, w_grad[o], map(mul, x, repeat(g))))
         g_seq = order(grads[0] + grads[1] + grads[2])
         gx[:] = [fsum(map(mul, col, g_seq), g0) for col, g0 in zip(qkv_t, gx)]
 
     tape.append(backward)
     return outs, grads
+
+
+def weight_grads(record):
+    """dL/dw[o][i] = sum over positions of x[i] * dy[o], from the last position
+    to the first (the order the scalar engine adds them in): one dot product
+    per weight, over the step's (x, dy) pairs of this matrix."""
+    x_cols = list(zip(*[x for x, _ in reversed(record)]))
+    return [[fsum(map(mul, xc, gc)) for xc in x_cols] for gc in zip(*[gy for _, gy in reversed(record)])]
 
 
 def attention(tape, q, gq, cache, n_head, inv_sqrt_hd):
@@ -274,7 +280,7 @@ class FusedEngine:
             self.qkv_t.append([list(zip(*[stacked[o] for o in order])) for order in self.qkv_orders])
 
     # ---- forward and backward
-    def _doc_forward(self, tape, tokens, g, g_loss, losses):
+    def _doc_forward(self, tape, tokens, g, rec, g_loss, losses):
         c, w, w_t = self.config, self.w, self.w_t
         hd = c.head_dim
         inv_sqrt_hd = (hd**0.5) ** -1
@@ -293,7 +299,7 @@ class FusedEngine:
                 (q, k, v), (gq, gk, gv) = qkv(
                     tape, x, gx, [w[p + "attn_wq"], w[p + "attn_wk"], w[p + "attn_wv"]],
                     self.qkv_t[li][first], self.qkv_getters[first],
-                    [g[p + "attn_wq"], g[p + "attn_wk"], g[p + "attn_wv"]],
+                    [rec[p + "attn_wq"], rec[p + "attn_wk"], rec[p + "attn_wv"]],
                 )
                 keys_h, values_h, g_keys, g_values = caches[li]
                 for h in range(c.n_head):
@@ -302,15 +308,15 @@ class FusedEngine:
                 g_keys.append(gk)
                 g_values.append(gv)
                 x, gx = attention(tape, q, gq, caches[li], c.n_head, inv_sqrt_hd)
-                x, gx = linear(tape, x, gx, w[p + "attn_wo"], w_t[p + "attn_wo"], g[p + "attn_wo"])
+                x, gx = linear(tape, x, gx, w[p + "attn_wo"], w_t[p + "attn_wo"], rec[p + "attn_wo"])
                 x, gx = residual(tape, x, gx, x_res, gx_res)
                 x_res, gx_res = x, gx
                 x, gx = rmsnorm(tape, x, gx)
-                x, gx = linear(tape, x, gx, w[p + "mlp_fc1"], w_t[p + "mlp_fc1"], g[p + "mlp_fc1"])
+                x, gx = linear(tape, x, gx, w[p + "mlp_fc1"], w_t[p + "mlp_fc1"], rec[p + "mlp_fc1"])
                 x, gx = relu(tape, x, gx)
-                x, gx = linear(tape, x, gx, w[p + "mlp_fc2"], w_t[p + "mlp_fc2"], g[p + "mlp_fc2"])
+                x, gx = linear(tape, x, gx, w[p + "mlp_fc2"], w_t[p + "mlp_fc2"], rec[p + "mlp_fc2"])
                 x, gx = residual(tape, x, gx, x_res, gx_res)
-            logits, g_logits = linear(tape, x, gx, w["lm_head"], w_t["lm_head"], g["lm_head"], last=target_id)
+            logits, g_logits = linear(tape, x, gx, w["lm_head"], w_t["lm_head"], rec["lm_head"], last=target_id)
             losses.append(cross_entropy(tape, logits, g_logits, target_id, g_loss))
 
     def loss_and_grads(self, batch):
@@ -318,13 +324,18 @@ class FusedEngine:
         {name: rows}, without moving the weights."""
         n = sum(min(self.config.block_size, len(tokens) - 1) for tokens in batch)
         g_loss = 1 / n  # d(loss)/d(each position's loss): loss = (1/n) * sum
-        g = {name: [[0.0] * cols for _ in range(rows)] for name, (rows, cols) in self.shapes.items()}
+        c = self.config
+        g = {name: [[0.0] * c.n_embd for _ in range(c.vocab_size if name == "wte" else c.block_size)]
+             for name in ("wte", "wpe")}
+        rec = {name: [] for name in self.shapes if name not in g}  # (x, dy) of every linear, in order
         tape, losses = [], []
         for tokens in batch:
-            self._doc_forward(tape, tokens, g, g_loss, losses)
+            self._doc_forward(tape, tokens, g, rec, g_loss, losses)
         loss = fsum(losses) * (1 / n)
         for backward in reversed(tape):
             backward()
+        for name, record in rec.items():
+            g[name] = weight_grads(record)
         return loss, g
 
     def train_step(self, batch, lr_t):
