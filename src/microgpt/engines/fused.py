@@ -129,61 +129,75 @@ def qkv(tape, x, gx, ws, qkv_t, order, records):
 
 def weight_grads(record):
     """dL/dw[o][i] = sum over positions of x[i] * dy[o], from the last position
-    to the first (the order the scalar engine adds them in): one dot product
-    per weight, over the step's (x, dy) pairs of this matrix."""
-    x_cols = list(zip(*[x for x, _ in reversed(record)]))
-    return [[fsum(map(mul, xc, gc)) for xc in x_cols] for gc in zip(*[gy for _, gy in reversed(record)])]
+    to the first (the order the scalar engine adds them in), as one flat list
+    in w's row-major order: each position's outer product dy x^T, then a sum
+    across positions per weight."""
+    outers = [[g * xi for g in gy for xi in x] for x, gy in reversed(record)]
+    return list(map(fsum, zip(*outers)))
 
 
-def attention(tape, q, gq, cache, n_head, inv_sqrt_hd):
+def split_heads(tape, k, gk, v, gv, cache):
+    """Append this position's k and v to the cache, cut into heads, each head
+    with its own gradient list; backward joins the heads' gradients again."""
+    keys_h, values_h, g_keys_h, g_values_h = cache
+    n_head = len(keys_h)
+    hd = len(k) // n_head
+    gk_heads, gv_heads = [], []
+    for h in range(n_head):
+        keys_h[h].append(k[h * hd : (h + 1) * hd])
+        values_h[h].append(v[h * hd : (h + 1) * hd])
+        gk_heads.append([0.0] * hd)
+        gv_heads.append([0.0] * hd)
+        g_keys_h[h].append(gk_heads[h])
+        g_values_h[h].append(gv_heads[h])
+
+    def backward():
+        gk[:] = chain.from_iterable(gk_heads)
+        gv[:] = chain.from_iterable(gv_heads)
+
+    tape.append(backward)
+
+
+def attention(tape, q, gq, cache, inv_sqrt_hd):
     """Multi-head attention of the current query over every cached position.
-
-    cache: per head, the keys' and values' head slices (k_h, v_h) of every
-    position so far; and per position the full k and v gradient lists."""
+    cache: per head, the k and v slices of every position so far and their
+    gradient lists (see split_heads)."""
+    keys_h, values_h, g_keys_h, g_values_h = cache
+    n_head = len(keys_h)
     hd = len(q) // n_head
-    keys_h, values_h, g_keys, g_values = cache
-    n_pos = len(g_keys)
+    n_pos = len(keys_h[0])
     x_attn = []
     saved = []
     for h in range(n_head):
-        hs = h * hd
-        q_h = q[hs : hs + hd]
+        q_h = q[h * hd : (h + 1) * hd]
         logits = [fsum(map(mul, q_h, k_h)) * inv_sqrt_hd for k_h in keys_h[h]]
         max_val = max(logits)
         exps = [math.exp(v - max_val) for v in logits]
         total = fsum(exps)
         inv_total = total**-1
         weights = [e * inv_total for e in exps]
-        v_cols = list(zip(*values_h[h]))  # (hd, n_pos)
-        x_attn.extend(fsum(map(mul, weights, col)) for col in v_cols)
+        x_attn.extend(fsum(map(mul, weights, col)) for col in zip(*values_h[h]))  # (hd,)
         saved.append((q_h, exps, total, inv_total, weights))
     g_attn = [0.0] * len(q)
 
     def backward():
         for h in range(n_head):
-            hs = h * hd
             q_h, exps, total, inv_total, weights = saved[h]
-            g_out = g_attn[hs : hs + hd]
+            g_out = g_attn[h * hd : (h + 1) * hd]
             g_out_rev = g_out[::-1]
-            vals, keys = values_h[h][:n_pos], keys_h[h][:n_pos]
             # head_out[j] = sum_t weights[t] * v[t][j]
-            g_w = [fsum(map(mul, v[::-1], g_out_rev)) for v in vals]
-            for t in range(n_pos):
-                gv, wt = g_values[t], weights[t]
-                for j in range(hd):
-                    gv[hs + j] += wt * g_out[j]
+            g_w = [fsum(map(mul, v[::-1], g_out_rev)) for v in values_h[h][:n_pos]]
+            for gv, wt in zip(g_values_h[h], weights):
+                gv[:] = map(add, gv, map(mul, g_out, repeat(wt)))
             # weights[t] = exps[t] * total**-1 (one power node per t, as in the original)
             local = -1 * total**-2
-            g_total = fsum(map(mul, repeat(local), [e * g for e, g in zip(exps[::-1], g_w[::-1])]))
+            g_total = fsum(map(mul, repeat(local), list(map(mul, exps[::-1], g_w[::-1]))))
             g_logit = [inv_sqrt_hd * (e * (inv_total * g + g_total)) for e, g in zip(exps, g_w)]
             # logits[t] = (q_h . k_h[t]) * hd**-0.5
             g_logit_rev = g_logit[::-1]
-            for j, col in enumerate(zip(*keys[::-1])):
-                gq[hs + j] = fsum(map(mul, col, g_logit_rev))
-            for t in range(n_pos):
-                gk, gl = g_keys[t], g_logit[t]
-                for j in range(hd):
-                    gk[hs + j] += q_h[j] * gl
+            gq[h * hd : (h + 1) * hd] = [fsum(map(mul, col, g_logit_rev)) for col in zip(*keys_h[h][n_pos - 1 :: -1])]
+            for gk, gl in zip(g_keys_h[h], g_logit):
+                gk[:] = map(add, gk, map(mul, q_h, repeat(gl)))
 
     tape.append(backward)
     return x_attn, g_attn
@@ -285,8 +299,8 @@ class FusedEngine:
         hd = c.head_dim
         inv_sqrt_hd = (hd**0.5) ** -1
         n = min(c.block_size, len(tokens) - 1)
-        # per layer: per-head key/value slices, per-position k/v gradient lists
-        caches = [([[] for _ in range(c.n_head)], [[] for _ in range(c.n_head)], [], []) for _ in range(c.n_layer)]
+        # per layer and head: the k and v slices of every position, and their gradients
+        caches = [tuple([[] for _ in range(c.n_head)] for _ in range(4)) for _ in range(c.n_layer)]
         for pos_id in range(n):
             token_id, target_id = tokens[pos_id], tokens[pos_id + 1]
             x, gx = embed(tape, w["wte"][token_id], w["wpe"][pos_id], g["wte"], g["wpe"], token_id, pos_id)
@@ -301,13 +315,8 @@ class FusedEngine:
                     self.qkv_t[li][first], self.qkv_getters[first],
                     [rec[p + "attn_wq"], rec[p + "attn_wk"], rec[p + "attn_wv"]],
                 )
-                keys_h, values_h, g_keys, g_values = caches[li]
-                for h in range(c.n_head):
-                    keys_h[h].append(k[h * hd : (h + 1) * hd])
-                    values_h[h].append(v[h * hd : (h + 1) * hd])
-                g_keys.append(gk)
-                g_values.append(gv)
-                x, gx = attention(tape, q, gq, caches[li], c.n_head, inv_sqrt_hd)
+                split_heads(tape, k, gk, v, gv, caches[li])
+                x, gx = attention(tape, q, gq, caches[li], inv_sqrt_hd)
                 x, gx = linear(tape, x, gx, w[p + "attn_wo"], w_t[p + "attn_wo"], rec[p + "attn_wo"])
                 x, gx = residual(tape, x, gx, x_res, gx_res)
                 x_res, gx_res = x, gx
@@ -321,7 +330,7 @@ class FusedEngine:
 
     def loss_and_grads(self, batch):
         """Mean loss over every real token of the batch, and its gradient as
-        {name: rows}, without moving the weights."""
+        {name: flat row-major list}, without moving the weights."""
         n = sum(min(self.config.block_size, len(tokens) - 1) for tokens in batch)
         g_loss = 1 / n  # d(loss)/d(each position's loss): loss = (1/n) * sum
         c = self.config
@@ -334,6 +343,8 @@ class FusedEngine:
         loss = fsum(losses) * (1 / n)
         for backward in reversed(tape):
             backward()
+        for name in ("wte", "wpe"):
+            g[name] = list(chain.from_iterable(g[name]))
         for name, record in rec.items():
             g[name] = weight_grads(record)
         return loss, g
@@ -345,7 +356,7 @@ class FusedEngine:
         gc.disable()
         try:
             loss, g = self.loss_and_grads(batch)
-            grads = [x for name in self.shapes for row in g[name] for x in row]
+            grads = list(chain.from_iterable(g[name] for name in self.shapes))
             if self.train_config.optimizer == "sgd":
                 self._sgd(grads, lr_t)
             else:
