@@ -15,6 +15,7 @@ shapes and that every weight is a finite number, and reads nothing but JSON.
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -125,6 +126,7 @@ def load(path):
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise MicroGPTError(f"checkpoint is {size:,} bytes, too large to be a microgpt model: {path}")
+    _check_size_against_config(path, size)
     try:
         text = path.read_bytes().decode("utf-8")
         d = json.loads(text)
@@ -137,6 +139,29 @@ def load(path):
     except OSError as e:
         raise MicroGPTError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
     return from_dict(d, path, size)
+
+
+def _implied_max_bytes(config):
+    return 64 * sum(r * c for r, c in parameter_shapes(config).values()) * 3 + (1 << 20)
+
+
+def _check_size_against_config(path, size):
+    """Refuse a file far larger than its config implies, before parsing all of it.
+
+    microgpt writes the config near the start, so a look at the first bytes finds it."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16).decode("utf-8", errors="replace")
+    m = re.search(r'"config"\s*:\s*(\{[^{}]*\})', head)
+    if not m:
+        return
+    try:
+        config = GPTConfig(**json.loads(m.group(1)))
+    except (ValueError, TypeError, UsageError):
+        return  # the full parse below reports what is wrong
+    if size > _implied_max_bytes(config):
+        raise MicroGPTError(
+            f"checkpoint is {size:,} bytes, far more than its config implies (~{_implied_max_bytes(config):,}): {path}"
+        )
 
 
 def from_dict(d, path="<checkpoint>", size=None):
@@ -162,7 +187,7 @@ def from_dict(d, path="<checkpoint>", size=None):
     except UsageError as e:
         raise MicroGPTError(f"checkpoint config is invalid: {e}") from None
     if size is not None:
-        implied = 64 * sum(r * c for r, c in parameter_shapes(config).values()) * 3 + (1 << 20)
+        implied = _implied_max_bytes(config)
         if size > implied:
             raise MicroGPTError(
                 f"checkpoint is {size:,} bytes, far more than its config implies (~{implied:,}): {path}"

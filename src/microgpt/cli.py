@@ -84,62 +84,144 @@ def unit_float(s):
 def add_engine_arg(p, default="scalar"):
     from microgpt.engines import engine_names
 
+    shown = default or "scalar, or the checkpoint's when resuming"
     p.add_argument("--engine", default=default, choices=engine_names(),
-                   help=f"which implementation runs the model (default: {default})")
+                   help=f"which implementation runs the model (default: {shown})")
 
 
 # ---- commands
 
 
-def cmd_train(args):
-    from microgpt.checkpoint import Checkpoint, default_name
+# Flags that fix the model or the optimisation: given with --resume they would
+# silently change the run, so they are refused instead (except --steps, which
+# extends it).
+TRAIN_DEFAULTS = {
+    "n_embd": 16, "n_head": 4, "n_layer": 1, "block_size": 16, "steps": 1000, "batch_size": 1, "lr": 0.01,
+    "beta1": 0.85, "beta2": 0.99, "eps": 1e-8, "optimizer": "adam", "weight_decay": 0.0, "schedule": "linear",
+    "warmup_steps": 0, "seed": 42, "val_docs": None,
+}
+
+
+def _train_config(args, resume):
+    from dataclasses import replace
+
     from microgpt.config import TrainConfig
+
+    given = {k: getattr(args, k) for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
+    if resume is None:
+        values = {**TRAIN_DEFAULTS, **given}
+        fields = {k: values[k] for k in TrainConfig.__dataclass_fields__ if k in values}
+        return TrainConfig(**fields), values
+    if "block_size" in given and given["block_size"] > resume.config.block_size:
+        raise UsageError(f"--block-size {given['block_size']} is larger than the checkpoint's "
+                         f"{resume.config.block_size}: the model has no position embeddings beyond that")
+    fixed = sorted(k for k in given if k != "steps")
+    if fixed:
+        flag = "--" + fixed[0].replace("_", "-")
+        raise UsageError(f"{flag} cannot be changed when resuming: the checkpoint fixes it (drop the flag)")
+    try:
+        tc = TrainConfig(**resume.training["train_config"])
+    except (KeyError, TypeError) as e:
+        raise MicroGPTError(f"checkpoint's training config is malformed ({e}); it cannot be resumed") from None
+    if "steps" in given:
+        if given["steps"] <= resume.training.get("steps", 0):
+            raise UsageError(f"--steps {given['steps']} is not beyond the checkpoint's {resume.training.get('steps')}")
+        tc = replace(tc, steps=given["steps"])
+    return tc, {}
+
+
+def _docs_fingerprint(docs):
+    import hashlib
+
+    return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()
+
+
+def cmd_train(args):
+    import math
+    import signal
+
+    from microgpt import checkpoint
     from microgpt.data import read_docs, resolve_data_path
     from microgpt.model import num_params
     from microgpt.progress import Progress
     from microgpt.sample import generate
-    from microgpt.train import Trainer
+    from microgpt.train import Diverged, Trainer
 
-    tc = TrainConfig(steps=args.steps, lr=args.lr, beta1=args.beta1, beta2=args.beta2, eps=args.eps,
-                     optimizer=args.optimizer, seed=args.seed, batch_size=args.batch_size,
-                     weight_decay=args.weight_decay, schedule=args.schedule, warmup_steps=args.warmup_steps)
+    resume = checkpoint.load(args.resume) if args.resume else None
+    tc, values = _train_config(args, resume)
+    if resume is not None and not args.data and not os.environ.get("MICROGPT_DATA") and resume.training.get("data"):
+        args.data = resume.training["data"]  # the same file it was trained on
     data_path = resolve_data_path(args.data)
     docs = read_docs(data_path)
-    trainer = Trainer(docs, args.n_embd, args.n_head, args.n_layer, args.block_size, tc,
-                      engine=args.engine, val_docs=args.val_docs)
-    out = Path(args.out) if args.out else Path(default_name(trainer.config, tc.steps))
-    if not args.out and out.exists():  # never overwrite a model the user did not name
-        stem, k = out.stem, 1
-        while out.exists():
-            out, k = out.with_name(f"{stem}.{k}.json"), k + 1
+    fingerprint = _docs_fingerprint(docs)
+    if resume is not None and resume.training.get("data_sha256") not in (None, fingerprint):
+        raise MicroGPTError(f"{data_path} is not the data this checkpoint was trained on; "
+                            "resume with the same --data")
+    engine = args.engine or (resume.training.get("engine") if resume else None) or "scalar"
+    if resume is None:
+        trainer = Trainer(docs, values["n_embd"], values["n_head"], values["n_layer"], values["block_size"], tc,
+                          engine=engine, val_docs=values["val_docs"])
+        out = Path(args.out) if args.out else Path(checkpoint.default_name(trainer.config, tc.steps))
+        if not args.out and out.exists():  # never overwrite a model the user did not name
+            stem, k = out.stem, 1
+            while out.exists():
+                out, k = out.with_name(f"{stem}.{k}.json"), k + 1
+    else:
+        trainer = Trainer(docs, train_config=tc, engine=engine, resume=resume)
+        out = Path(args.out) if args.out else Path(args.resume)
+    n_long = sum(len(d) + 1 > trainer.config.block_size for d in docs)
     print(f"num docs: {trainer.n_docs} ({len(trainer.train_docs)} train, {len(trainer.val_docs)} validation)")
     print(f"vocab size: {trainer.tokenizer.vocab_size}")
     print(f"num params: {num_params(trainer.config)}")
-    progress = Progress(tc.steps)
-    log_file = open(args.log, "w", encoding="utf-8") if args.log else None
+    if n_long:
+        print(f"note: {n_long} documents are longer than block_size {trainer.config.block_size} allows "
+              "and are truncated (as in the original)")
+    if resume is not None:
+        print(f"resuming from {args.resume} at step {trainer.step} of {tc.steps}")
+
+    def save(**extra):
+        trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, **extra).save(out)
+
+    # SIGINT / SIGTERM: finish the step under way, save, and say how to go on.
+    stop = []
+    handlers = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            handlers[sig] = signal.signal(sig, lambda signum, frame: stop.append(signum))
+        except ValueError:  # not the main thread (e.g. called from a test runner thread)
+            pass
+    progress = Progress(tc.steps, first_step=trainer.step)
+
+    def on_step(step, loss, n, lr):
+        progress.update(step, loss, n, lr)
+        if args.save_every and step % args.save_every == 0 and step < tc.steps:
+            save()
+
+    log_file = open(args.log, "a" if resume is not None else "w", encoding="utf-8") if args.log else None
     try:
-        trainer.run(on_step=lambda s, loss, n, lr: progress.update(s, loss, n, lr), log_file=log_file)
+        trainer.run(on_step=on_step, log_file=log_file, should_stop=lambda: bool(stop))
+    except Diverged as e:
+        progress.close()
+        kept = f"; the last good checkpoint {out} is kept" if out.exists() else ""
+        raise MicroGPTError(f"{e}{kept}") from None
     finally:
         if log_file:
             log_file.close()
+        for sig, h in handlers.items():
+            signal.signal(sig, h)
+    if stop:
+        progress.close()
+        save()
+        name = "SIGINT" if stop[0] == signal.SIGINT else "SIGTERM"
+        print(f"microgpt train: {name} at step {trainer.step} of {tc.steps}; saved {out}. "
+              f"Resume with: microgpt train --resume {out}", file=sys.stderr)
+        return 128 + stop[0]
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
-    print(f"trained {tc.steps} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {args.engine})")
+    print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {engine})")
     val = trainer.val_loss()
     if val is not None:
-        import math
-
         print(f"val loss {val:.4f} | val perplexity {math.exp(val):.2f} ({len(trainer.val_docs)} docs)")
-    rng_state = trainer.rng.getstate()
-    training = {
-        "steps": trainer.step, "seed": tc.seed, "final_loss": trainer.losses[-1], "val_loss": val,
-        "engine": args.engine, "train_config": tc.to_dict(), "data": str(data_path),
-        "n_train": len(trainer.train_docs), "n_val": len(trainer.val_docs),
-        "seconds": round(trainer.seconds, 3), "tokens": trainer.tokens,
-    }
-    ckpt = Checkpoint(trainer.config, trainer.tokenizer, trainer.engine.weights(), training,
-                      trainer.engine.optimizer_state(),
-                      {"version": rng_state[0], "state": list(rng_state[1]), "gauss_next": rng_state[2]})
-    ckpt.save(out)
+    save(val_loss=val)
     print(f"saved model to {out}")
     if args.samples:
         print("--- inference (new, hallucinated names) ---")
@@ -182,6 +264,10 @@ def cmd_info(args):
         for k, v in ckpt.training.items():
             if isinstance(v, dict):
                 v = ", ".join(f"{a}={b}" for a, b in v.items())
+            elif k == "recent_losses" and isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v):
+                k, v = f"mean loss of the last {len(v)} steps", f"{sum(v) / len(v):.4f}"
+            elif isinstance(v, list):
+                v = f"[{len(v)} values]"
             print(f"  {k}: {v}")
     print(f"resumable: {'yes' if ckpt.optimizer is not None else 'no (no optimizer state)'}")
     return 0
@@ -249,12 +335,15 @@ def cmd_architecture(args):
 # ---- the parser
 
 
-def add_model_args(p):
+def add_model_args(p, resumable=False):
+    # In `train`, defaults are filled in later (TRAIN_DEFAULTS) so that --resume can tell given flags apart.
+    d = (lambda v: None) if resumable else (lambda v: v)
     g = p.add_argument_group("model")
-    g.add_argument("--n-embd", type=positive_int, default=16, help="embedding width (default: 16)")
-    g.add_argument("--n-head", type=positive_int, default=4, help="attention heads; must divide n-embd (default: 4)")
-    g.add_argument("--n-layer", type=positive_int, default=1, help="transformer blocks (default: 1)")
-    g.add_argument("--block-size", type=positive_int, default=16,
+    g.add_argument("--n-embd", type=positive_int, default=d(16), help="embedding width (default: 16)")
+    g.add_argument("--n-head", type=positive_int, default=d(4),
+                   help="attention heads; must divide n-embd (default: 4)")
+    g.add_argument("--n-layer", type=positive_int, default=d(1), help="transformer blocks (default: 1)")
+    g.add_argument("--block-size", type=positive_int, default=d(16),
                    help="context length; longer documents are truncated (default: 16)")
 
 
@@ -273,25 +362,31 @@ def build_parser():
     p = sub.add_parser("train", help="train a model, save it, print samples",
                        description="Train a GPT on one document per line, save it as JSON and print samples.")
     add_data_arg(p)
-    add_model_args(p)
+    add_model_args(p, resumable=True)
     g = p.add_argument_group("training")
-    g.add_argument("--steps", type=positive_int, default=1000, help="optimizer steps (default: 1000)")
-    g.add_argument("--batch-size", type=positive_int, default=1, help="documents per step (default: 1)")
-    g.add_argument("--lr", type=positive_float, default=0.01,
+    g.add_argument("--steps", type=positive_int, default=None, help="optimizer steps (default: 1000)")
+    g.add_argument("--batch-size", type=positive_int, default=None, help="documents per step (default: 1)")
+    g.add_argument("--lr", type=positive_float, default=None,
                    help="peak learning rate, decayed linearly to 0 (default: 0.01)")
-    g.add_argument("--beta1", type=unit_float, default=0.85, help="Adam first-moment decay (default: 0.85)")
-    g.add_argument("--beta2", type=unit_float, default=0.99, help="Adam second-moment decay (default: 0.99)")
-    g.add_argument("--eps", type=positive_float, default=1e-8, help="Adam epsilon (default: 1e-8)")
-    g.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="optimizer (default: adam)")
-    g.add_argument("--weight-decay", type=nonneg_float, default=0.0,
+    g.add_argument("--beta1", type=unit_float, default=None, help="Adam first-moment decay (default: 0.85)")
+    g.add_argument("--beta2", type=unit_float, default=None, help="Adam second-moment decay (default: 0.99)")
+    g.add_argument("--eps", type=positive_float, default=None, help="Adam epsilon (default: 1e-8)")
+    g.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="optimizer (default: adam)")
+    g.add_argument("--weight-decay", type=nonneg_float, default=None,
                    help="decoupled weight decay (AdamW); 0 = plain Adam (default: 0)")
-    g.add_argument("--schedule", choices=["linear", "cosine", "constant"], default="linear",
+    g.add_argument("--schedule", choices=["linear", "cosine", "constant"], default=None,
                    help="learning-rate schedule after warmup (default: linear decay to 0)")
-    g.add_argument("--warmup-steps", type=nonneg_int, default=0, help="linear warmup steps (default: 0)")
-    g.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and samples (default: 42)")
+    g.add_argument("--warmup-steps", type=nonneg_int, default=None, help="linear warmup steps (default: 0)")
+    g.add_argument("--seed", type=int, default=None, help="seed for shuffle, init and samples (default: 42)")
     g.add_argument("--val-docs", type=nonneg_int, default=None,
                    help="documents held out for validation (default: min(1000, 10%% of the data))")
-    add_engine_arg(g)
+    add_engine_arg(g, default=None)
+    g = p.add_argument_group("runs that stop and go on")
+    g.add_argument("--resume", metavar="CKPT",
+                   help="go on training a saved model (weights, optimizer, step, RNG); saves back to CKPT "
+                        "unless --out is given")
+    g.add_argument("--save-every", type=positive_int, metavar="N",
+                   help="also save the model every N steps (atomically: a crash leaves the old file or the new)")
     g = p.add_argument_group("output")
     g.add_argument("--out", metavar="PATH",
                    help="where to save the model (default: model_e{n_embd}_h{n_head}_l{n_layer}_s{steps}.json; "
@@ -346,6 +441,8 @@ def build_parser():
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
+    for p in sub.choices.values():  # --debug works after the command name too
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
     return parser
 
 
@@ -363,6 +460,12 @@ def main(argv=None):
             raise
         print(f"microgpt {args.command}: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a file we were told to write or read cannot be (no folder, no permission, disk full)
+        if debug:
+            raise
+        where = f": {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"microgpt {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\nmicrogpt {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -8,17 +8,19 @@ MICROGPT_DATA, trains on any other file and needs no network.
 """
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from microgpt.errors import MicroGPTError
+from microgpt.errors import MicroGPTError, UsageError
 
 NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/refs/heads/master/names.txt"
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
 MAX_DATA_BYTES = 1 << 30  # 1 GiB: larger files are almost surely a mistake for this trainer
+MAX_DOC_CHARS = 100_000  # a "document" this long is a whole text on one line, not a name or a word
 
 
 def read_docs(path):
@@ -46,6 +48,12 @@ def read_docs(path):
     docs = [line.strip() for line in text.split("\n") if line.strip()]
     if not docs:
         raise MicroGPTError(f"data file has no documents (it is empty or only whitespace): {path}")
+    longest = max(docs, key=len)
+    if len(longest) > MAX_DOC_CHARS:
+        raise MicroGPTError(
+            f"a line of {path} has {len(longest):,} characters; this reads one short document per line "
+            "(names, words), and the model sees at most block_size of them: split the text into lines"
+        )
     return docs
 
 
@@ -88,7 +96,7 @@ def download(url, dest, sha256, timeout=30.0):
                 "nothing was saved (pass --data FILE to use your own copy)"
             )
         os.replace(tmp, dest)
-    except (urllib.error.URLError, OSError, ValueError) as e:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
         reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
         raise MicroGPTError(
             f"cannot download the names dataset from {url} ({reason}); "
@@ -132,9 +140,9 @@ def split(docs, n_val):
     (already shuffled) list, so the first training steps see the same documents
     as the original microgpt.py, which held nothing out."""
     if n_val < 0:
-        raise MicroGPTError("the validation split cannot be negative")
+        raise UsageError("the validation split cannot be negative")
     if n_val >= len(docs):
-        raise MicroGPTError(
+        raise UsageError(
             f"a validation split of {n_val} documents leaves nothing to train on "
             f"(the data has {len(docs)}); lower --val-docs"
         )

@@ -9,7 +9,7 @@ top-k keeps only the k most likely tokens before drawing.
 """
 
 from microgpt import forward
-from microgpt.errors import UsageError
+from microgpt.errors import MicroGPTError, UsageError
 
 
 def next_token_probs(logits, temperature=1.0, top_k=None):
@@ -31,7 +31,10 @@ def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
     if top_k is not None and not 1 <= top_k <= tokenizer.vocab_size:
         raise UsageError(f"top-k must be between 1 and the vocabulary size {tokenizer.vocab_size}, got {top_k}")
     if prefix:
-        tokenizer.encode(prefix)  # raises on characters the model never saw
+        try:
+            tokenizer.encode(prefix)
+        except MicroGPTError as e:
+            raise UsageError(f"--prefix: {e}") from None
         if len(prefix) >= config.block_size:
             raise UsageError(
                 f"prefix has {len(prefix)} characters; the model's context is {config.block_size}, "

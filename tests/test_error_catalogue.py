@@ -1,0 +1,262 @@
+"""The catalogue of bad inputs: each gets one line on stderr that names the
+problem, a non-zero exit (2 for usage errors) and no traceback.
+
+Run this file as a script to regenerate docs/errors.md from what the commands
+actually print:  python tests/test_error_catalogue.py
+"""
+
+import hashlib
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+NAMES = HERE.parents[1] / "shared" / "data" / "names.txt"
+
+# (id, what is wrong, argv with {placeholders}, expected exit code, text the message must contain)
+CATALOGUE = [
+    # data
+    ("data-missing", "data file does not exist", ["train", "--data", "{tmp}/nope.txt"], 1, "not found"),
+    ("data-dir", "data path is a directory", ["train", "--data", "{tmp}"], 1, "directory"),
+    ("data-empty", "data file is empty", ["train", "--data", "{empty}"], 1, "no documents"),
+    ("data-blank", "data file has only whitespace", ["train", "--data", "{blank}"], 1, "no documents"),
+    ("data-latin1", "data file is not UTF-8", ["train", "--data", "{latin1}"], 1, "not UTF-8"),
+    ("data-binary", "data file is binary", ["train", "--data", "{binary}"], 1, "binary"),
+    ("data-huge-line", "one enormous line (a whole text, not documents)", ["train", "--data", "{hugeline}"], 1,
+     "split the text into lines"),
+    ("data-too-few", "fewer documents than the validation split needs",
+     ["train", "--data", "{three}", "--val-docs", "3"], 2, "leaves nothing to train on"),
+    ("data-offline", "no --data, offline, nothing cached", ["dataset"], 1, "pass --data"),
+    ("download-cut", "the names download is interrupted", ["dataset"], 1, "cut short", "cut"),
+    ("download-sha", "the names download has the wrong checksum", ["dataset"], 1, "sha256", "wrong"),
+    # config
+    ("cfg-divisible", "n_embd not divisible by n_head", ["train", "--data", "{three}", "--n-embd", "10"], 2,
+     "divisible"),
+    ("cfg-embd-zero", "zero embedding width", ["train", "--n-embd", "0"], 2, "positive integer"),
+    ("cfg-layer-neg", "negative layer count", ["train", "--n-layer", "-1"], 2, "positive integer"),
+    ("cfg-block-zero", "zero block size", ["train", "--block-size", "0"], 2, "positive integer"),
+    ("cfg-steps-zero", "zero steps", ["train", "--steps", "0"], 2, "positive integer"),
+    ("cfg-steps-text", "steps not a number", ["train", "--steps", "ten"], 2, "positive integer"),
+    ("cfg-lr-zero", "zero learning rate", ["train", "--lr", "0"], 2, "> 0"),
+    ("cfg-lr-nan", "NaN learning rate", ["train", "--lr", "nan"], 2, "finite"),
+    ("cfg-beta", "beta1 outside [0, 1)", ["train", "--beta1", "1.5"], 2, "[0, 1)"),
+    ("cfg-batch-zero", "zero batch size", ["train", "--batch-size", "0"], 2, "positive integer"),
+    ("cfg-warmup", "warmup as long as the run", ["train", "--data", "{three}", "--steps", "5", "--warmup-steps", "5"],
+     2, "warmup-steps"),
+    ("cfg-engine", "unknown engine", ["train", "--engine", "gpu9000"], 2, "invalid choice"),
+    ("cfg-flag", "unknown flag", ["train", "--bogus"], 2, "unrecognized"),
+    ("cfg-resume-block", "block_size larger than the checkpoint was trained with",
+     ["train", "--resume", "{model}", "--block-size", "64"], 2, "no position embeddings"),
+    ("cfg-resume-change", "changing a hyperparameter on resume", ["train", "--resume", "{model}", "--n-head", "1"], 2,
+     "cannot be changed when resuming"),
+    ("cfg-resume-data", "resuming on other data", ["train", "--resume", "{model}", "--steps", "9", "--data",
+                                                   "{three}"], 1, "same --data"),
+    ("out-unwritable", "--out where nothing can be written", ["train", "--data", "{three}", "--steps", "1",
+                                                              "--val-docs", "0", "--out", "/proc/m.json"], 1,
+     "/proc"),
+    ("log-no-folder", "--log into a folder that does not exist", ["train", "--data", "{three}", "--steps", "1",
+                                                                  "--log", "{tmp}/no/such/dir/run.jsonl"], 1,
+     "No such file or directory"),
+    # sampling
+    ("smp-prefix", "prefix with characters outside the vocabulary", ["sample", "{model}", "--prefix", "Q!"], 2,
+     "not in the model's vocabulary"),
+    ("smp-prefix-long", "prefix that fills the whole context", ["sample", "{model}", "--prefix", "abababab"], 2,
+     "no room"),
+    ("smp-temp", "negative temperature", ["sample", "{model}", "--temperature", "-1"], 2, ">= 0"),
+    ("smp-topk-zero", "top-k of 0", ["sample", "{model}", "--top-k", "0"], 2, "top-k"),
+    ("smp-topk-big", "top-k larger than the vocabulary", ["sample", "{model}", "--top-k", "999"], 2, "top-k"),
+    ("smp-n-zero", "-n 0", ["sample", "{model}", "-n", "0"], 2, "-n"),
+    # checkpoints
+    ("ckpt-missing", "checkpoint does not exist", ["sample", "{tmp}/none.json"], 1, "not found"),
+    ("ckpt-dir", "checkpoint path is a directory", ["info", "{tmp}"], 1, "directory"),
+    ("ckpt-truncated", "truncated JSON", ["sample", "{truncated}"], 1, "not valid JSON"),
+    ("ckpt-binary", "not text at all", ["info", "{binary}"], 1, "not UTF-8"),
+    ("ckpt-not-ckpt", "valid JSON of the wrong shape", ["info", "{wrongshape}"], 1, "not a microgpt checkpoint"),
+    ("ckpt-future", "a future format version", ["info", "{future}"], 1, "newer"),
+    ("ckpt-shape", "weight shapes that disagree with the config", ["sample", "{badshape}"], 1, "rows"),
+    ("ckpt-nan", "NaN weights", ["sample", "{nan}"], 1, "NaN"),
+    ("ckpt-inf", "infinite weights", ["sample", "{inf}"], 1, "infinite"),
+    ("ckpt-huge", "a file far larger than its config implies (refused before parsing)", ["info", "{huge}"], 1,
+     "far more than its config"),
+    ("ckpt-bomb", "a JSON nesting bomb", ["info", "{bomb}"], 1, "nested too deeply"),
+    ("ckpt-not-resumable", "resuming a checkpoint without optimizer state", ["train", "--resume", "{noopt}"], 1,
+     "cannot resume"),
+    # other commands
+    ("tok-text", "tokenizer text outside the vocabulary", ["tokenizer", "Z9", "--data", "{three}"], 1,
+     "not in the model's vocabulary"),
+    ("arch-model", "architecture of a missing model", ["architecture", "--model", "{tmp}/none.json"], 1, "not found"),
+]
+
+
+class _Server:
+    def __init__(self, body, truncate=False):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2] if truncate else body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/names.txt"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def make_files(tmp):
+    """The bad (and one good) inputs the catalogue refers to."""
+    tmp = Path(tmp)
+    f = {"tmp": str(tmp)}
+
+    def put(name, content):
+        p = tmp / name
+        p.write_bytes(content if isinstance(content, bytes) else content.encode())
+        f[name.split(".")[0]] = str(p)
+
+    put("empty.txt", b"")
+    put("blank.txt", " \n\t\n   \n")
+    put("latin1.txt", "caf\u00e9\nna\u00efve\n".encode("latin-1"))
+    put("binary.bin", bytes(range(256)) * 4)
+    put("hugeline.txt", "a" * 200_000 + "\n")
+    put("three.txt", "ab\nba\naab\n")
+    docs = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
+    put("docs.txt", docs)
+    model = tmp / "model.json"
+    env = dict(os.environ)
+    subprocess.run([sys.executable, "-m", "microgpt", "train", "--data", f["docs"], "--steps", "2", "--n-embd", "8",
+                    "--n-head", "2", "--block-size", "8", "--out", str(model), "--samples", "0"],
+                   check=True, capture_output=True, env=env)
+    f["model"] = str(model)
+    good = json.loads(model.read_text())
+    text = model.read_text()
+    put("truncated.json", text[: len(text) // 2])
+    put("wrongshape.json", json.dumps([1, 2, 3]))
+    put("future.json", json.dumps({**good, "version": 999}))
+    bad = json.loads(text)
+    bad["weights"]["wpe"] = bad["weights"]["wpe"][:3]
+    put("badshape.json", json.dumps(bad))
+    nan = json.loads(text)
+    nan["weights"]["wte"][1][2] = float("nan")
+    put("nan.json", json.dumps(nan))
+    inf = json.loads(text)
+    inf["weights"]["lm_head"][0][0] = float("inf")
+    put("inf.json", json.dumps(inf))
+    put("huge.json", '{"format": "microgpt", "version": 1, "config": ' + json.dumps(good["config"])
+        + ', "weights": [' + "0," * 3_000_000 + "0]}")
+    put("bomb.json", "[" * 200_000 + "]" * 200_000)
+    noopt = json.loads(text)
+    noopt.pop("optimizer")
+    put("noopt.json", json.dumps(noopt))
+    return f
+
+
+def run(argv, files, env_extra=None):
+    env = dict(os.environ)
+    env.pop("MICROGPT_DATA", None)
+    env["XDG_CACHE_HOME"] = str(Path(files["tmp"]) / "cache")
+    env["MICROGPT_NAMES_URL"] = "http://127.0.0.1:9/names.txt"  # nothing listens on port 9: offline
+    env.update(env_extra or {})
+    args = [a.format(**files) for a in argv]
+    p = subprocess.run([sys.executable, "-m", "microgpt", *args], capture_output=True, text=True, env=env, timeout=120)
+    return p.returncode, p.stderr
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return make_files(tmp_path_factory.mktemp("catalogue"))
+
+
+@pytest.fixture(scope="module")
+def servers():
+    body = NAMES.read_bytes() if NAMES.exists() else b"x\n"
+    s = {"cut": _Server(body, truncate=True), "wrong": _Server(b"emma\nolivia\n")}
+    yield s
+    for srv in s.values():
+        srv.close()
+
+
+def test_catalogue_is_large_enough():
+    assert len(CATALOGUE) >= 30
+    assert len({c[0] for c in CATALOGUE}) == len(CATALOGUE)
+
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=[c[0] for c in CATALOGUE])
+def test_bad_input(case, files, servers):
+    ident, what, argv, code, needle, *server = case
+    env = {"MICROGPT_NAMES_URL": servers[server[0]].url} if server else None
+    rc, err = run(argv, files, env)
+    assert rc == code, err
+    assert needle in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_corrupted_cache_is_detected_and_fetched_again(files, tmp_path):
+    if not NAMES.exists():
+        pytest.skip("needs ../shared/data/names.txt to serve")
+    body = NAMES.read_bytes()
+    assert hashlib.sha256(body).hexdigest().startswith("0a30b555")
+    cache = tmp_path / "cache" / "microgpt"
+    cache.mkdir(parents=True)
+    (cache / "names.txt").write_bytes(body[:1000])  # a partial, corrupted copy
+    srv = _Server(body)
+    try:
+        rc, err = run(["dataset"], dict(files, tmp=str(tmp_path)), {"MICROGPT_NAMES_URL": srv.url})
+    finally:
+        srv.close()
+    assert rc == 0, err
+    assert (cache / "names.txt").read_bytes() == body
+
+
+def test_long_documents_are_truncated_not_refused(files):
+    """Policy, as in the original: a document longer than block_size is cut to block_size positions."""
+    p = subprocess.run([sys.executable, "-m", "microgpt", "train", "--data", files["docs"], "--steps", "1",
+                        "--n-embd", "8", "--n-head", "2", "--block-size", "3", "--out", files["tmp"] + "/t.json",
+                        "--samples", "0"], capture_output=True, text=True)
+    assert p.returncode == 0 and "truncated" in p.stdout
+
+
+def write_docs():
+    """docs/errors.md from what the commands print now."""
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files = make_files(tmp)
+        body = NAMES.read_bytes()
+        srv = {"cut": _Server(body, truncate=True), "wrong": _Server(b"emma\nolivia\n")}
+        for ident, what, argv, code, needle, *server in CATALOGUE:
+            env = {"MICROGPT_NAMES_URL": srv[server[0]].url} if server else None
+            rc, err = run(argv, files, env)
+            shown = "microgpt " + " ".join(argv).replace("{tmp}/", "").replace("{", "").replace("}", "")
+            msg = err.strip().replace(tmp, "…").replace("|", "\\|")
+            rows.append(f"| {what} | `{shown}` | {rc} | {msg} |")
+        for s in srv.values():
+            s.close()
+    out = HERE.parent / "docs" / "errors.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        "# What microgpt says when the input is wrong\n\n"
+        "Every case below is run by `tests/test_error_catalogue.py`, which checks the exit code, that stderr is "
+        "one line naming the problem, and that there is no traceback (`--debug` before the command shows one). "
+        "This page is generated from the actual output: `python tests/test_error_catalogue.py`.\n\n"
+        "Policies rather than errors: a document longer than `block_size` is truncated (as in the original) and "
+        "`train` prints how many were; a corrupted cached names file is detected by its sha256 and fetched again.\n\n"
+        f"| problem | command | exit | message |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    print(f"wrote {out} ({len(rows)} cases)")
+
+
+if __name__ == "__main__":
+    write_docs()
