@@ -84,7 +84,7 @@ def unit_float(s):
 def add_engine_arg(p, default="scalar"):
     from microgpt.engines import engine_names
 
-    shown = default or "scalar, or the checkpoint's when resuming"
+    shown = default or "fused, or the checkpoint's when resuming"
     p.add_argument("--engine", default=default, choices=engine_names(),
                    help=f"which implementation runs the model (default: {shown})")
 
@@ -157,7 +157,7 @@ def cmd_train(args):
     if resume is not None and resume.training.get("data_sha256") not in (None, fingerprint):
         raise MicroGPTError(f"{data_path} is not the data this checkpoint was trained on; "
                             "resume with the same --data")
-    engine = args.engine or (resume.training.get("engine") if resume else None) or "scalar"
+    engine = args.engine or (resume.training.get("engine") if resume else None) or "fused"
     if resume is None:
         trainer = Trainer(docs, values["n_embd"], values["n_head"], values["n_layer"], values["block_size"], tc,
                           engine=engine, val_docs=values["val_docs"])
@@ -405,7 +405,7 @@ def build_parser():
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
     p.add_argument("--prefix", default="", help="start every sample with this text")
     p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
-    add_engine_arg(p)
+    add_engine_arg(p, default="fused")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("info", help="describe a saved model", description="Config, parameters and training of a model.")
