@@ -87,10 +87,11 @@ def rmsnorm(tape, x, gx):
     return y, gy
 
 
-def linear(tape, x, gx, w, w_t, record, last=None):
+def linear(tape, x, gx, w, w_t, record, last=None, need=None):
     """y = w x. w_t holds w's columns with the rows from last to first (the
     order gradients reach x in); `last` is a row whose contribution to x's
-    gradient is added after all the others (lm_head's target row). The pair
+    gradient is added after all the others (lm_head's target row); `need`, if
+    given, lists the only entries of x's gradient anyone will read. The pair
     (x, dy) goes to `record`: the weight gradient is formed from all of a
     step's pairs at once, after the tape is done (see weight_grads)."""
     y = [fsum(map(mul, row, x)) for row in w]
@@ -99,7 +100,10 @@ def linear(tape, x, gx, w, w_t, record, last=None):
 
     def backward():
         g_rev = gy[::-1]
-        if last is None:
+        if need is not None:
+            for i in need:
+                gx[i] = fsum(map(mul, w_t[i], g_rev), gx[i])
+        elif last is None:
             gx[:] = [fsum(map(mul, col, g_rev), g0) for col, g0 in zip(w_t, gx)]
         else:
             g_last = gy[last]
@@ -301,29 +305,31 @@ class FusedEngine:
         n = min(c.block_size, len(tokens) - 1)
         # per layer and head: the k and v slices of every position, and their gradients
         caches = [tuple([[] for _ in range(c.n_head)] for _ in range(4)) for _ in range(c.n_layer)]
+        layers = []  # per layer: what each node needs, looked up once
+        for li in range(c.n_layer):
+            p = f"layer{li}."
+            qkv_args = ([w[p + "attn_wq"], w[p + "attn_wk"], w[p + "attn_wv"]], self.qkv_t[li],
+                        [rec[p + "attn_wq"], rec[p + "attn_wk"], rec[p + "attn_wv"]])
+            layers.append((qkv_args, *[(w[p + m], w_t[p + m], rec[p + m]) for m in ("attn_wo", "mlp_fc1", "mlp_fc2")]))
         for pos_id in range(n):
             token_id, target_id = tokens[pos_id], tokens[pos_id + 1]
             x, gx = embed(tape, w["wte"][token_id], w["wpe"][pos_id], g["wte"], g["wpe"], token_id, pos_id)
             x, gx = rmsnorm(tape, x, gx)
-            for li in range(c.n_layer):
-                p = f"layer{li}."
+            for cache, ((w_qkv, qkv_t, rec_qkv), wo, fc1, fc2) in zip(caches, layers):
                 x_res, gx_res = x, gx
                 x, gx = rmsnorm(tape, x, gx)
                 first = 0 if pos_id == 0 else 1
-                (q, k, v), (gq, gk, gv) = qkv(
-                    tape, x, gx, [w[p + "attn_wq"], w[p + "attn_wk"], w[p + "attn_wv"]],
-                    self.qkv_t[li][first], self.qkv_getters[first],
-                    [rec[p + "attn_wq"], rec[p + "attn_wk"], rec[p + "attn_wv"]],
-                )
-                split_heads(tape, k, gk, v, gv, caches[li])
-                x, gx = attention(tape, q, gq, caches[li], inv_sqrt_hd)
-                x, gx = linear(tape, x, gx, w[p + "attn_wo"], w_t[p + "attn_wo"], rec[p + "attn_wo"])
+                (q, k, v), (gq, gk, gv) = qkv(tape, x, gx, w_qkv, qkv_t[first], self.qkv_getters[first], rec_qkv)
+                split_heads(tape, k, gk, v, gv, cache)
+                x, gx = attention(tape, q, gq, cache, inv_sqrt_hd)
+                x, gx = linear(tape, x, gx, *wo)
                 x, gx = residual(tape, x, gx, x_res, gx_res)
                 x_res, gx_res = x, gx
                 x, gx = rmsnorm(tape, x, gx)
-                x, gx = linear(tape, x, gx, w[p + "mlp_fc1"], w_t[p + "mlp_fc1"], rec[p + "mlp_fc1"])
+                x, gx = linear(tape, x, gx, *fc1)
                 x, gx = relu(tape, x, gx)
-                x, gx = linear(tape, x, gx, w[p + "mlp_fc2"], w_t[p + "mlp_fc2"], rec[p + "mlp_fc2"])
+                # ReLU passes back nothing where it was off, so fc2 need not compute it there
+                x, gx = linear(tape, x, gx, *fc2, need=[i for i, h in enumerate(x) if h > 0])
                 x, gx = residual(tape, x, gx, x_res, gx_res)
             logits, g_logits = linear(tape, x, gx, w["lm_head"], w_t["lm_head"], rec["lm_head"], last=target_id)
             losses.append(cross_entropy(tape, logits, g_logits, target_id, g_loss))
