@@ -140,6 +140,27 @@ def weight_grads(record):
     return list(map(fsum, zip(*outers)))
 
 
+def sparse_weight_grads(record, by_row):
+    """weight_grads for a matrix next to a ReLU, skipping the zeros it makes:
+    fc1's dy is 0 where the unit is off (by_row: whole rows of dy x^T vanish),
+    fc2's x is 0 there (columns vanish). A skipped term would add W*0 = 0.
+    Same sums, same order, far fewer products."""
+    pairs = record[::-1]
+    if by_row:  # row o = sum over positions of dy[o] * x
+        vectors, coefs = [x for x, _ in pairs], zip(*[gy for _, gy in pairs])
+    else:  # column i = sum over positions of x[i] * dy
+        vectors, coefs = [gy for _, gy in pairs], zip(*[x for x, _ in pairs])
+    zeros = [0.0] * len(vectors[0])
+    out = []
+    for cs in coefs:
+        acc = None
+        for c, vec in zip(cs, vectors):
+            if c:
+                acc = list(map(mul, vec, repeat(c))) if acc is None else list(map(add, acc, map(mul, vec, repeat(c))))
+        out.append(zeros if acc is None else acc)
+    return list(chain.from_iterable(out if by_row else zip(*out)))
+
+
 def split_heads(tape, k, gk, v, gv, cache):
     """Append this position's k and v to the cache, cut into heads, each head
     with its own gradient list; backward joins the heads' gradients again."""
@@ -352,7 +373,10 @@ class FusedEngine:
         for name in ("wte", "wpe"):
             g[name] = list(chain.from_iterable(g[name]))
         for name, record in rec.items():
-            g[name] = weight_grads(record)
+            if name.endswith(("mlp_fc1", "mlp_fc2")):
+                g[name] = sparse_weight_grads(record, by_row=name.endswith("mlp_fc1"))
+            else:
+                g[name] = weight_grads(record)
         return loss, g
 
     def train_step(self, batch, lr_t):
