@@ -408,15 +408,17 @@ class FusedEngine:
         beta1, beta2, eps, wd = tc.beta1, tc.beta2, tc.eps, tc.weight_decay
         c1, c2 = 1 - beta1, 1 - beta2
         bc1, bc2 = 1 - beta1**self.t, 1 - beta2**self.t
+        params = self.data
+        if wd:  # decoupled (AdamW): p -= lr * wd * p, before the Adam step
+            params = [p - lr_t * wd * p for p in params]
         data, m, v = [], [], []
-        for p, mi, vi, g in zip(self.data, self.m, self.v, grads):
+        new_p, new_m, new_v = data.append, m.append, v.append
+        for p, mi, vi, g in zip(params, self.m, self.v, grads):
             mi = beta1 * mi + c1 * g
             vi = beta2 * vi + c2 * g**2
-            if wd:
-                p -= lr_t * wd * p
-            data.append(p - lr_t * (mi / bc1) / ((vi / bc2) ** 0.5 + eps))
-            m.append(mi)
-            v.append(vi)
+            new_p(p - lr_t * (mi / bc1) / ((vi / bc2) ** 0.5 + eps))
+            new_m(mi)
+            new_v(vi)
         self.data, self.m, self.v = data, m, v
 
     # ---- weights and optimizer state in the checkpoint's form
