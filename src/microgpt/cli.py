@@ -3,6 +3,8 @@
     microgpt train          train on the names (or --data FILE), save, sample
     microgpt sample MODEL   new samples from a saved model
     microgpt info MODEL     config, parameter tree, training metadata
+    microgpt score | eval | plot | graph
+                            look inside a saved model or a run (inspect_cli.py)
     microgpt dataset | tokenizer | autograd | parameters | architecture
                             look at one part of the system
 
@@ -240,14 +242,26 @@ def load_model(path, engine="scalar"):
 
 
 def cmd_sample(args):
+    from microgpt import novelty, training_data
     from microgpt.sample import check_sampling_args, generate
 
     ckpt, engine = load_model(args.model, args.engine)
     check_sampling_args(ckpt.tokenizer, ckpt.config, args.temperature, args.top_k, args.prefix, args.n)
     rng = random.Random(args.seed)
+    data = training_data.find(ckpt, args.data, args.model)
+    marks = []
     for i in range(args.n):
         name = generate(engine, ckpt.tokenizer, rng, args.temperature, args.top_k, args.prefix)
-        print(f"sample {i + 1:2d}: {name}")
+        if data is None:
+            print(f"sample {i + 1:2d}: {name}")
+        else:  # the marker goes after the name, so "sample  1: name" stays a prefix
+            marks.append(novelty.mark(data, name))
+            print(f"sample {i + 1:2d}: {name}  ({marks[-1]})")
+    # The summary goes to stderr: stdout keeps exactly one line per sample.
+    if data is None:
+        print(f"novelty: unknown ({training_data.unknown_reason(ckpt)})", file=sys.stderr)
+    else:
+        print(novelty.summary(marks, data.exact), file=sys.stderr)
     return 0
 
 
@@ -405,6 +419,9 @@ def build_parser():
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
     p.add_argument("--prefix", default="", help="start every sample with this text")
     p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
+    p.add_argument("--data", metavar="FILE",
+                   help="the training data, to mark each sample new or a copy (default: the path the checkpoint "
+                        "recorded)")
     add_engine_arg(p, default="fused")
     p.set_defaults(func=cmd_sample)
 
@@ -441,6 +458,9 @@ def build_parser():
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
+    from microgpt import inspect_cli
+
+    inspect_cli.add_commands(sub, add_engine_arg)  # score, eval, plot, graph
     for p in sub.choices.values():  # --debug works after the command name too
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
     return parser

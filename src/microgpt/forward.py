@@ -27,8 +27,11 @@ def rmsnorm(x):
     return [xi * scale for xi in x]
 
 
-def gpt(weights, config, token_id, pos_id, keys, values):
-    """Float logits for the next token; appends this position to the KV cache."""
+def gpt(weights, config, token_id, pos_id, keys, values, attn=None):
+    """Float logits for the next token; appends this position to the KV cache.
+
+    Given a list as `attn`, appends (layer, head, weights over positions 0..pos_id)
+    for every head, so a picture can show where each position looked."""
     hd = config.head_dim
     inv_sqrt_hd = (hd**0.5) ** -1
     x = [t + p for t, p in zip(weights["wte"][token_id], weights["wpe"][pos_id])]
@@ -45,6 +48,8 @@ def gpt(weights, config, token_id, pos_id, keys, values):
             q_h = q[hs : hs + hd]
             attn_logits = [sum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys[li]]
             attn_weights = softmax(attn_logits)
+            if attn is not None:
+                attn.append((li, h, attn_weights))
             x_attn.extend(
                 sum(w * v[hs + j] for w, v in zip(attn_weights, values[li])) for j in range(hd)
             )
