@@ -59,6 +59,7 @@ else:
 
 
 def embed(tape, wte_row, wpe_row, g_wte, g_wpe, token_id, pos_id):
+    """x = wte[token] + wpe[pos]; backward adds x's gradient into both rows."""
     x = list(map(add, wte_row, wpe_row))
     gx = [0.0] * len(x)
 
@@ -71,6 +72,7 @@ def embed(tape, wte_row, wpe_row, g_wte, g_wpe, token_id, pos_id):
 
 
 def rmsnorm(tape, x, gx):
+    """y = x * (mean(x**2) + 1e-5)**-0.5, with the mean as sum * n**-1."""
     n = len(x)
     inv_n = n**-1
     d = fsum(map(mul, x, x)) * inv_n + 1e-5
@@ -107,7 +109,7 @@ def linear(tape, x, gx, w, w_t, record, last=None, need=None):
             gx[:] = [fsum(map(mul, col, g_rev), g0) for col, g0 in zip(w_t, gx)]
         else:
             g_last = gy[last]
-            g_rev[len(gy) - 1 - last] = 0.0  # adds W*0 = 0 in its place: no change
+            g_rev[len(gy) - 1 - last] = 0.0  # in its place the sum gains W*0 = +-0.0: no change
             gx[:] = [fsum(map(mul, col, g_rev), g0) + wl * g_last for col, g0, wl in zip(w_t, gx, w[last])]
 
     tape.append(backward)
@@ -216,7 +218,7 @@ def attention(tape, q, gq, cache, inv_sqrt_hd):
                 gv[:] = map(add, gv, map(mul, g_out, repeat(wt)))
             # weights[t] = exps[t] * total**-1 (one power node per t, as in the original)
             local = -1 * total**-2
-            g_total = fsum(map(mul, repeat(local), list(map(mul, exps[::-1], g_w[::-1]))))
+            g_total = fsum(map(mul, repeat(local), map(mul, exps[::-1], g_w[::-1])))  # via each power node
             g_logit = [inv_sqrt_hd * (e * (inv_total * g + g_total)) for e, g in zip(exps, g_w)]
             # logits[t] = (q_h . k_h[t]) * hd**-0.5
             g_logit_rev = g_logit[::-1]
@@ -229,6 +231,7 @@ def attention(tape, q, gq, cache, inv_sqrt_hd):
 
 
 def relu(tape, x, gx):
+    """max(0, x); the gradient passes where x > 0 (the local gradient is 1.0 or 0.0)."""
     y = [xi if xi > 0 else 0.0 for xi in x]
     gy = [0.0] * len(x)
 
@@ -240,6 +243,7 @@ def relu(tape, x, gx):
 
 
 def residual(tape, a, ga, b, gb):
+    """y = a + b: the gradient goes to both unchanged."""
     y = list(map(add, a, b))
     gy = [0.0] * len(y)
 
@@ -339,8 +343,8 @@ class FusedEngine:
             for cache, ((w_qkv, qkv_t, rec_qkv), wo, fc1, fc2) in zip(caches, layers):
                 x_res, gx_res = x, gx
                 x, gx = rmsnorm(tape, x, gx)
-                first = 0 if pos_id == 0 else 1
-                (q, k, v), (gq, gk, gv) = qkv(tape, x, gx, w_qkv, qkv_t[first], self.qkv_getters[first], rec_qkv)
+                which = 0 if pos_id == 0 else 1  # the q/k/v gradient order differs at position 0
+                (q, k, v), (gq, gk, gv) = qkv(tape, x, gx, w_qkv, qkv_t[which], self.qkv_getters[which], rec_qkv)
                 split_heads(tape, k, gk, v, gv, cache)
                 x, gx = attention(tape, q, gq, cache, inv_sqrt_hd)
                 x, gx = linear(tape, x, gx, *wo)
