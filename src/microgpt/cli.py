@@ -3,6 +3,7 @@
     microgpt train          train on the names (or --data FILE), save, sample
     microgpt sample MODEL   new samples from a saved model
     microgpt info MODEL     config, parameter tree, training metadata
+    microgpt ladder         the six rungs train0..train5, one table
     microgpt score | eval | plot | graph
                             look inside a saved model or a run (inspect_cli.py)
     microgpt dataset | tokenizer | autograd | parameters | architecture
@@ -425,6 +426,9 @@ def build_parser():
     add_engine_arg(p, default="fused")
     p.set_defaults(func=cmd_sample)
 
+    sub.add_parser("ladder", help="run the six rungs train0..train5 and compare them (see: microgpt ladder --help)",
+                   add_help=False)
+
     p = sub.add_parser("info", help="describe a saved model", description="Config, parameters and training of a model.")
     p.add_argument("model", metavar="MODEL")
     p.set_defaults(func=cmd_info)
@@ -466,7 +470,24 @@ def build_parser():
     return parser
 
 
+def run_ladder(argv):
+    """`microgpt ladder ...`: the ladder's own runner, with the data found as `train` finds it."""
+    from microgpt import ladder
+    from microgpt.data import resolve_data_path
+
+    if not any(a == "--data" or a.startswith("--data=") for a in argv) and not {"-h", "--help"} & set(argv):
+        try:
+            argv = [*argv, "--data", str(resolve_data_path(None))]
+        except MicroGPTError as e:
+            print(f"microgpt ladder: error: {e}", file=sys.stderr)
+            return e.exit_code
+    return ladder.main(argv)
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
+        return run_ladder(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
