@@ -87,7 +87,7 @@ def unit_float(s):
 def add_engine_arg(p, default="scalar"):
     from microgpt.engines import engine_names
 
-    shown = default or "scalar, or the checkpoint's when resuming"
+    shown = default or "fused, or the checkpoint's when resuming"
     p.add_argument("--engine", default=default, choices=engine_names(),
                    help=f"which implementation runs the model (default: {shown})")
 
@@ -206,7 +206,7 @@ def cmd_train(args):
     if resume is not None and resume.training.get("data_sha256") not in (None, fingerprint):
         raise MicroGPTError(f"{data_path} is not the data this checkpoint was trained on; "
                             "resume with the same --data")
-    engine = args.engine or (resume.training.get("engine") if resume else None) or "scalar"
+    engine = args.engine or (resume.training.get("engine") if resume else None) or "fused"
     if distributed.world_size() > 1 and engine != "torch":
         raise UsageError(f"torchrun runs need --engine torch (got {engine}): the other engines are one process")
     # A resumed run keeps its dtype and clipping unless told otherwise (not its device:
@@ -516,7 +516,7 @@ def build_parser():
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to mark each sample new or a copy (default: the path the checkpoint "
                         "recorded)")
-    add_engine_arg(p)
+    add_engine_arg(p, default="fused")
     add_engine_options(p)
     p.set_defaults(func=cmd_sample)
 

@@ -22,6 +22,7 @@ from microgpt.errors import UsageError
 
 ENGINES = {
     "scalar": "microgpt.engines.scalar:ScalarEngine",
+    "fused": "microgpt.engines.fused:FusedEngine",
     "torch": "microgpt.engines.torch_engine:TorchEngine",
 }
 
