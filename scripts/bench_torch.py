@@ -28,8 +28,9 @@ CONFIGS = {
     "small": (64, 4, 2, 32, 32),
     "big": (384, 6, 6, 256, 64),  # nanoGPT's shakespeare-char: for a GPU
 }
-# The scalar engine needs minutes for one step of these; it is left out of them.
-SCALAR_TOO_SLOW = {"small", "big"}
+# The pure-Python engines need minutes for one step of these; they are left out of them.
+PURE_PYTHON = {"scalar", "fused"}
+TOO_BIG_FOR_PURE_PYTHON = {"small", "big"}
 
 
 def batches(tokenizer, docs, text_ids, block_size, batch_size, rng):
@@ -88,7 +89,7 @@ def main(argv=None):
         config = GPTConfig(tokenizer.vocab_size, n_embd, n_head, n_layer, block_size)
         for engine_name in args.engines.split(","):
             options, label = {}, engine_name
-            if engine_name == "scalar" and cname in SCALAR_TOO_SLOW:
+            if engine_name in PURE_PYTHON and cname in TOO_BIG_FOR_PURE_PYTHON:
                 print(f"{cname:<10} {num_params(config):>10,} {batch_size:>4} {label:<22} skipped: minutes per step")
                 continue
             if engine_name == "torch":
