@@ -99,7 +99,8 @@ def add_engine_options(p, training=False):
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=None,
                    help="where the tensors live (default: auto = cuda, else mps, else cpu)")
     g.add_argument("--dtype", choices=["float32", "bfloat16", "float64"], default=None,
-                   help="number format; bfloat16 = mixed precision with float32 weights (default: float32)")
+                   help="number format; bfloat16 = mixed precision with float32 weights "
+                        "(default: the engine's own: float32 for torch)")
     if training:
         g.add_argument("--compile", action="store_true", default=None,
                        help="compile the model with torch.compile (needs a C++ compiler; pays off on long runs)")
