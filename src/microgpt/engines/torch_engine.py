@@ -244,12 +244,18 @@ class TorchEngine:
             return
         if t == 0:
             return
-        for name, p in self.model.named().items():
-            self.optimizer.state[p] = {
+        # Through torch's own load_state_dict, which puts each value on the device
+        # and in the dtype the optimizer's kernel (fused or not) expects.
+        sd = self.optimizer.state_dict()
+        sd["state"] = {
+            i: {
                 "step": torch.tensor(float(t)),
-                "exp_avg": torch.tensor(state["m"][name], dtype=torch.float64).to(p),
-                "exp_avg_sq": torch.tensor(state["v"][name], dtype=torch.float64).to(p),
+                "exp_avg": torch.tensor(state["m"][name], dtype=torch.float64),
+                "exp_avg_sq": torch.tensor(state["v"][name], dtype=torch.float64),
             }
+            for i, name in enumerate(self.model.named())
+        }
+        self.optimizer.load_state_dict(sd)
 
     # ---- forward only
     @torch.no_grad()
