@@ -264,7 +264,7 @@ def write_docs():
         "This page is generated from the actual output: `python tests/test_error_catalogue.py`.\n\n"
         "Policies rather than errors: a document longer than `block_size` is truncated (as in the original) and "
         "`train` prints how many were; a corrupted cached names file is detected by its sha256 and fetched again.\n\n"
-        f"| problem | command | exit | message |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+        "| problem | command | exit | message |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
     print(f"wrote {out} ({len(rows)} cases)")
 
 

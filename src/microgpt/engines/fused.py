@@ -35,8 +35,6 @@ original microgpt.py's printed losses step for step.
 
 import gc
 import math
-import sys
-from functools import reduce
 from itertools import chain, repeat
 from operator import add, itemgetter, mul
 
@@ -44,13 +42,7 @@ from microgpt import forward
 from microgpt.config import TrainConfig
 from microgpt.model import parameter_shapes
 
-if sys.version_info >= (3, 12):  # sum() of floats is compensated from 3.12 on; Values add plainly
-
-    def fsum(iterable, start=0):
-        return reduce(add, iterable, start)
-
-else:
-    fsum = sum
+fsum = forward.fsum
 
 
 # ---- nodes: each computes its output and records its backward on the tape.
