@@ -13,7 +13,7 @@ import time
 docs = [line.strip() for line in open('input.txt') if line.strip()]
 num_steps = 1000
 for step in range(num_steps):
-    time.sleep(0.001)
+    time.sleep(0.05)  # the steps must outweigh the noise of starting Python
     print(f"step {step + 1} | loss 1.0")
 '''
 

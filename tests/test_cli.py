@@ -85,3 +85,10 @@ def test_views(names_path, capsys):
     assert "num docs: 32,033" in capsys.readouterr().out
     assert main(["architecture", "em", "--data", str(names_path)]) == 0
     assert "top 5 next tokens" in capsys.readouterr().out
+
+
+def test_ladder_from_the_cli(names_path, capsys):
+    assert main(["ladder", "0", "--data", str(names_path)]) == 0
+    out = capsys.readouterr().out
+    assert "train0" in out and "bigram counts" in out and "729" in out
+    assert main(["ladder", "7", "--data", str(names_path)]) == 2

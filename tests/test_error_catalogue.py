@@ -91,6 +91,15 @@ CATALOGUE = [
     ("tok-text", "tokenizer text outside the vocabulary", ["tokenizer", "Z9", "--data", "{three}"], 1,
      "not in the model's vocabulary"),
     ("arch-model", "architecture of a missing model", ["architecture", "--model", "{tmp}/none.json"], 1, "not found"),
+    ("score-vocab", "score a string with characters the model never saw", ["score", "{model}", "Zed!"], 2,
+     "not in the model's vocabulary"),
+    ("eval-data", "eval on a data file that does not exist", ["eval", "{model}", "--data", "{tmp}/none.txt"], 1,
+     "not found"),
+    ("plot-log", "plot a run log that does not exist", ["plot", "{tmp}/none.jsonl"], 1, "not found"),
+    ("plot-empty-log", "plot a run log with no loss records", ["plot", "{nolosses}"], 1, "no loss records"),
+    ("plot-attn-vocab", "attention for text outside the vocabulary", ["plot", "{model}", "--attention", "Q"], 2,
+     "not in the model's vocabulary"),
+    ("graph-model", "graph of a missing model", ["graph", "--model", "{tmp}/none.json"], 1, "not found"),
 ]
 
 
@@ -131,6 +140,7 @@ def make_files(tmp):
     put("binary.bin", bytes(range(256)) * 4)
     put("hugeline.txt", "a" * 200_000 + "\n")
     put("three.txt", "ab\nba\naab\n")
+    put("nolosses.jsonl", '{"step": 1}\n')
     docs = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
     put("docs.txt", docs)
     model = tmp / "model.json"
@@ -254,7 +264,7 @@ def write_docs():
         "This page is generated from the actual output: `python tests/test_error_catalogue.py`.\n\n"
         "Policies rather than errors: a document longer than `block_size` is truncated (as in the original) and "
         "`train` prints how many were; a corrupted cached names file is detected by its sha256 and fetched again.\n\n"
-        f"| problem | command | exit | message |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+        "| problem | command | exit | message |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
     print(f"wrote {out} ({len(rows)} cases)")
 
 

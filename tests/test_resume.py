@@ -36,7 +36,7 @@ def samples(out):
     return [line for line in out.splitlines() if line.startswith("sample")]
 
 
-@pytest.mark.parametrize("engine", ["scalar", "numpy"])
+@pytest.mark.parametrize("engine", ["scalar", "fused", "numpy"])
 def test_resume_is_bit_identical(tmp_path, data_file, capsys, engine):
     common = ["--data", str(data_file), *TINY, "--steps", "40", "--samples", "5", "--engine", engine]
     straight = train(*common, "--out", str(tmp_path / "a.json"), "--log", str(tmp_path / "a.jsonl"), capsys=capsys)

@@ -57,8 +57,8 @@ def test_float32_training_runs_and_saves(tmp_path, docs_file):
 
 @pytest.mark.parametrize("flags,message", [
     (["--keep-best"], "--keep-best needs --eval-every"),
-    (["--eval-every", "2", "--val-docs", "0"], "--eval-every needs validation documents"),
-    (["--engine", "scalar", "--dtype", "float32"], "--dtype applies to array engines"),
+    (["--eval-every", "2", "--val-docs", "0"], "--eval-every needs validation data"),
+    (["--engine", "scalar", "--dtype", "float32"], "--dtype is an option of --engine"),
 ])
 def test_bad_flag_combinations_are_one_line(tmp_path, docs_file, capsys, flags, message):
     assert train(tmp_path, docs_file, "--steps", "2", *flags) == 2

@@ -37,6 +37,7 @@ CONFIGS = {
 }
 ORIGINAL_ARCH = dict(n_embd=16, n_head=4, n_layer=1, block_size=16)  # what microgpt.py computes
 SLOW_FOR_SCALAR = {"large"}  # minutes a step in pure Python: skipped unless --slow
+PURE_PYTHON = {"scalar", "fused"}  # the engines that are that slow there
 
 
 def variants():
@@ -110,8 +111,10 @@ def time_original(path, data_text, docs, steps, first=1):
     shuffled = list(docs)
     random.Random(42).shuffle(shuffled)
     tokens = sum(min(ORIGINAL_ARCH["block_size"], len(d) + 1) for d in shuffled[first : first + steps])
-    per_step = max(walls[1] - walls[0], 1e-9) / steps
-    return per_step, tokens / (walls[1] - walls[0])
+    extra = walls[1] - walls[0]
+    if extra <= 0:  # start-up noise larger than the steps themselves
+        raise MicroGPTError(f"--reference: {steps} more steps took no measurable time; raise --reference-steps")
+    return extra / steps, tokens / extra
 
 
 def run(docs, config_names, engine_labels=None, steps=20, warmup=2, max_seconds=10.0, slow=False,
@@ -152,8 +155,8 @@ def run(docs, config_names, engine_labels=None, steps=20, warmup=2, max_seconds=
             rows.append(dict(config=cname, engine="original", steps=reference_steps, ms_step=per_step * 1e3,
                              ms_doc=per_step * 1e3, tok_s=tok_s))
         for label in labels:
-            if label == "scalar" and cname in SLOW_FOR_SCALAR and not slow:
-                notes.append(f"scalar on {cname}: skipped (minutes per step; --slow times one step)")
+            if label in PURE_PYTHON and cname in SLOW_FOR_SCALAR and not slow:
+                notes.append(f"{label} on {cname}: skipped (minutes per step; --slow times one step)")
                 continue
             make, _ = available[label]
             try:
@@ -161,7 +164,7 @@ def run(docs, config_names, engine_labels=None, steps=20, warmup=2, max_seconds=
             except UsageError as e:  # e.g. an optional dependency is missing
                 notes.append(f"{label}: skipped ({e})")
                 continue
-            w = warmup if not (label == "scalar" and cname in SLOW_FOR_SCALAR) else 0
+            w = warmup if not (label in PURE_PYTHON and cname in SLOW_FOR_SCALAR) else 0
             n, per_step, tok_s = time_steps(engine, batches[: w + steps], config.block_size, w, max_seconds, tc.lr)
             rows.append(dict(config=cname, engine=label, steps=n, ms_step=per_step * 1e3,
                              ms_doc=per_step * 1e3 / bsz, tok_s=tok_s))

@@ -85,6 +85,10 @@ class Checkpoint:
         return d
 
     def save(self, path):
+        if Path(path).suffix == ".safetensors":  # optional binary form (safetensors_io.py)
+            from microgpt import safetensors_io
+
+            return safetensors_io.atomic_write_bytes(path, safetensors_io.to_bytes(self.to_dict()))
         atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")))
 
 
@@ -126,6 +130,10 @@ def load(path):
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise MicroGPTError(f"checkpoint is {size:,} bytes, too large to be a microgpt model: {path}")
+    if path.suffix == ".safetensors":
+        from microgpt import safetensors_io
+
+        return from_dict(safetensors_io.from_bytes(path.read_bytes(), path), path, size)
     _check_size_against_config(path, size)
     try:
         text = path.read_bytes().decode("utf-8")

@@ -3,6 +3,9 @@
     microgpt train          train on the names (or --data FILE), save, sample
     microgpt sample MODEL   new samples from a saved model
     microgpt info MODEL     config, parameter tree, training metadata
+    microgpt ladder         the six rungs train0..train5, one table
+    microgpt score | eval | plot | graph
+                            look inside a saved model or a run (inspect_cli.py)
     microgpt dataset | tokenizer | autograd | parameters | architecture
                             look at one part of the system
 
@@ -84,9 +87,39 @@ def unit_float(s):
 def add_engine_arg(p, default="scalar"):
     from microgpt.engines import engine_names
 
-    shown = default or "scalar, or the checkpoint's when resuming"
+    shown = default or "fused, or the checkpoint's when resuming"
     p.add_argument("--engine", default=default, choices=engine_names(),
                    help=f"which implementation runs the model (default: {shown})")
+
+
+def add_engine_options(p, training=False):
+    """--device/--dtype (and, for training, --compile/--grad-clip): options of the
+    tensor engines, shared by every command that builds an engine."""
+    g = p.add_argument_group("tensor engine options (--engine torch)")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=None,
+                   help="where the tensors live (default: auto = cuda, else mps, else cpu)")
+    g.add_argument("--dtype", choices=["float32", "bfloat16", "float64"], default=None,
+                   help="number format; bfloat16 = mixed precision with float32 weights "
+                        "(default: the engine's own: float32 for torch)")
+    if training:
+        g.add_argument("--compile", action="store_true", default=None,
+                       help="compile the model with torch.compile (needs a C++ compiler; pays off on long runs)")
+        g.add_argument("--grad-clip", type=nonneg_float, default=None, metavar="NORM",
+                       help="clip the global gradient norm to NORM before each step; 0 = off (default: off)")
+
+
+def engine_options(args, engine, saved=None):
+    """The engine options the user gave (over those saved in a checkpoint being
+    resumed), as keyword arguments for make_engine; refused for engines without them."""
+    from microgpt.engines import ENGINE_OPTIONS
+
+    given = {k: getattr(args, k, None) for k in ("device", "dtype", "compile", "grad_clip")}
+    given = {k: v for k, v in given.items() if v is not None}
+    for k in given:
+        if k not in ENGINE_OPTIONS.get(engine, ()):
+            takers = " or ".join(e for e, opts in ENGINE_OPTIONS.items() if k in opts)
+            raise UsageError(f"--{k.replace('_', '-')} is an option of --engine {takers}, not of {engine}")
+    return {**(saved or {}), **given}
 
 
 # ---- commands
@@ -136,16 +169,6 @@ def _docs_fingerprint(docs):
     return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()
 
 
-def _engine_options(args, engine):
-    """Options only some engines take; refused with a clear message elsewhere."""
-    if not args.dtype:
-        return {}
-    if engine == "scalar":
-        raise UsageError("--dtype applies to array engines (e.g. --engine numpy); the scalar engine "
-                         "computes in Python floats (float64)")
-    return {"dtype": args.dtype}
-
-
 def cmd_train(args):
     import json
     import math
@@ -158,33 +181,67 @@ def cmd_train(args):
     from microgpt.sample import generate
     from microgpt.train import Diverged, Trainer
 
+    from microgpt import distributed
+
+    if not distributed.is_main():  # under torchrun only rank 0 speaks
+        sys.stdout = open(os.devnull, "w")
     resume = checkpoint.load(args.resume) if args.resume else None
     tc, values = _train_config(args, resume)
-    if resume is not None and not args.data and not os.environ.get("MICROGPT_DATA") and resume.training.get("data"):
-        args.data = resume.training["data"]  # the same file it was trained on
-    data_path = resolve_data_path(args.data)
-    docs = read_docs(data_path)
+    if args.text and args.data:
+        raise UsageError("--text FILE and --data FILE are two ways to give the data: use one")
+    text_mode = bool(args.text) or (resume is not None and resume.training.get("format") == "text")
+    if text_mode and args.val_docs is not None:
+        raise UsageError("--val-docs counts documents of --data; --text holds out the last 10% of the text")
+    if text_mode:
+        from microgpt.text import TextTrainer, generate_text, read_text
+
+        if not args.text:
+            args.text = resume.training.get("data")  # the same file it was trained on
+        data_path = Path(args.text)
+        docs = [read_text(data_path)]
+    else:
+        if resume is not None and not args.data and not os.environ.get("MICROGPT_DATA") and resume.training.get("data"):
+            args.data = resume.training["data"]  # the same file it was trained on
+        data_path = resolve_data_path(args.data)
+        docs = read_docs(data_path)
     fingerprint = _docs_fingerprint(docs)
     if resume is not None and resume.training.get("data_sha256") not in (None, fingerprint):
         raise MicroGPTError(f"{data_path} is not the data this checkpoint was trained on; "
                             "resume with the same --data")
-    engine = args.engine or (resume.training.get("engine") if resume else None) or "scalar"
-    engine_options = _engine_options(args, engine)
+    engine = args.engine or (resume.training.get("engine") if resume else None) or "fused"
+    if distributed.world_size() > 1 and engine != "torch":
+        raise UsageError(f"torchrun runs need --engine torch (got {engine}): the other engines are one process")
+    # A resumed run keeps its dtype and clipping unless told otherwise (not its device:
+    # it may go on on another machine).
+    saved = resume.training.get("engine_options") if resume and resume.training.get("engine") == engine else None
+    opts = engine_options(args, engine, saved)
+    kept_opts = {k: v for k, v in opts.items() if k != "device"}
     if args.keep_best and not args.eval_every:
         raise UsageError("--keep-best needs --eval-every N: the best model is judged at each validation")
     if resume is None:
-        trainer = Trainer(docs, values["n_embd"], values["n_head"], values["n_layer"], values["block_size"], tc,
-                          engine=engine, val_docs=values["val_docs"], engine_options=engine_options)
+        if text_mode:
+            trainer = TextTrainer(docs[0], values["n_embd"], values["n_head"], values["n_layer"],
+                                  values["block_size"], tc, engine=engine, engine_options=opts)
+        else:
+            trainer = Trainer(docs, values["n_embd"], values["n_head"], values["n_layer"], values["block_size"], tc,
+                              engine=engine, val_docs=values["val_docs"], engine_options=opts)
         out = Path(args.out) if args.out else Path(checkpoint.default_name(trainer.config, tc.steps))
         if not args.out and out.exists():  # never overwrite a model the user did not name
             stem, k = out.stem, 1
             while out.exists():
                 out, k = out.with_name(f"{stem}.{k}.json"), k + 1
     else:
-        trainer = Trainer(docs, train_config=tc, engine=engine, resume=resume, engine_options=engine_options)
+        if text_mode:
+            trainer = TextTrainer(docs[0], train_config=tc, engine=engine, resume=resume, engine_options=opts)
+        else:
+            trainer = Trainer(docs, train_config=tc, engine=engine, resume=resume, engine_options=opts)
         out = Path(args.out) if args.out else Path(args.resume)
-    n_long = sum(len(d) + 1 > trainer.config.block_size for d in docs)
-    print(f"num docs: {trainer.n_docs} ({len(trainer.train_docs)} train, {len(trainer.val_docs)} validation)")
+    n_long = 0 if text_mode else sum(len(d) + 1 > trainer.config.block_size for d in docs)
+    if text_mode:
+        print(f"text: {trainer.n_chars:,} characters ({len(trainer.train_ids):,} train, "
+              f"{len(trainer.val_ids):,} validation); windows of {trainer.config.block_size + 1}")
+    else:
+        print(f"num docs: {trainer.n_docs} ({len(trainer.train_docs)} train, {len(trainer.val_docs)} validation)")
     print(f"vocab size: {trainer.tokenizer.vocab_size}")
     print(f"num params: {num_params(trainer.config)}")
     if n_long:
@@ -196,7 +253,9 @@ def cmd_train(args):
     def save(**extra):
         if best["val_loss"] is not None:
             extra.setdefault("best_val_loss", best["val_loss"])
-        trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, **extra).save(out)
+        if distributed.is_main():  # every rank holds the same weights; one writes them
+            trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, engine_options=kept_opts,
+                               **extra).save(out)
 
     # SIGINT / SIGTERM: finish the step under way, save, and say how to go on.
     stop = []
@@ -207,8 +266,8 @@ def cmd_train(args):
         except ValueError:  # not the main thread (e.g. called from a test runner thread)
             pass
     progress = Progress(tc.steps, first_step=trainer.step)
-    if args.eval_every and not trainer.val_docs:
-        raise UsageError("--eval-every needs validation documents; --val-docs is 0")
+    if args.eval_every and not (getattr(trainer, "val_docs", None) or getattr(trainer, "val_ids", None)):
+        raise UsageError("--eval-every needs validation data; --val-docs is 0")
     best_out = out.with_name(out.stem + ".best.json")
     best = {"val_loss": resume.training.get("best_val_loss") if resume else None}
 
@@ -221,9 +280,9 @@ def cmd_train(args):
         note = ""
         if improved:
             best["val_loss"], best["step"] = val, step
-            if args.keep_best:
-                trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, val_loss=val,
-                                   best_val_loss=val).save(best_out)
+            if args.keep_best and distributed.is_main():
+                trainer.checkpoint(data=str(data_path), data_sha256=fingerprint, engine_options=kept_opts,
+                                   val_loss=val, best_val_loss=val).save(best_out)
                 note = f" (best; saved {best_out})"
         print(f"step {step}: val loss {val:.4f}{note}", flush=True)
         if log_file is not None:
@@ -238,9 +297,10 @@ def cmd_train(args):
         if args.save_every and step % args.save_every == 0 and step < tc.steps:
             save()
 
-    log_file = open(args.log, "a" if resume is not None else "w", encoding="utf-8") if args.log else None
+    log = args.log if distributed.is_main() else None
+    log_file = open(log, "a" if resume is not None else "w", encoding="utf-8") if log else None
     try:
-        trainer.run(on_step=on_step, log_file=log_file, should_stop=lambda: bool(stop))
+        trainer.run(on_step=on_step, log_file=log_file, should_stop=lambda: distributed.any_rank(stop))
     except Diverged as e:
         progress.close()
         kept = f"; the last good checkpoint {out} is kept" if out.exists() else ""
@@ -250,21 +310,29 @@ def cmd_train(args):
             log_file.close()
         for sig, h in handlers.items():
             signal.signal(sig, h)
+    if not stop and not trainer.done:  # under torchrun: another rank got the signal, all stopped
+        stop.append(signal.SIGTERM)
     if stop:
         progress.close()
         save()
         name = "SIGINT" if stop[0] == signal.SIGINT else "SIGTERM"
-        print(f"microgpt train: {name} at step {trainer.step} of {tc.steps}; saved {out}. "
-              f"Resume with: microgpt train --resume {out}", file=sys.stderr)
+        if distributed.is_main():  # (every rank got the signal; one reports)
+            print(f"microgpt train: {name} at step {trainer.step} of {tc.steps}; saved {out}. "
+                  f"Resume with: microgpt train --resume {out}", file=sys.stderr)
         return 128 + stop[0]
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {engine})")
     val = trainer.val_loss()
     if val is not None:
-        print(f"val loss {val:.4f} | val perplexity {math.exp(val):.2f} ({len(trainer.val_docs)} docs)")
+        held_out = f"{len(trainer.val_ids):,} characters" if text_mode else f"{len(trainer.val_docs)} docs"
+        print(f"val loss {val:.4f} | val perplexity {math.exp(val):.2f} ({held_out})")
     save(val_loss=val)
     print(f"saved model to {out}")
-    if args.samples:
+    if args.samples and text_mode and distributed.is_main():
+        print("--- inference (a passage, from a newline) ---")
+        prefix = "\n" if "\n" in trainer.tokenizer.stoi else trainer.tokenizer.chars[0]
+        print(generate_text(trainer.engine, trainer.tokenizer, trainer.rng, 300, args.temperature, prefix=prefix))
+    elif args.samples and distributed.is_main():
         print("--- inference (new, hallucinated names) ---")
         for i in range(args.samples):
             name = generate(trainer.engine, trainer.tokenizer, trainer.rng, args.temperature)
@@ -272,23 +340,45 @@ def cmd_train(args):
     return 0
 
 
-def load_model(path, engine="scalar"):
+def load_model(path, engine="scalar", **options):
     from microgpt import checkpoint
     from microgpt.engines import make_engine
 
     ckpt = checkpoint.load(path)
-    return ckpt, make_engine(engine, ckpt.config, ckpt.weights)
+    return ckpt, make_engine(engine, ckpt.config, ckpt.weights, **options)
 
 
 def cmd_sample(args):
+    from microgpt import novelty, training_data
     from microgpt.sample import check_sampling_args, generate
 
-    ckpt, engine = load_model(args.model, args.engine)
+    ckpt, engine = load_model(args.model, args.engine, **engine_options(args, args.engine))
+    if ckpt.training.get("format") == "text":  # one long text: passages, not names
+        from microgpt.text import generate_text
+
+        check_sampling_args(ckpt.tokenizer, ckpt.config, args.temperature, args.top_k, "", args.n)
+        prefix = args.prefix or ("\n" if "\n" in ckpt.tokenizer.stoi else ckpt.tokenizer.chars[0])
+        rng = random.Random(args.seed)
+        for i in range(args.n):
+            print(f"--- sample {i + 1} ---")
+            print(generate_text(engine, ckpt.tokenizer, rng, args.chars, args.temperature, args.top_k, prefix))
+        return 0
     check_sampling_args(ckpt.tokenizer, ckpt.config, args.temperature, args.top_k, args.prefix, args.n)
     rng = random.Random(args.seed)
+    data = training_data.find(ckpt, args.data, args.model)
+    marks = []
     for i in range(args.n):
         name = generate(engine, ckpt.tokenizer, rng, args.temperature, args.top_k, args.prefix)
-        print(f"sample {i + 1:2d}: {name}")
+        if data is None:
+            print(f"sample {i + 1:2d}: {name}")
+        else:  # the marker goes after the name, so "sample  1: name" stays a prefix
+            marks.append(novelty.mark(data, name))
+            print(f"sample {i + 1:2d}: {name}  ({marks[-1]})")
+    # The summary goes to stderr: stdout keeps exactly one line per sample.
+    if data is None:
+        print(f"novelty: unknown ({training_data.unknown_reason(ckpt)})", file=sys.stderr)
+    else:
+        print(novelty.summary(marks, data.exact), file=sys.stderr)
     return 0
 
 
@@ -444,6 +534,9 @@ def build_parser():
     p = sub.add_parser("train", help="train a model, save it, print samples",
                        description="Train a GPT on one document per line, save it as JSON and print samples.")
     add_data_arg(p)
+    p.add_argument("--text", metavar="FILE",
+                   help="train on one long text (a book, a codebase) in random windows of block-size + 1 "
+                        "characters, the last 10%% held out, instead of one document per line")
     add_model_args(p, resumable=True)
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=None, help="optimizer steps (default: 1000)")
@@ -463,8 +556,7 @@ def build_parser():
     g.add_argument("--val-docs", type=nonneg_int, default=None,
                    help="documents held out for validation (default: min(1000, 10%% of the data))")
     add_engine_arg(g, default=None)
-    g.add_argument("--dtype", choices=["float64", "float32"], default=None,
-                   help="floating-point precision of array engines such as numpy (default: float64)")
+    add_engine_options(p, training=True)
     g.add_argument("--eval-every", type=positive_int, metavar="N",
                    help="every N steps (and at the end) print the validation loss and log it to --log "
                         "as {\"step\": .., \"val_loss\": ..}")
@@ -481,7 +573,9 @@ def build_parser():
     g.add_argument("--out", metavar="PATH",
                    help="where to save the model (default: model_e{n_embd}_h{n_head}_l{n_layer}_s{steps}.json; "
                         "an existing file of that name is kept and a numbered name used)")
-    g.add_argument("--log", metavar="FILE", help="write one JSON object per step (step, loss, lr, elapsed)")
+    # --log-file: the same flag under a name torchrun's own parser does not mistake for its --log-dir
+    g.add_argument("--log", "--log-file", metavar="FILE",
+                   help="write one JSON object per step (step, loss, lr, elapsed)")
     g.add_argument("--samples", type=nonneg_int, default=20, help="samples to print after training (default: 20)")
     g.add_argument("--temperature", type=nonneg_float, default=0.5,
                    help="sampling temperature; 0 = always the most likely (default: 0.5)")
@@ -495,7 +589,13 @@ def build_parser():
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
     p.add_argument("--prefix", default="", help="start every sample with this text")
     p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
-    add_engine_arg(p)
+    p.add_argument("--chars", type=positive_int, default=300,
+                   help="characters per sample, for a model trained with --text (default: 300)")
+    p.add_argument("--data", metavar="FILE",
+                   help="the training data, to mark each sample new or a copy (default: the path the checkpoint "
+                        "recorded)")
+    add_engine_arg(p, default="fused")
+    add_engine_options(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("bench", help="time the engines side by side",
@@ -521,6 +621,9 @@ def build_parser():
                    help="threads for BLAS (NumPy) and PyTorch (default: each library's own choice)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.set_defaults(func=cmd_bench)
+
+    sub.add_parser("ladder", help="run the six rungs train0..train5 and compare them (see: microgpt ladder --help)",
+                   add_help=False)
 
     p = sub.add_parser("info", help="describe a saved model", description="Config, parameters and training of a model.")
     p.add_argument("model", metavar="MODEL")
@@ -555,12 +658,32 @@ def build_parser():
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
+    from microgpt import inspect_cli
+
+    inspect_cli.add_commands(sub, add_engine_arg)  # score, eval, plot, graph
     for p in sub.choices.values():  # --debug works after the command name too
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
     return parser
 
 
+def run_ladder(argv):
+    """`microgpt ladder ...`: the ladder's own runner, with the data found as `train` finds it."""
+    from microgpt import ladder
+    from microgpt.data import resolve_data_path
+
+    if not any(a == "--data" or a.startswith("--data=") for a in argv) and not {"-h", "--help"} & set(argv):
+        try:
+            argv = [*argv, "--data", str(resolve_data_path(None))]
+        except MicroGPTError as e:
+            print(f"microgpt ladder: error: {e}", file=sys.stderr)
+            return e.exit_code
+    return ladder.main(argv)
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
+        return run_ladder(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -8,27 +8,41 @@ holds this.
 """
 
 import math
+import sys
+from functools import reduce
+from operator import add
+
+if sys.version_info >= (3, 12):  # sum() of floats is compensated from 3.12 on; Values add plainly
+
+    def fsum(iterable, start=0):
+        return reduce(add, iterable, start)
+
+else:
+    fsum = sum
 
 
 def linear(x, w):
-    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
+    return [fsum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
 
 
 def softmax(logits):
     max_val = max(logits)
     exps = [math.exp(val - max_val) for val in logits]
-    inv_total = sum(exps) ** -1
+    inv_total = fsum(exps) ** -1
     return [e * inv_total for e in exps]
 
 
 def rmsnorm(x):
-    ms = sum(xi * xi for xi in x) * len(x) ** -1
+    ms = fsum(xi * xi for xi in x) * len(x) ** -1
     scale = (ms + 1e-5) ** -0.5
     return [xi * scale for xi in x]
 
 
-def gpt(weights, config, token_id, pos_id, keys, values):
-    """Float logits for the next token; appends this position to the KV cache."""
+def gpt(weights, config, token_id, pos_id, keys, values, attn=None):
+    """Float logits for the next token; appends this position to the KV cache.
+
+    Given a list as `attn`, appends (layer, head, weights over positions 0..pos_id)
+    for every head, so a picture can show where each position looked."""
     hd = config.head_dim
     inv_sqrt_hd = (hd**0.5) ** -1
     x = [t + p for t, p in zip(weights["wte"][token_id], weights["wpe"][pos_id])]
@@ -43,10 +57,12 @@ def gpt(weights, config, token_id, pos_id, keys, values):
         for h in range(config.n_head):
             hs = h * hd
             q_h = q[hs : hs + hd]
-            attn_logits = [sum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys[li]]
+            attn_logits = [fsum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys[li]]
             attn_weights = softmax(attn_logits)
+            if attn is not None:
+                attn.append((li, h, attn_weights))
             x_attn.extend(
-                sum(w * v[hs + j] for w, v in zip(attn_weights, values[li])) for j in range(hd)
+                fsum(w * v[hs + j] for w, v in zip(attn_weights, values[li])) for j in range(hd)
             )
         x = linear(x_attn, weights[f"layer{li}.attn_wo"])
         x = [a + b for a, b in zip(x, x_residual)]

@@ -22,7 +22,16 @@ from microgpt.errors import UsageError
 
 ENGINES = {
     "scalar": "microgpt.engines.scalar:ScalarEngine",
+    "fused": "microgpt.engines.fused:FusedEngine",
     "numpy": "microgpt.engines.numpy_engine:NumpyEngine",
+    "torch": "microgpt.engines.torch_engine:TorchEngine",
+}
+
+# Options an engine takes besides the config: the CLI's --device, --dtype, ... (see
+# cli.add_engine_options), passed to make_engine only for engines listed here.
+ENGINE_OPTIONS = {
+    "numpy": ("dtype",),
+    "torch": ("device", "dtype", "compile", "grad_clip"),
 }
 
 

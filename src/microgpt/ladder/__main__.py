@@ -1,0 +1,5 @@
+import sys
+
+from microgpt.ladder import main
+
+sys.exit(main())

@@ -1,0 +1,136 @@
+"""Reading training runs for the loss plot: `--log` JSONL files and ladder JSON.
+
+A `microgpt train --log` file holds one JSON object per line: per-step records
+{"step", "loss", ...} and, with --eval-every, validation records {"step",
+"val_loss"}. A ladder result (`microgpt ladder --json`, or one rung's --json)
+holds whole runs: {"rung", "idea", "losses": [...], "val_loss"}, alone, in a
+list, or under a key. Either way a run comes out as a label, per-step losses,
+and validation points.
+"""
+
+import json
+import math
+from pathlib import Path
+
+from microgpt.errors import MicroGPTError, UsageError
+
+MAX_BYTES = 1 << 28
+
+
+class Run:
+    def __init__(self, label, steps, losses, val_steps=(), val_losses=()):
+        self.label = label
+        self.steps = list(steps)
+        self.losses = list(losses)
+        self.val_steps = list(val_steps)
+        self.val_losses = list(val_losses)
+
+
+def _number(x):
+    """A finite float, or NaN (drawn as a gap) for anything else, e.g. a diverged step."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return float("nan")
+    return float(x)
+
+
+def _read_text(path):
+    path = Path(path)
+    if not path.is_file():
+        raise MicroGPTError(f"run log not found: {path}" if not path.exists() else f"not a file: {path}")
+    if path.stat().st_size > MAX_BYTES:
+        raise MicroGPTError(f"run log is larger than {MAX_BYTES >> 20} MiB: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MicroGPTError(f"run log is not UTF-8 text: {path}") from None
+
+
+def _from_jsonl(text, path):
+    steps, losses, val_steps, val_losses = [], [], [], []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            raise MicroGPTError(f"{path} line {lineno} is not JSON: is this a --log file?") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("step"), int):
+            raise MicroGPTError(f"{path} line {lineno} has no integer \"step\": is this a --log file?")
+        if "loss" in rec:
+            steps.append(rec["step"])
+            losses.append(_number(rec["loss"]))
+        if "val_loss" in rec:
+            val_steps.append(rec["step"])
+            val_losses.append(_number(rec["val_loss"]))
+    return steps, losses, val_steps, val_losses
+
+
+def _ladder_results(d):
+    """The run-shaped objects (with a "losses" list) in a ladder JSON document."""
+    if isinstance(d, dict) and isinstance(d.get("losses"), list):
+        return [d]
+    items = d if isinstance(d, list) else list(d.values()) if isinstance(d, dict) else []
+    found = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("losses"), list):
+            found.append(item)
+        elif isinstance(item, (list, dict)):
+            found.extend(_ladder_results(item))
+    return found
+
+
+def _ladder_label(r, i):
+    rung = r.get("rung")
+    name = f"train{rung}" if isinstance(rung, int) else str(rung) if rung is not None else f"run {i + 1}"
+    idea = r.get("idea")
+    return f"{name}: {idea}" if isinstance(idea, str) and idea else name
+
+
+def read_runs(path):
+    """The runs in one file (a JSONL log is one run; a ladder JSON may hold several)."""
+    text = _read_text(path)
+    path = Path(path)
+    stripped = text.lstrip()
+    whole = None
+    if stripped.startswith(("{", "[")):
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None  # several lines of JSON: a log
+        except RecursionError:
+            raise MicroGPTError(f"{path} is JSON nested too deeply to be a run") from None
+    if isinstance(whole, dict) and whole.get("format") == "microgpt":
+        raise UsageError(f"{path} is a model checkpoint, not a run log; to look at a model pick a view: "
+                         "--attention TEXT, --bigram or --next PREFIX")
+    if whole is not None and not (isinstance(whole, dict) and "step" in whole):
+        results = _ladder_results(whole)
+        if not results:
+            raise MicroGPTError(f"{path} holds JSON but no run (no \"losses\" list and no per-step records)")
+        runs = []
+        for i, r in enumerate(results):
+            losses = [_number(x) for x in r["losses"]]
+            val = r.get("val_loss")
+            has_val = isinstance(val, (int, float)) and not isinstance(val, bool) and math.isfinite(val)
+            runs.append(Run(_ladder_label(r, i), range(1, len(losses) + 1), losses,
+                            [len(losses)] if has_val else [], [val] if has_val else []))
+        return runs
+    steps, losses, val_steps, val_losses = _from_jsonl(text, path)
+    if not steps and not val_steps:
+        raise MicroGPTError(f"{path} has no loss records")
+    return [Run(path.stem, steps, losses, val_steps, val_losses)]
+
+
+def smooth(values, window):
+    """Trailing mean over the last `window` finite values (the first points use what there is)."""
+    out, buf = [], []
+    for v in values:
+        if v == v:
+            buf.append(v)
+            if len(buf) > window:
+                buf.pop(0)
+        out.append(sum(buf) / len(buf) if buf else float("nan"))
+    return out
+
+
+def default_window(n):
+    return max(1, min(100, n // 25))

@@ -1,0 +1,72 @@
+"""How surprised is the model by a string? One probability per character.
+
+A string is scored as a training document is: [BOS, c1, ..., cn, BOS]. At each
+position the model gives a distribution over the next token; the probability it
+gave the token that actually comes next is p, and its surprise is -ln p (the
+per-position training loss). The last prediction is the closing BOS: how sure
+the model is that the name ends there. The mean surprise is the string's loss,
+and exp(mean) its perplexity: the number of equally likely choices the model
+was, on average, hesitating between.
+"""
+
+import math
+
+from microgpt import forward
+from microgpt.errors import MicroGPTError, UsageError
+
+
+class Score:
+    def __init__(self, text, rows):
+        self.text = text
+        self.rows = rows  # (position, text so far, next token as text or None for the end, p)
+        self.total = sum(-math.log(p) for *_, p in rows)
+        self.n = len(rows)
+
+    @property
+    def mean(self):
+        return self.total / self.n
+
+    @property
+    def perplexity(self):
+        return math.exp(self.mean)
+
+
+def check_text(tokenizer, config, text):
+    try:
+        tokenizer.encode(text)
+    except MicroGPTError as e:
+        raise UsageError(f"cannot score {text!r}: {e}") from None
+    if len(text) + 1 > config.block_size:
+        raise UsageError(
+            f"cannot score {text!r}: {len(text)} characters and the end need {len(text) + 1} predictions, "
+            f"the model's context holds {config.block_size}"
+        )
+
+
+def score(weights, config, tokenizer, text):
+    """The probability of each next token of `text`, the closing BOS included."""
+    check_text(tokenizer, config, text)
+    tokens = tokenizer.encode_doc(text)
+    keys, values = forward.empty_cache(config)
+    rows = []
+    for pos in range(len(tokens) - 1):
+        # Same softmax as training's loss, so the total equals forward.doc_nll's.
+        probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
+        nxt = tokens[pos + 1]
+        rows.append((pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]))
+    return Score(text, rows)
+
+
+def format_table(s, seen=""):
+    """The per-character table of one score, and its totals."""
+    head = f"{s.text!r}" + (f"  (in training data: {seen})" if seen else "")
+    width = max(7, len(s.text) + 2)
+    lines = [head, f"  {'pos':>3}  {'after':<{width}}  {'next':<5}  {'p':>8}  {'-ln p':>7}"]
+    for pos, before, nxt, p in s.rows:
+        shown_before = repr(before) if pos else "(start)"
+        shown_next = "(end)" if nxt is None else repr(nxt)
+        surprise = -math.log(p)
+        shown_p = f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits
+        lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {shown_p:>8}  {surprise:>7.3f}")
+    lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}")
+    return "\n".join(lines)

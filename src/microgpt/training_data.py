@@ -1,0 +1,108 @@
+"""The documents a checkpoint was trained on, found again from its metadata.
+
+`microgpt train` records the data file's path, the seed, the split sizes and a
+fingerprint of the documents. The trainer shuffles the file's documents with
+random.Random(seed) (its first draw) and holds out the last n_val, so doing the
+same here gives back its exact train and validation split. Score, eval, sample
+and the bigram plot use this to say whether a string was seen in training, and
+to evaluate on the documents the model never saw.
+
+A model whose data cannot be found (moved, another machine) is not an error
+here: callers say "unknown" instead, unless the user named a file with --data.
+"""
+
+import hashlib
+import random
+from pathlib import Path
+
+from microgpt.data import read_docs, split
+from microgpt.errors import MicroGPTError
+
+
+class TrainingData:
+    """A data file's documents and, when it could be rebuilt, the training split.
+
+    `exact` is True when train/val are the split the trainer made; otherwise
+    only `docs` (the whole file) is known and `note` says why."""
+
+    def __init__(self, path, docs, train=None, val=None, note=""):
+        self.path = Path(path)
+        self.docs = docs
+        self.train = train
+        self.val = val
+        self.exact = train is not None
+        self.note = note
+        self._train_set = set(train or ())
+        self._val_set = set(val or ())
+        self._all = set(docs)
+
+    def where(self, text):
+        """'train', 'val' (only when the split is exact), 'data', or None when unseen."""
+        if self.exact:
+            if text in self._train_set:
+                return "train"
+            return "val" if text in self._val_set else None
+        return "data" if text in self._all else None
+
+
+def fingerprint(docs):
+    """The same digest `microgpt train` stores as data_sha256."""
+    return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()
+
+
+def rebuild_split(training, docs):
+    """(train, val) as the trainer made them, or (None, why not)."""
+    seed = training.get("seed", (training.get("train_config") or {}).get("seed"))
+    n_train, n_val = training.get("n_train"), training.get("n_val")
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (seed, n_train, n_val)):
+        return None, "the checkpoint does not record its seed and split sizes"
+    recorded = training.get("data_sha256")
+    if recorded is not None and recorded != fingerprint(docs):
+        return None, "the file's documents are not the ones the model was trained on"
+    if n_train + n_val != len(docs):
+        return None, f"the file has {len(docs)} documents, training split {n_train + n_val}"
+    shuffled = list(docs)
+    random.Random(seed).shuffle(shuffled)  # the trainer's first use of its generator
+    return split(shuffled, n_val), ""
+
+
+def _recorded_candidates(recorded, model_path):
+    """Where the recorded data path may point: as written, and, for a relative
+    path, beside the checkpoint (train saves there by default, so a relative
+    --data usually lives in the same folder)."""
+    path = Path(recorded)
+    yield path
+    if not path.is_absolute() and model_path is not None:
+        yield Path(model_path).parent / path
+
+
+def find(ckpt, data=None, model_path=None):
+    """The model's training data: from `data` (a path the user gave; read errors
+    are raised) or else the checkpoint's recorded path (None if unreadable)."""
+    if data is not None:
+        path, docs = Path(data), read_docs(data)
+    else:
+        recorded = ckpt.training.get("data")
+        if not isinstance(recorded, str) or not recorded:
+            return None
+        for path in _recorded_candidates(recorded, model_path):
+            try:
+                docs = read_docs(path)
+                break
+            except (MicroGPTError, OSError):
+                continue
+        else:
+            return None
+    result, why = rebuild_split(ckpt.training, docs)
+    if result is None:
+        return TrainingData(path, docs, note=why)
+    train, val = result
+    return TrainingData(path, docs, train, val)
+
+
+def unknown_reason(ckpt):
+    """One phrase saying why the training data could not be found."""
+    recorded = ckpt.training.get("data")
+    if isinstance(recorded, str) and recorded:
+        return f"the training data {recorded} is not readable here; pass --data FILE"
+    return "the checkpoint does not record its training data; pass --data FILE"

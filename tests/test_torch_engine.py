@@ -1,0 +1,273 @@
+"""The torch engine against the scalar engine (the oracle), in float64 on CPU.
+
+Tolerance: 1e-9 absolute on logits, losses, every gradient and the weights
+after 10 optimizer steps. float64 carries ~16 digits; the two engines add in
+different orders, so they agree to ~1e-15 (seen: at most ~1e-15), and 1e-9
+leaves room for that while still catching any real mistake (a wrong mask, a
+missing scale, a padded token in the loss: all are >1e-3).
+"""
+
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # tiny tensors: threads only add waiting (and the CI box may be shared)
+
+from microgpt import forward  # noqa: E402
+from microgpt.config import GPTConfig, TrainConfig  # noqa: E402
+from microgpt.engines import make_engine  # noqa: E402
+from microgpt.model import doc_losses, init_weights, to_values  # noqa: E402
+from microgpt.optim import learning_rate  # noqa: E402
+from microgpt.tokenizer import Tokenizer  # noqa: E402
+
+TOL = 1e-9
+DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "zoe", "abigail"]
+
+
+@pytest.fixture
+def setup():
+    tok = Tokenizer.from_docs(DOCS)
+    # block_size 8 < len("isabella") + 1: truncation is exercised too
+    config = GPTConfig(tok.vocab_size, n_embd=16, n_head=4, n_layer=2, block_size=8)
+    weights = init_weights(config, random.Random(3))
+    return tok, config, weights
+
+
+@pytest.fixture
+def small():
+    """A narrower model for the multi-step tests: the scalar oracle's cost grows with n_embd**2."""
+    tok = Tokenizer.from_docs(DOCS)
+    config = GPTConfig(tok.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8)
+    return tok, config, init_weights(config, random.Random(4))
+
+
+def torch_engine(config, weights, tc=None, dtype="float64"):
+    return make_engine("torch", config, weights, tc, device="cpu", dtype=dtype)
+
+
+def max_diff(a, b):
+    """Largest absolute difference between two nests of lists of floats."""
+    if isinstance(a, dict):
+        return max(max_diff(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        return max((max_diff(x, y) for x, y in zip(a, b)), default=0.0)
+    return abs(a - b)
+
+
+def test_parallel_attention_equals_scalar_step_by_step(setup):
+    tok, config, weights = setup
+    engine = torch_engine(config, weights)
+    tokens = tok.encode_doc("isabella")[: config.block_size]
+    full = engine.model(torch.tensor([tokens]))[0].tolist()  # (T, vocab) in one causal pass
+    sequential = forward.sequence_logits(weights, config, tokens)  # one position at a time, KV cache
+    assert len(full) == len(sequential) == config.block_size
+    assert max_diff(full, sequential) <= TOL
+
+
+def test_kv_cache_decode_equals_own_full_forward(setup):
+    tok, config, weights = setup
+    engine = torch_engine(config, weights)
+    tokens = tok.encode_doc("sophia")
+    full = engine.model(torch.tensor([tokens[: config.block_size]]))[0].tolist()
+    cache = engine.new_cache()
+    decoded = [engine.next_logits(t, pos, cache) for pos, t in enumerate(tokens[: config.block_size])]
+    assert max_diff(full, decoded) <= TOL
+
+
+def test_loss_and_every_gradient_equal_scalar(setup):
+    tok, config, weights = setup
+    batch = [tok.encode_doc(d) for d in ("ava", "isabella", "mia", "abigail")]  # ragged: padding + truncation
+    # the oracle: the Value graph of the scalar engine
+    state = to_values(weights)
+    losses = [l for tokens in batch for l in doc_losses(state, config, tokens)]
+    ref = (1 / len(losses)) * sum(losses)
+    ref.backward()
+    engine = torch_engine(config, weights)
+    loss, loss_sum, n = engine.loss(batch)
+    loss.backward()
+    assert n == len(losses)
+    assert abs(loss.item() - ref.data) <= TOL
+    named = engine.model.named()
+    worst = 0.0
+    for name, mat in state.items():
+        grad = named[name].grad.tolist()
+        worst = max(worst, max_diff([[p.grad for p in row] for row in mat], grad))
+    assert worst <= TOL
+    assert any(p.grad != 0 for row in state["wpe"] for p in row)  # the comparison is not vacuous
+
+
+def test_padding_is_invisible(setup):
+    tok, config, weights = setup
+    engine = torch_engine(config, weights)
+    alone = engine.nll([tok.encode_doc("ava")])
+    with_long = engine.nll([tok.encode_doc("ava"), tok.encode_doc("isabella")])
+    long_only = engine.nll([tok.encode_doc("isabella")])
+    assert alone[1] == 4 and long_only[1] == config.block_size
+    assert abs(with_long[0] - alone[0] - long_only[0]) <= TOL
+    assert abs(alone[0] - forward.doc_nll(weights, config, tok.encode_doc("ava"))[0]) <= TOL
+
+
+@pytest.mark.parametrize("optimizer,weight_decay", [("adam", 0.0), ("adam", 0.1), ("sgd", 0.0)])
+def test_ten_steps_stay_equal(small, optimizer, weight_decay):
+    tok, config, weights = small
+    tc = TrainConfig(steps=10, batch_size=3, optimizer=optimizer, weight_decay=weight_decay, lr=0.01)
+    scalar = make_engine("scalar", config, weights, tc)
+    engine = torch_engine(config, weights, tc)
+    for step in range(tc.steps):
+        batch = [tok.encode_doc(DOCS[(3 * step + i) % len(DOCS)]) for i in range(3)]
+        lr_t = learning_rate(tc, step)
+        assert abs(scalar.train_step(batch, lr_t) - engine.train_step(batch, lr_t)) <= TOL
+    assert max_diff(scalar.weights(), engine.weights()) <= TOL
+    assert max_diff(weights, engine.weights()) > 1e-3  # the weights did move
+    s_state, t_state = scalar.optimizer_state(), engine.optimizer_state()
+    assert s_state["t"] == t_state["t"] == 10
+    if optimizer == "adam":
+        assert max_diff(s_state["m"], t_state["m"]) <= TOL
+        assert max_diff(s_state["v"], t_state["v"]) <= TOL
+
+
+def test_optimizer_state_crosses_engines(small):
+    """Five steps in torch, five more in scalar from torch's saved moments, equals
+    ten in scalar: a run can be resumed by another engine."""
+    tok, config, weights = small
+    tc = TrainConfig(steps=10, batch_size=2)
+    batches = [[tok.encode_doc(DOCS[(2 * s + i) % len(DOCS)]) for i in range(2)] for s in range(10)]
+    ref = make_engine("scalar", config, weights, tc)
+    for s, b in enumerate(batches):
+        ref.train_step(b, learning_rate(tc, s))
+    first = torch_engine(config, weights, tc)
+    for s, b in enumerate(batches[:5]):
+        first.train_step(b, learning_rate(tc, s))
+    second = make_engine("scalar", config, first.weights(), tc)
+    second.load_optimizer_state(first.optimizer_state())
+    for s, b in enumerate(batches[5:], start=5):
+        second.train_step(b, learning_rate(tc, s))
+    assert max_diff(ref.weights(), second.weights()) <= TOL
+    # and the other way: five in scalar, five more in torch from scalar's moments
+    first = make_engine("scalar", config, weights, tc)
+    for s, b in enumerate(batches[:5]):
+        first.train_step(b, learning_rate(tc, s))
+    second = torch_engine(config, first.weights(), tc)
+    second.load_optimizer_state(first.optimizer_state())
+    for s, b in enumerate(batches[5:], start=5):
+        second.train_step(b, learning_rate(tc, s))
+    assert second.optimizer_state()["t"] == 10
+    assert max_diff(ref.weights(), second.weights()) <= TOL
+
+
+@pytest.mark.parametrize("dtype,tol", [("float32", 1e-5), ("bfloat16", 0.1)])
+def test_lower_precision_within_its_tolerance(setup, dtype, tol):
+    """float32 keeps ~7 digits (logits of size ~1: seen ~1e-7); bfloat16 matmuls
+    keep ~3 (seen ~1e-2), so their tolerances are those, with a margin."""
+    tok, config, weights = setup
+    tokens = tok.encode_doc("amelia")[: config.block_size]
+    ref = forward.sequence_logits(weights, config, tokens)
+    engine = torch_engine(config, weights, dtype=dtype)
+    cache = engine.new_cache()
+    got = [engine.next_logits(t, pos, cache) for pos, t in enumerate(tokens)]
+    assert max_diff(ref, got) <= tol
+    total, n = engine.nll([tokens + [tok.bos]])
+    assert n == config.block_size and total > 0
+
+
+def test_grad_clip_bounds_the_step(setup):
+    """SGD with --grad-clip c moves the weights by exactly lr * c when the
+    gradient norm is above c."""
+    tok, config, weights = setup
+    tc = TrainConfig(steps=1, optimizer="sgd", lr=0.5)
+    engine = make_engine("torch", config, weights, tc, device="cpu", dtype="float64", grad_clip=1e-3)
+    engine.train_step([tok.encode_doc("emma")], 0.5)
+    moved = sum((a - b) ** 2 for n in weights for ra, rb in zip(weights[n], engine.weights()[n])
+                for a, b in zip(ra, rb)) ** 0.5
+    assert abs(moved - 0.5 * 1e-3) <= 1e-9  # torch divides by (norm + 1e-6): a 1e-6 / norm relative gap
+
+
+def test_bad_options_are_usage_errors(setup):
+    from microgpt.errors import UsageError
+
+    _, config, weights = setup
+    with pytest.raises(UsageError, match="dtype"):
+        make_engine("torch", config, weights, dtype="float16")
+    with pytest.raises(UsageError, match="device"):
+        make_engine("torch", config, weights, device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="no CUDA"):
+            make_engine("torch", config, weights, device="cuda")
+
+
+# ---- end to end: the original's run, and checkpoints across engines
+
+
+def test_full_original_run_in_torch(names_path, reference):
+    """float64, batch 1, 1000 steps: the original microgpt.py's 1000 printed
+    losses and 20 samples, digit for digit (a few seconds in torch)."""
+    from microgpt.data import read_docs
+    from microgpt.sample import generate
+    from microgpt.train import Trainer
+
+    losses, samples = reference
+    trainer = Trainer(read_docs(names_path), train_config=TrainConfig(steps=1000), engine="torch",
+                      engine_options={"device": "cpu", "dtype": "float64"})
+    trainer.run()
+    assert [f"{x:.4f}" for x in trainer.losses] == losses
+    assert [generate(trainer.engine, trainer.tokenizer, trainer.rng, 0.5) for _ in range(20)] == samples
+
+
+def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
+    """Train with the torch engine (float32, the default) through the CLI, load the
+    JSON with the scalar engine: the same next-token probabilities. The weights
+    are float32 values written as float64, so both engines start from identical
+    numbers; the gap is float32 arithmetic in torch (seen ~1e-8), tolerance 1e-6."""
+    from microgpt import checkpoint
+    from microgpt.cli import main
+    from microgpt.sample import next_token_probs
+
+    data = tmp_path / "d.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    out = tmp_path / "m.json"
+    assert main(["train", "--engine", "torch", "--device", "cpu", "--data", str(data), "--steps", "5",
+                 "--batch-size", "4", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
+    ckpt = checkpoint.load(out)
+    assert ckpt.training["engine"] == "torch"
+    scalar = make_engine("scalar", ckpt.config, ckpt.weights)
+    engine = make_engine("torch", ckpt.config, ckpt.weights, device="cpu")
+    tokens = ckpt.tokenizer.encode_doc("olivia")[: ckpt.config.block_size]
+    c1, c2 = scalar.new_cache(), engine.new_cache()
+    worst = 0.0
+    for pos, t in enumerate(tokens):
+        p1 = next_token_probs(scalar.next_logits(t, pos, c1), 1.0)
+        p2 = next_token_probs(engine.next_logits(t, pos, c2), 1.0)
+        worst = max(worst, max_diff(p1, p2))
+    assert worst <= 1e-6
+    # and resumed by the scalar engine from the torch engine's optimizer state
+    assert main(["train", "--resume", str(out), "--engine", "scalar", "--steps", "6", "--samples", "0"]) == 0
+    assert checkpoint.load(out).training["steps"] == 6
+
+
+def test_cli_engine_options_are_checked(tmp_path, capsys):
+    from microgpt.cli import main
+
+    data = tmp_path / "d.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    assert main(["train", "--data", str(data), "--steps", "1", "--dtype", "float64"]) == 2
+    assert "--dtype is an option of --engine" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["train", "--engine", "torch", "--device", "cuda", "--data", str(data), "--steps", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "no CUDA" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_compiled_model_trains_the_same(small):
+    """--compile (torch.compile, needs a C++ compiler on CPU) changes speed, not
+    results: 3 float64 steps within 1e-9 of the eager engine."""
+    tok, config, weights = small
+    tc = TrainConfig(steps=3, batch_size=2)
+    eager = torch_engine(config, weights, tc)
+    compiled = make_engine("torch", config, weights, tc, device="cpu", dtype="float64", compile=True)
+    for step in range(3):
+        batch = [tok.encode_doc(DOCS[(2 * step + i) % len(DOCS)]) for i in range(2)]
+        assert abs(eager.train_step(batch, 0.01) - compiled.train_step(batch, 0.01)) <= TOL
+    assert max_diff(eager.weights(), compiled.weights()) <= TOL
