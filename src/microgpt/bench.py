@@ -194,10 +194,13 @@ def describe_configs(config_names, vocab_size):
 def format_table(rows):
     head = ["config", "engine", "steps", "ms/step", "ms/doc", "tokens/s", "x scalar", "x original"]
     body = []
+    ratio = lambda x: "-" if x is None else f"{x:,.1f}"
     for r in rows:
-        ratio = lambda x: "-" if x is None else f"{x:,.1f}"
         body.append([r["config"], r["engine"], str(r["steps"]), f"{r['ms_step']:,.2f}", f"{r['ms_doc']:,.3f}",
                      f"{r['tok_s']:,.0f}", ratio(r["x_scalar"]), ratio(r["x_original"])])
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
-    fmt = lambda row: "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+
+    def fmt(row):  # names left-aligned, numbers right-aligned
+        return "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(row) for row in body])
