@@ -1,10 +1,9 @@
 """Reading documents, the split, and the names download (against a local server)."""
 
 import hashlib
-import http.server
-import threading
 
 import pytest
+from loopback import Server
 
 from microgpt import data
 from microgpt.errors import MicroGPTError
@@ -45,35 +44,6 @@ def test_split_takes_validation_from_the_end():
         data.split(docs, 50)
 
 
-class _Server:
-    """A loopback HTTP server serving one payload (optionally cut short)."""
-
-    def __init__(self, payload, truncate=False):
-        body = payload
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if truncate else body)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/names.txt"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 PAYLOAD = b"emma\nolivia\nava\n"
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
@@ -86,7 +56,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_download_into_cache_then_reuse(cache):
-    with _Server(PAYLOAD) as srv:
+    with Server(PAYLOAD) as srv:
         path = data.default_names_path(srv.url)
     assert path == cache and cache.read_bytes() == PAYLOAD
     # the cache is used without the network now (this URL would refuse)
@@ -95,7 +65,7 @@ def test_download_into_cache_then_reuse(cache):
 
 
 def test_checksum_mismatch_saves_nothing(cache):
-    with _Server(b"mallory\n") as srv:
+    with Server(b"mallory\n") as srv:
         with pytest.raises(MicroGPTError, match="sha256"):
             data.default_names_path(srv.url)
     assert not cache.exists()
@@ -103,7 +73,7 @@ def test_checksum_mismatch_saves_nothing(cache):
 
 
 def test_interrupted_download_saves_nothing(cache):
-    with _Server(PAYLOAD, truncate=True) as srv:
+    with Server(PAYLOAD, truncate=True) as srv:
         with pytest.raises(MicroGPTError):
             data.default_names_path(srv.url)
     assert not cache.exists()
@@ -112,7 +82,7 @@ def test_interrupted_download_saves_nothing(cache):
 def test_corrupted_cache_is_replaced(cache):
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"half a fi")
-    with _Server(PAYLOAD) as srv:
+    with Server(PAYLOAD) as srv:
         assert data.default_names_path(srv.url).read_bytes() == PAYLOAD
 
 

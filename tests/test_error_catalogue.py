@@ -6,15 +6,14 @@ actually print:  python tests/test_error_catalogue.py
 """
 
 import hashlib
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+from loopback import Server
 
 HERE = Path(__file__).resolve().parent
 NAMES = HERE.parents[1] / "shared" / "data" / "names.txt"
@@ -103,27 +102,6 @@ CATALOGUE = [
 ]
 
 
-class _Server:
-    def __init__(self, body, truncate=False):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if truncate else body)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/names.txt"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def make_files(tmp):
     """The bad (and one good) inputs the catalogue refers to."""
     tmp = Path(tmp)
@@ -191,7 +169,7 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def servers():
     body = NAMES.read_bytes() if NAMES.exists() else b"x\n"
-    s = {"cut": _Server(body, truncate=True), "wrong": _Server(b"emma\nolivia\n")}
+    s = {"cut": Server(body, truncate=True), "wrong": Server(b"emma\nolivia\n")}
     yield s
     for srv in s.values():
         srv.close()
@@ -221,7 +199,7 @@ def test_corrupted_cache_is_detected_and_fetched_again(files, tmp_path):
     cache = tmp_path / "cache" / "microgpt"
     cache.mkdir(parents=True)
     (cache / "names.txt").write_bytes(body[:1000])  # a partial, corrupted copy
-    srv = _Server(body)
+    srv = Server(body)
     try:
         rc, err = run(["dataset"], dict(files, tmp=str(tmp_path)), {"MICROGPT_NAMES_URL": srv.url})
     finally:
@@ -246,7 +224,7 @@ def write_docs():
     with tempfile.TemporaryDirectory() as tmp:
         files = make_files(tmp)
         body = NAMES.read_bytes()
-        srv = {"cut": _Server(body, truncate=True), "wrong": _Server(b"emma\nolivia\n")}
+        srv = {"cut": Server(body, truncate=True), "wrong": Server(b"emma\nolivia\n")}
         for ident, what, argv, code, needle, *server in CATALOGUE:
             env = {"MICROGPT_NAMES_URL": srv[server[0]].url} if server else None
             rc, err = run(argv, files, env)

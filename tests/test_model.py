@@ -8,7 +8,15 @@ import pytest
 from microgpt import forward
 from microgpt.config import GPTConfig
 from microgpt.errors import UsageError
-from microgpt.model import doc_losses, empty_cache, gpt, init_weights, num_params, parameter_shapes, to_values
+from microgpt.model import (
+    doc_losses,
+    empty_cache,
+    gpt,
+    init_weights,
+    num_params,
+    parameter_shapes,
+    to_values,
+)
 from microgpt.tokenizer import Tokenizer
 
 

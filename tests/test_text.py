@@ -9,7 +9,14 @@ import pytest
 from microgpt.cli import main
 from microgpt.config import TrainConfig
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.text import TextTrainer, generate_text, random_windows, read_text, split_text, val_windows
+from microgpt.text import (
+    TextTrainer,
+    generate_text,
+    random_windows,
+    read_text,
+    split_text,
+    val_windows,
+)
 
 
 def make_text(n_lines=300, seed=1):

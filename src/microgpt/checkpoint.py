@@ -31,14 +31,14 @@ VERSION = 1
 MAX_BYTES = 1 << 31
 
 
-def atomic_write_text(path, text):
+def atomic_write_bytes(path, payload):
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -54,6 +54,10 @@ def atomic_write_text(path, text):
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def atomic_write_text(path, text):
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def default_name(config, steps):
@@ -88,7 +92,7 @@ class Checkpoint:
         if Path(path).suffix == ".safetensors":  # optional binary form (safetensors_io.py)
             from microgpt import safetensors_io
 
-            return safetensors_io.atomic_write_bytes(path, safetensors_io.to_bytes(self.to_dict()))
+            return atomic_write_bytes(path, safetensors_io.to_bytes(self.to_dict()))
         atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")))
 
 

@@ -23,28 +23,34 @@ MAX_DATA_BYTES = 1 << 30  # 1 GiB: larger files are almost surely a mistake for 
 MAX_DOC_CHARS = 100_000  # a "document" this long is a whole text on one line, not a name or a word
 
 
-def read_docs(path):
-    """Documents of a text file: one per line, stripped, empty lines dropped."""
+def read_text(path, what="data file"):
+    """A whole UTF-8 text file as one string, newlines normalised to \\n.
+
+    Every way a path can fail to be readable text is a one-line MicroGPTError."""
     path = Path(path)
     if not path.exists():
-        raise MicroGPTError(f"data file not found: {path}")
+        raise MicroGPTError(f"{what} not found: {path}")
     if path.is_dir():
-        raise MicroGPTError(f"data path is a directory, not a file: {path}")
+        raise MicroGPTError(f"{what} path is a directory, not a file: {path}")
     try:
         size = path.stat().st_size
         if size > MAX_DATA_BYTES:
-            raise MicroGPTError(f"data file is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
+            raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
         raw = path.read_bytes()
     except OSError as e:
-        raise MicroGPTError(f"cannot read data file {path}: {e.strerror or e}") from None
+        raise MicroGPTError(f"cannot read {what} {path}: {e.strerror or e}") from None
     if b"\x00" in raw:
-        raise MicroGPTError(f"data file looks binary (it has NUL bytes), expected UTF-8 text: {path}")
+        raise MicroGPTError(f"{what} looks binary (it has NUL bytes), expected UTF-8 text: {path}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise MicroGPTError(f"data file is not UTF-8 text (bad byte at offset {e.start}): {path}") from None
-    # Universal newlines, as open() in text mode would read it.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+        raise MicroGPTError(f"{what} is not UTF-8 text (bad byte at offset {e.start}): {path}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() reads text
+
+
+def read_docs(path):
+    """Documents of a text file: one per line, stripped, empty lines dropped."""
+    text = read_text(path)
     docs = [line.strip() for line in text.split("\n") if line.strip()]
     if not docs:
         raise MicroGPTError(f"data file has no documents (it is empty or only whitespace): {path}")

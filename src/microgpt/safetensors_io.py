@@ -13,10 +13,7 @@ canonical format. float64 keeps the weights bit for bit, as JSON's repr() does.
 """
 
 import json
-import os
 import struct
-import tempfile
-from pathlib import Path
 
 from microgpt.errors import MicroGPTError
 
@@ -70,21 +67,3 @@ def from_bytes(data, path):
                 opt[key] = moments
         d["optimizer"] = opt
     return d
-
-
-def atomic_write_bytes(path, data):
-    """As checkpoint.atomic_write_text: a temporary file, flushed, renamed over the target."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -15,10 +15,9 @@ sampling starts from a prefix (by default a newline) instead of from BOS.
 """
 
 import math
-from pathlib import Path
 
 from microgpt.config import GPTConfig, TrainConfig
-from microgpt.data import MAX_DATA_BYTES
+from microgpt import data
 from microgpt.engines import make_engine
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.model import init_weights
@@ -32,24 +31,7 @@ MAX_VAL_WINDOWS = 256  # the validation loss reads at most this many windows, ev
 
 def read_text(path):
     """The whole file as one string (newlines normalised to \\n, nothing stripped)."""
-    path = Path(path)
-    if not path.exists():
-        raise MicroGPTError(f"text file not found: {path}")
-    if path.is_dir():
-        raise MicroGPTError(f"text path is a directory, not a file: {path}")
-    try:
-        if path.stat().st_size > MAX_DATA_BYTES:
-            raise MicroGPTError(f"text file is larger than the 1 GiB this trainer reads: {path}")
-        raw = path.read_bytes()
-    except OSError as e:
-        raise MicroGPTError(f"cannot read text file {path}: {e.strerror or e}") from None
-    if b"\x00" in raw:
-        raise MicroGPTError(f"text file looks binary (it has NUL bytes), expected UTF-8 text: {path}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise MicroGPTError(f"text file is not UTF-8 (bad byte at offset {e.start}): {path}") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return data.read_text(path, what="text file")
 
 
 def split_text(ids, block_size, val_fraction=VAL_FRACTION):

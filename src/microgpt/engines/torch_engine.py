@@ -28,7 +28,6 @@ from torch import nn
 from microgpt import distributed
 from microgpt.config import TrainConfig
 from microgpt.errors import UsageError
-from microgpt.model import parameter_shapes
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
