@@ -99,6 +99,17 @@ CATALOGUE = [
     ("plot-attn-vocab", "attention for text outside the vocabulary", ["plot", "{model}", "--attention", "Q"], 2,
      "not in the model's vocabulary"),
     ("graph-model", "graph of a missing model", ["graph", "--model", "{tmp}/none.json"], 1, "not found"),
+    ("keep-best-alone", "--keep-best without --eval-every", ["train", "--data", "{three}", "--keep-best"], 2,
+     "needs --eval-every"),
+    ("eval-every-no-val", "--eval-every with no validation split",
+     ["train", "--data", "{three}", "--eval-every", "5", "--val-docs", "0"], 2, "needs validation data"),
+    ("engine-option", "an option of another engine", ["train", "--data", "{three}", "--device", "cuda"], 2,
+     "is an option of --engine torch"),
+    ("numpy-dtype", "a dtype the numpy engine has not", ["train", "--data", "{three}", "--engine", "numpy", "--dtype",
+                                                         "bfloat16"], 2, "dtype must be one of"),
+    ("text-missing", "--text file that does not exist", ["train", "--text", "{tmp}/none.txt"], 1, "not found"),
+    ("bench-reference", "bench --reference that does not exist", ["bench", "--data", "{three}", "--reference",
+                                                                 "{tmp}/none.py"], 1, "not found"),
 ]
 
 
