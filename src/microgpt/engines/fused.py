@@ -407,15 +407,12 @@ class FusedEngine:
         params = self.data
         if wd:  # decoupled (AdamW): p -= lr * wd * p, before the Adam step
             params = [p - lr_t * wd * p for p in params]
-        data, m, v = [], [], []
-        new_p, new_m, new_v = data.append, m.append, v.append
-        for p, mi, vi, g in zip(params, self.m, self.v, grads):
-            mi = beta1 * mi + c1 * g
-            vi = beta2 * vi + c2 * g**2
-            new_p(p - lr_t * (mi / bc1) / ((vi / bc2) ** 0.5 + eps))
-            new_m(mi)
-            new_v(vi)
-        self.data, self.m, self.v = data, m, v
+        # Three comprehensions run faster than one loop appending to three lists;
+        # every element still sees optim.Adam's operations in optim.Adam's order.
+        m = [beta1 * mi + c1 * g for mi, g in zip(self.m, grads)]
+        v = [beta2 * vi + c2 * g**2 for vi, g in zip(self.v, grads)]
+        self.data = [p - lr_t * (mi / bc1) / ((vi / bc2) ** 0.5 + eps) for p, mi, vi in zip(params, m, v)]
+        self.m, self.v = m, v
 
     # ---- weights and optimizer state in the checkpoint's form
     def _unflatten(self, flat):
