@@ -48,9 +48,9 @@ def parse(output):
         m = re.match(r"step\s+\d+\s*/\s*\d+\s*\|\s*loss\s+([0-9.]+)", line)
         if m:
             losses.append(m.group(1))
-        m = re.match(r"sample\s+\d+:\s?(.*)$", line)
+        m = re.match(r"sample\s+\d+:\s?(.*?)(\s+\((?:new|in train|in val|in data)\))?$", line)
         if m:
-            samples.append(m.group(1).strip())
+            samples.append(m.group(1).strip())  # without microgpt's novelty mark
     return losses, samples
 
 

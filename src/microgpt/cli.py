@@ -333,10 +333,17 @@ def cmd_train(args):
         prefix = "\n" if "\n" in trainer.tokenizer.stoi else trainer.tokenizer.chars[0]
         print(generate_text(trainer.engine, trainer.tokenizer, trainer.rng, 300, args.temperature, prefix=prefix))
     elif args.samples and distributed.is_main():
+        from microgpt import novelty
+        from microgpt.training_data import TrainingData
+
+        seen = TrainingData(data_path, docs, trainer.train_docs, trainer.val_docs)
         print("--- inference (new, hallucinated names) ---")
+        marks = []
         for i in range(args.samples):
             name = generate(trainer.engine, trainer.tokenizer, trainer.rng, args.temperature)
-            print(f"sample {i + 1:2d}: {name}")
+            marks.append(novelty.mark(seen, name))  # after the name: "sample  1: kamon" stays a prefix
+            print(f"sample {i + 1:2d}: {name}  ({marks[-1]})")
+        print(novelty.summary(marks))
     return 0
 
 
