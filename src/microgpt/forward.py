@@ -102,3 +102,23 @@ def doc_nll(weights, config, tokens):
         probs = softmax(gpt(weights, config, tokens[pos], pos, keys, values))
         total += -math.log(probs[tokens[pos + 1]])
     return total, n
+
+
+class FloatInference:
+    """Forward-only methods for an engine whose weights() are the checkpoint's
+    floats: validation loss, scoring and sampling through this module's GPT."""
+
+    def nll(self, batch):
+        """Summed -log p over every position of every document, and the count."""
+        weights, total, count = self.weights(), 0.0, 0
+        for tokens in batch:
+            s, n = doc_nll(weights, self.config, tokens)
+            total, count = total + s, count + n
+        return total, count
+
+    def new_cache(self):
+        return (self.weights(), *empty_cache(self.config))
+
+    def next_logits(self, token_id, pos_id, cache):
+        weights, keys, values = cache
+        return gpt(weights, self.config, token_id, pos_id, keys, values)

@@ -286,7 +286,7 @@ def _qkv_order(n_embd, n_head, first):
     return order
 
 
-class FusedEngine:
+class FusedEngine(forward.FloatInference):
     name = "fused"
 
     def __init__(self, config, weights, train_config=None):
@@ -435,18 +435,3 @@ class FusedEngine:
         for key in ("m", "v"):
             if key in state:
                 setattr(self, key, [float(x) for name in self.shapes for row in state[key][name] for x in row])
-
-    # ---- forward only: forward.py's float GPT, bit-identical to the Value one
-    def nll(self, batch):
-        weights, total, count = self.weights(), 0.0, 0
-        for tokens in batch:
-            s, n = forward.doc_nll(weights, self.config, tokens)
-            total, count = total + s, count + n
-        return total, count
-
-    def new_cache(self):
-        return (self.weights(), *forward.empty_cache(self.config))
-
-    def next_logits(self, token_id, pos_id, cache):
-        weights, keys, values = cache
-        return forward.gpt(weights, self.config, token_id, pos_id, keys, values)

@@ -13,7 +13,7 @@ from microgpt.model import doc_losses, to_values
 from microgpt.optim import make_optimizer
 
 
-class ScalarEngine:
+class ScalarEngine(forward.FloatInference):
     name = "scalar"
 
     def __init__(self, config, weights, train_config=None):
@@ -67,19 +67,3 @@ class ScalarEngine:
             if key in state:
                 state[key] = [x for name in self.state_dict for row in state[key][name] for x in row]
         self.optimizer.load_state(state)
-
-    # ---- forward only: plain floats, bit-identical to the Value forward pass
-    def nll(self, batch):
-        """Summed -log p over every position of every document, and the count."""
-        weights, total, count = self.weights(), 0.0, 0
-        for tokens in batch:
-            s, n = forward.doc_nll(weights, self.config, tokens)
-            total, count = total + s, count + n
-        return total, count
-
-    def new_cache(self):
-        return (self.weights(), *forward.empty_cache(self.config))
-
-    def next_logits(self, token_id, pos_id, cache):
-        weights, keys, values = cache
-        return forward.gpt(weights, self.config, token_id, pos_id, keys, values)
