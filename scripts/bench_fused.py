@@ -18,7 +18,7 @@ import time
 from microgpt.config import TrainConfig
 from microgpt.data import read_docs, resolve_data_path
 from microgpt.engines import engine_names
-from microgpt.train import Trainer
+from microgpt.training import Trainer
 
 
 def main(argv=None):

@@ -19,7 +19,7 @@ from microgpt.engines.fused import FusedEngine, _qkv_order
 from microgpt.model import doc_losses, init_weights, parameter_shapes, to_values
 from microgpt.sample import generate
 from microgpt.tokenizer import Tokenizer
-from microgpt.train import Trainer
+from microgpt.training import Trainer
 
 REL_TOL = 1e-12  # the brief's bound on |fused - scalar| / |scalar|, per gradient; seen: 0.0 (bit-identical)
 
@@ -78,7 +78,7 @@ def test_gradients_match_scalar(cases):
 
 def test_gradients_match_scalar_on_names(names_path):
     """The default model, the real data, a batch of 3 as the trainer forms it."""
-    trainer = Trainer(read_docs(names_path), train_config=TrainConfig(steps=10, batch_size=3))
+    trainer = Trainer(read_docs(names_path), train_config=TrainConfig(steps=10, batch_size=3), engine="scalar")
     weights = trainer.engine.weights()
     for step in range(3):
         batch = trainer.batch(step)

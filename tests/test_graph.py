@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from microgpt import forward, graph
+from microgpt import forward
+from microgpt.inspection import graph
 from microgpt.autograd import Value
 from microgpt.cli import main
 from microgpt.config import GPTConfig

@@ -6,17 +6,19 @@ import math
 
 import pytest
 
-from microgpt import forward, training_data
+from microgpt import forward
+from microgpt.data import fingerprint
+from microgpt.inspection import provenance as training_data
 from microgpt.checkpoint import Checkpoint, load
 from microgpt.cli import main
 from microgpt.config import GPTConfig, TrainConfig
 from microgpt.engines import make_engine
-from microgpt.evaluation import evaluate
+from microgpt.evaluation import encode_all, evaluate
 from microgpt.model import parameter_shapes
-from microgpt.novelty import summary
-from microgpt.score import score
+from microgpt.inspection.novelty import summary
+from microgpt.inspection.score import score
 from microgpt.tokenizer import Tokenizer
-from microgpt.train import Trainer
+from microgpt.training import Trainer
 
 # ---- a model small enough to compute by hand
 
@@ -95,32 +97,27 @@ def trained(tmp_path, data_file, capsys):
     return out, capsys.readouterr().out
 
 
-def test_fingerprint_is_the_trainers(tiny_docs):
-    from microgpt.cli import _docs_fingerprint
-
-    assert training_data.fingerprint(tiny_docs) == _docs_fingerprint(tiny_docs)
-
-
 def test_split_is_rebuilt_exactly(tiny_docs, data_file):
-    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, train_config=TrainConfig(steps=2, seed=7), val_docs=5)
-    ckpt = trainer.checkpoint(data=str(data_file), data_sha256=training_data.fingerprint(tiny_docs))
+    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, train_config=TrainConfig(steps=2, seed=7), val_docs=5,
+                      engine="scalar")
+    ckpt = trainer.checkpoint(data=str(data_file), data_sha256=fingerprint(tiny_docs))
     data = training_data.find(ckpt)
     assert data.exact and data.train == trainer.train_docs and data.val == trainer.val_docs
     assert data.where(trainer.train_docs[0]) == "train" and data.where(trainer.val_docs[-1]) == "val"
     assert data.where("zzz") is None
     # another seed is another split: the rebuild really depends on the recorded seed
-    ckpt.training["seed"] = 8
+    ckpt.training.seed = 8
     assert training_data.find(ckpt).val != trainer.val_docs
 
 
 def test_changed_data_is_not_trusted_for_the_split(tiny_docs, data_file, tmp_path):
-    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, val_docs=5)
-    ckpt = trainer.checkpoint(data=str(data_file), data_sha256=training_data.fingerprint(tiny_docs))
+    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, val_docs=5, engine="scalar")
+    ckpt = trainer.checkpoint(data=str(data_file), data_sha256=fingerprint(tiny_docs))
     other = tmp_path / "other.txt"
     other.write_text("\n".join(reversed(tiny_docs)))
     data = training_data.find(ckpt, other)
     assert not data.exact and data.where("emma") == "data" and "not the ones" in data.note
-    ckpt.training["data"] = str(tmp_path / "moved.txt")
+    ckpt.training.data = str(tmp_path / "moved.txt")
     assert training_data.find(ckpt) is None
 
 
@@ -135,8 +132,8 @@ def test_eval_equals_the_val_loss_train_printed(trained, capsys):
     # and bit for bit what was stored
     ckpt = load(model)
     data = training_data.find(ckpt)
-    loss, _, _ = evaluate(make_engine("scalar", ckpt.config, ckpt.weights), ckpt.tokenizer, data.val)
-    assert loss == ckpt.training["val_loss"]
+    loss, _, _ = evaluate(make_engine("scalar", ckpt.config, ckpt.weights), encode_all(ckpt.tokenizer, data.val))
+    assert loss == ckpt.training.val_loss
 
 
 def test_eval_on_a_file_and_when_the_split_is_lost(trained, data_file, tmp_path, tiny_docs, capsys):
@@ -206,7 +203,7 @@ def test_score_says_which_split(trained, capsys):
 def test_eval_bar_draws_only_on_a_terminal():
     import io
 
-    from microgpt.evaluation import Bar
+    from microgpt.progress import Progress
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -214,7 +211,7 @@ def test_eval_bar_draws_only_on_a_terminal():
 
     quiet, live = io.StringIO(), Tty()
     for stream in (quiet, live):
-        bar = Bar(12, stream=stream)
+        bar = Progress(12, stream=stream, label="eval", lines=False)
         bar.update(12, 2.5)
     assert quiet.getvalue() == ""
     assert live.getvalue().startswith("\reval 12/12 " + "█" * 24) and "loss 2.5000" in live.getvalue()
@@ -224,8 +221,8 @@ def test_relative_data_path_is_found_beside_the_checkpoint(tmp_path, tiny_docs, 
     folder = tmp_path / "run"
     folder.mkdir()
     (folder / "names.txt").write_text("\n".join(tiny_docs))
-    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, val_docs=5)
-    ckpt = trainer.checkpoint(data="names.txt", data_sha256=training_data.fingerprint(tiny_docs))
+    trainer = Trainer(tiny_docs, n_embd=4, n_head=1, val_docs=5, engine="scalar")
+    ckpt = trainer.checkpoint(data="names.txt", data_sha256=fingerprint(tiny_docs))
     monkeypatch.chdir(tmp_path)  # "names.txt" does not exist here
     assert training_data.find(ckpt) is None
     data = training_data.find(ckpt, model_path=folder / "m.json")

@@ -21,7 +21,7 @@ from microgpt.errors import UsageError
 from microgpt.model import doc_losses, init_weights, to_values
 from microgpt.sample import generate
 from microgpt.tokenizer import Tokenizer
-from microgpt.train import Trainer
+from microgpt.training import Trainer
 
 TOL = 1e-9
 DOCS = ["emma", "olivia", "ava", "isabellamariagrace", "sophia", "mia", "x"]  # one longer than block_size 8

@@ -9,16 +9,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from microgpt import forward, training_data
+from microgpt import forward
+from microgpt.data import fingerprint
+from microgpt.inspection import provenance as training_data
 from microgpt.cli import main
 from microgpt.config import TrainConfig
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.plots.attention import attention_weights
-from microgpt.plots.bigram import bigram_counts
-from microgpt.plots.next_char import next_probs
-from microgpt.plots.runs import read_runs, smooth
+from microgpt.inspection.plots.attention import attention_weights
+from microgpt.inspection.plots.bigram import bigram_counts
+from microgpt.inspection.plots.next_char import next_probs
+from microgpt.inspection.plots.runs import read_runs, smooth
 from microgpt.tokenizer import Tokenizer
-from microgpt.train import Trainer
+from microgpt.training import Trainer
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -47,7 +49,7 @@ def tiny_model(tmp_path, tiny_docs, data_file):
                       train_config=TrainConfig(steps=2), val_docs=4)
     trainer.run()
     path = tmp_path / "tiny.json"
-    trainer.checkpoint(data=str(data_file), data_sha256=training_data.fingerprint(tiny_docs)).save(path)
+    trainer.checkpoint(data=str(data_file), data_sha256=fingerprint(tiny_docs)).save(path)
     return path, trainer
 
 

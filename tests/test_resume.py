@@ -44,12 +44,12 @@ def test_resume_is_bit_identical(tmp_path, data_file, capsys, engine):
     half = tmp_path / "b.json"
     from microgpt.config import TrainConfig
     from microgpt.data import read_docs
-    from microgpt.train import Trainer
+    from microgpt.training import Trainer
 
     t = Trainer(read_docs(data_file), 8, 2, 2, 8, TrainConfig(steps=40), engine=engine)
     t.run(should_stop=lambda: t.step == 20)
     t.checkpoint(data=str(data_file)).save(half)
-    assert checkpoint.load(half).training["complete"] is False
+    assert checkpoint.load(half).training.complete is False
     resumed = train("--resume", str(half), "--log", str(tmp_path / "c.jsonl"), "--samples", "5", capsys=capsys)
     assert losses(tmp_path / "a.jsonl")[20:] == losses(tmp_path / "c.jsonl")
     a, c = checkpoint.load(tmp_path / "a.json"), checkpoint.load(half)
@@ -94,7 +94,7 @@ def test_signal_saves_and_says_how_to_resume(tmp_path, data_file, sig):
     assert proc.returncode == 128 + sig
     assert f"microgpt train --resume {out}" in err and "Traceback" not in err
     ck = checkpoint.load(out)
-    assert 5 <= ck.training["steps"] < 5000 and ck.training["complete"] is False
+    assert 5 <= ck.training.steps < 5000 and ck.training.complete is False
 
 
 def test_sigkill_never_leaves_a_torn_checkpoint(tmp_path, data_file):
@@ -120,8 +120,8 @@ def test_sigkill_never_leaves_a_torn_checkpoint(tmp_path, data_file):
         if not out.exists():
             continue
         ck = checkpoint.load(out)  # raises if torn
-        assert ck.training["steps"] >= last_step
-        last_step = ck.training["steps"]
+        assert ck.training.steps >= last_step
+        last_step = ck.training.steps
         leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".m.json.")]
         for name in leftovers:  # a temp file from a killed save is harmless, but must not be the checkpoint
             assert name.endswith(".tmp")
@@ -135,4 +135,4 @@ def test_divergence_stops_cleanly_and_keeps_last_checkpoint(tmp_path, data_file,
     err = capsys.readouterr().err
     assert rc == 1 and ("diverged" in err or "loss became" in err)
     assert len(err.strip().splitlines()) == 1 and "is kept" in err
-    assert checkpoint.load(out).training["steps"] >= 1  # the last good one loads
+    assert checkpoint.load(out).training.steps >= 1  # the last good one loads

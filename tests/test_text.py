@@ -9,14 +9,10 @@ import pytest
 from microgpt.cli import main
 from microgpt.config import TrainConfig
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.text import (
-    TextTrainer,
-    generate_text,
-    random_windows,
-    read_text,
-    split_text,
-    val_windows,
-)
+from microgpt.batches import random_windows, split_text, val_windows
+from microgpt.data import read_text
+from microgpt.sample import generate_text
+from microgpt.training import Trainer
 
 
 def make_text(n_lines=300, seed=1):
@@ -71,7 +67,7 @@ def test_trains_the_same_in_scalar_and_torch(text_file):
     tc = TrainConfig(steps=3, batch_size=4)
     runs = {}
     for engine, opts in [("scalar", {}), ("torch", {"device": "cpu", "dtype": "float64"})]:
-        trainer = TextTrainer(text, n_embd=8, n_head=2, n_layer=1, block_size=12, train_config=tc, engine=engine,
+        trainer = Trainer(text=text, n_embd=8, n_head=2, n_layer=1, block_size=12, train_config=tc, engine=engine,
                               engine_options=opts)
         trainer.run()
         runs[engine] = trainer
@@ -85,7 +81,8 @@ def test_trains_the_same_in_scalar_and_torch(text_file):
 def test_generation_runs_past_the_context():
     """block_size 8, 40 characters: the context is refilled several times; BOS is never drawn."""
     text = make_text(50)
-    trainer = TextTrainer(text, n_embd=8, n_head=2, n_layer=1, block_size=8, train_config=TrainConfig(steps=1))
+    trainer = Trainer(text=text, n_embd=8, n_head=2, n_layer=1, block_size=8, train_config=TrainConfig(steps=1),
+                      engine="scalar")
     out = generate_text(trainer.engine, trainer.tokenizer, random.Random(0), 40, temperature=1.0, prefix="\n")
     assert out.startswith("\n") and len(out) == 41
     assert set(out) <= set(trainer.tokenizer.chars)

@@ -205,7 +205,7 @@ def test_full_original_run_in_torch(names_path, reference):
     losses and 20 samples, digit for digit (a few seconds in torch)."""
     from microgpt.data import read_docs
     from microgpt.sample import generate
-    from microgpt.train import Trainer
+    from microgpt.training import Trainer
 
     losses, samples = reference
     trainer = Trainer(read_docs(names_path), train_config=TrainConfig(steps=1000), engine="torch",
@@ -230,7 +230,7 @@ def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
     assert main(["train", "--engine", "torch", "--device", "cpu", "--data", str(data), "--steps", "5",
                  "--batch-size", "4", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
     ckpt = checkpoint.load(out)
-    assert ckpt.training["engine"] == "torch"
+    assert ckpt.training.engine == "torch"
     scalar = make_engine("scalar", ckpt.config, ckpt.weights)
     engine = make_engine("torch", ckpt.config, ckpt.weights, device="cpu")
     tokens = ckpt.tokenizer.encode_doc("olivia")[: ckpt.config.block_size]
@@ -243,7 +243,7 @@ def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
     assert worst <= 1e-6
     # and resumed by the scalar engine from the torch engine's optimizer state
     assert main(["train", "--resume", str(out), "--engine", "scalar", "--steps", "6", "--samples", "0"]) == 0
-    assert checkpoint.load(out).training["steps"] == 6
+    assert checkpoint.load(out).training.steps == 6
 
 
 def test_cli_engine_options_are_checked(tmp_path, capsys):

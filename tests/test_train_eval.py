@@ -45,14 +45,14 @@ def test_keep_best_saves_the_best_model(tmp_path, docs_file, capsys):
     vals = [r for r in vals if "val_loss" in r]
     best = min(vals, key=lambda r: r["val_loss"])
     ckpt = checkpoint.load(tmp_path / "m.best.json")
-    assert ckpt.training["steps"] == best["step"]
-    assert ckpt.training["best_val_loss"] == pytest.approx(best["val_loss"])
-    assert checkpoint.load(tmp_path / "m.json").training["steps"] == 6
+    assert ckpt.training.steps == best["step"]
+    assert ckpt.training.best_val_loss == pytest.approx(best["val_loss"])
+    assert checkpoint.load(tmp_path / "m.json").training.steps == 6
 
 
 def test_float32_training_runs_and_saves(tmp_path, docs_file):
     assert train(tmp_path, docs_file, "--steps", "3", "--batch-size", "4", "--dtype", "float32") == 0
-    assert checkpoint.load(tmp_path / "m.json").training["steps"] == 3
+    assert checkpoint.load(tmp_path / "m.json").training.steps == 3
 
 
 @pytest.mark.parametrize("flags,message", [

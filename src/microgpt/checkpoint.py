@@ -14,13 +14,13 @@ shapes and that every weight is a finite number, and reads nothing but JSON.
 
 import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from microgpt.atomic import atomic_write_bytes, atomic_write_text
 from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.metadata import TrainingRecord
 from microgpt.model import parameter_shapes
 from microgpt.tokenizer import Tokenizer
 
@@ -31,37 +31,17 @@ VERSION = 1
 MAX_BYTES = 1 << 31
 
 
-def atomic_write_bytes(path, payload):
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def atomic_write_text(path, text):
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def default_name(config, steps):
     return f"model_e{config.n_embd}_h{config.n_head}_l{config.n_layer}_s{steps}.json"
+
+
+def unused_name(path):
+    """`path`, or path.1.json, path.2.json, ... : the first that does not exist."""
+    path = Path(path)
+    stem, k = path.stem, 1
+    while path.exists():
+        path, k = path.with_name(f"{stem}.{k}.json"), k + 1
+    return path
 
 
 class Checkpoint:
@@ -69,7 +49,8 @@ class Checkpoint:
         self.config = config
         self.tokenizer = tokenizer
         self.weights = weights
-        self.training = training or {}
+        # what the training did: a TrainingRecord (a plain dict is read into one)
+        self.training = training if isinstance(training, TrainingRecord) else TrainingRecord.from_dict(training)
         self.optimizer = optimizer
         self.rng_state = rng_state
 
@@ -79,7 +60,7 @@ class Checkpoint:
             "version": VERSION,
             "config": self.config.to_dict(),
             "tokenizer": self.tokenizer.to_dict(),
-            "training": self.training,
+            "training": self.training.to_dict(),
             "weights": self.weights,
         }
         if self.optimizer is not None:
@@ -210,9 +191,7 @@ def from_dict(d, path="<checkpoint>", size=None):
             f"checkpoint tokenizer has {tokenizer.vocab_size} tokens but config.vocab_size is {config.vocab_size}"
         )
     weights = _matrices("weights", d.get("weights"), config)
-    training = d.get("training") or {}
-    if not isinstance(training, dict):
-        raise MicroGPTError("checkpoint training metadata must be an object")
+    training = TrainingRecord.from_dict(d.get("training"))
     optimizer = d.get("optimizer")
     if optimizer is not None:
         if not isinstance(optimizer, dict) or not isinstance(optimizer.get("t"), int):

@@ -5,7 +5,7 @@ TrainConfig is how it was trained. Bad values fail here, with a message that
 names the flag, instead of deep inside the model.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 
 from microgpt.errors import UsageError
 
@@ -22,6 +22,11 @@ def _number_in(name, value, lo, hi, lo_open=False, hi_open=False):
     if not ok:
         lb, rb = ("(" if lo_open else "["), (")" if hi_open else "]")
         raise UsageError(f"{name} must be a number in {lb}{lo}, {hi}{rb}, got {value!r}")
+
+
+def predicted(tokens, block_size):
+    """Positions a token list predicts: each but the last, at most block_size."""
+    return min(block_size, len(tokens) - 1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,11 @@ class GPTConfig:
     @property
     def head_dim(self):
         return self.n_embd // self.n_head
+
+    def predicted(self, tokens):
+        """How many next tokens a token list [BOS, ..., BOS] trains on: one per
+        position, at most block_size (a longer document is cut, as in the original)."""
+        return predicted(tokens, self.block_size)
 
     def to_dict(self):
         return asdict(self)
@@ -82,3 +92,9 @@ class TrainConfig:
 
     def to_dict(self):
         return asdict(self)
+
+
+def defaults(cls):
+    """{field: default} of a config dataclass: the one home of every default, which
+    the command line's help and the Python API read from here."""
+    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}

@@ -155,3 +155,9 @@ def split(docs, n_val):
     if n_val == 0:
         return list(docs), []
     return docs[:-n_val], docs[-n_val:]
+
+
+def fingerprint(docs):
+    """sha256 of the documents (one text counts as one document): what a checkpoint
+    stores as data_sha256, to know its data again when resuming or evaluating."""
+    return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()

@@ -1,47 +1,37 @@
-"""Validation loss of a saved model, on the held-out split or on any file.
+"""The loss of a model on data it did not train on: one evaluate for every caller.
 
-The held-out split is rebuilt from the checkpoint (training_data.py), so the
-number is the one `microgpt train` printed when it finished: the same
-documents, the same engine arithmetic, summed in the same order (one document
-at a time, as the engines' nll() does internally).
+`evaluate` is what `microgpt train` prints as the validation loss (at the end,
+and with --eval-every), what `microgpt eval` prints, and what the Python API's
+`Model.evaluate()` returns, so the three agree bit for bit: the same token
+lists, the same engine arithmetic, summed in the same order.
+
+`held_out` finds those token lists again for a saved model: the validation
+documents rebuilt from the checkpoint (inspection/provenance.py), the windows
+tiling the last 10% of a --text model's text, or all of a file the user names.
 """
 
 import math
-import sys
-import time
+from dataclasses import dataclass
 
-from microgpt.errors import MicroGPTError
-from microgpt.progress import format_duration
+from microgpt.errors import MicroGPTError, UsageError
+
+CHUNK = 32  # token lists per engine call: big enough for the tensor engines, small enough for a live bar
 
 
-class Bar:
-    """A one-line bar on stderr, redrawn in place; silent when stderr is not a
-    terminal, so logs and pipes only get the result."""
+def evaluate(engine, batch, progress=None):
+    """(mean loss per token, summed loss, token count) over token lists [BOS, ..., BOS]
+    or text windows; `progress` (progress.Progress) is updated after each chunk."""
+    total, count = 0.0, 0
+    for start in range(0, len(batch), CHUNK):
+        s, n = engine.nll(batch[start : start + CHUNK])
+        total, count = total + s, count + n
+        if progress is not None and count:
+            progress.update(min(start + CHUNK, len(batch)), total / count)
+    return (total / count if count else float("nan")), total, count
 
-    def __init__(self, total, label="eval", stream=None, width=24):
-        self.total = total
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
-        self.width = width
-        self.start = time.perf_counter()
-        self._last = 0.0
 
-    def update(self, done, loss):
-        if not self.live:
-            return
-        now = time.perf_counter()
-        if done != self.total and now - self._last < 0.1:
-            return
-        self._last = now
-        filled = int(self.width * done / self.total)
-        eta = (now - self.start) / done * (self.total - done) if done else 0.0
-        bar = "█" * filled + "·" * (self.width - filled)
-        self.stream.write(f"\r{self.label} {done:{len(str(self.total))}d}/{self.total} {bar} "
-                          f"loss {loss:.4f} | eta {format_duration(eta)} ")
-        if done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
+def perplexity(loss):
+    return math.exp(loss) if loss < 700 else float("inf")
 
 
 def encode_all(tokenizer, docs):
@@ -54,17 +44,61 @@ def encode_all(tokenizer, docs):
     return out
 
 
-def evaluate(engine, tokenizer, docs, bar=None):
-    """(mean loss per token, summed loss, token count) over the documents."""
-    batch = encode_all(tokenizer, docs)
-    total, count = 0.0, 0
-    for i, tokens in enumerate(batch):
-        s, n = engine.nll([tokens])
-        total, count = total + s, count + n
-        if bar is not None:
-            bar.update(i + 1, total / count)
-    return total / count, total, count
+@dataclass
+class HeldOut:
+    """What to evaluate a saved model on, and the words to say it with."""
+
+    batch: list  # token lists
+    what: str  # "the 1,000 held-out documents of names.txt (seed 42)"
+    label: str  # "val loss" on the held-out split, "loss" on a file the user named
+    unit: str  # "docs" or "windows"
 
 
-def perplexity(loss):
-    return math.exp(loss) if loss < 700 else float("inf")
+def held_out(ckpt, data=None, model_path=None):
+    """The held-out split the model was trained with (or all of `data`), as a HeldOut."""
+    if ckpt.training.is_text:
+        return _held_out_text(ckpt, data)
+    from microgpt.data import read_docs
+    from microgpt.inspection import provenance
+
+    if data:
+        docs = read_docs(data)
+        what, label = f"all {len(docs):,} documents of {data}", "loss"
+    else:
+        found = provenance.find(ckpt, model_path=model_path)
+        if found is None:
+            raise UsageError(f"cannot rebuild the validation split: {provenance.unknown_reason(ckpt)} "
+                             "to evaluate on all of its documents")
+        if not found.exact:
+            raise UsageError(f"cannot rebuild the validation split of {found.path}: {found.note}; "
+                             "pass --data FILE to evaluate on all of a file's documents")
+        if not found.val:
+            raise UsageError("the model was trained with no validation split (--val-docs 0); "
+                             "pass --data FILE to evaluate on a file")
+        docs = found.val
+        what, label = f"the {len(docs):,} held-out documents of {found.path} (seed {ckpt.training.seed})", "val loss"
+    return HeldOut(encode_all(ckpt.tokenizer, docs), what, label, "docs")
+
+
+def _held_out_text(ckpt, path=None):
+    """A --text model: the windows tiling the held-out last 10% of its text, or all of `path`."""
+    from microgpt.batches import split_text, val_windows
+    from microgpt.data import fingerprint, read_text
+
+    whole_file = path is not None
+    path = path or ckpt.training.data
+    if not path:
+        raise UsageError("the checkpoint does not record its text file; pass --data FILE")
+    text = read_text(path, what="text file")
+    ids = ckpt.tokenizer.encode(text)  # characters the model never saw are an error here
+    block = ckpt.config.block_size
+    if whole_file:
+        what, label = f"all of {path}", "loss"
+    else:
+        if ckpt.training.data_sha256 not in (None, fingerprint([text])):
+            raise MicroGPTError(f"{path} is not the text this model was trained on (it changed since)")
+        ids, what, label = split_text(ids, block)[1], f"the held-out last 10% of {path}", "val loss"
+    windows = val_windows(ids, block)
+    if not windows:
+        raise UsageError(f"{what} is shorter than one window of {block + 1} characters")
+    return HeldOut(windows, what, label, "windows")

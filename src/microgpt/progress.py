@@ -1,4 +1,4 @@
-"""Progress reporting: a live bar on a terminal, plain lines anywhere else."""
+"""Progress reporting: a live bar on a terminal, plain lines (or nothing) anywhere else."""
 
 import sys
 import time
@@ -12,11 +12,15 @@ def format_duration(seconds):
 
 
 class Progress:
-    """Call update() once per step. On a terminal one line is redrawn in place
-    (on stderr, so stdout stays clean for results); otherwise each step prints
-    a line of its own that a log or a script can read."""
+    """Call update() once per step (or per chunk of work).
 
-    def __init__(self, total, stream=None, tty=None, width=24, first_step=0):
+    On a terminal one line is redrawn in place, at most ten times a second, on
+    stderr, so stdout stays clean for results. Elsewhere, with lines=True
+    (training), each step prints a line of its own that a log or a script can
+    read; with lines=False (evaluation) nothing is printed, so pipes only get
+    the result."""
+
+    def __init__(self, total, stream=None, tty=None, width=24, first_step=0, label="step", lines=True):
         self.total = total
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
@@ -24,6 +28,8 @@ class Progress:
             self.stream = sys.stderr
         self.width = width
         self.first_step = first_step
+        self.label = label
+        self.lines = lines
         self.start = time.perf_counter()
         self.tokens = 0
         self._last_draw = 0.0
@@ -33,28 +39,30 @@ class Progress:
         self.tokens += tokens
         elapsed = time.perf_counter() - self.start
         done = step - self.first_step
-        tok_s = self.tokens / elapsed if elapsed > 0 else 0.0
+        tok_s = f" | {self.tokens / elapsed if elapsed > 0 else 0.0:,.0f} tok/s" if self.tokens else ""
         eta = elapsed / done * (self.total - step) if done > 0 else 0.0
         w = len(str(self.total))
         if self.tty:
             now = time.perf_counter()
             if step != self.total and now - self._last_draw < 0.1:
-                return  # redraw at most ten times a second
+                return
             self._last_draw = now
             filled = int(self.width * step / self.total)
             bar = "█" * filled + "·" * (self.width - filled)
-            line = (f"\rstep {step:{w}d}/{self.total} {bar} loss {loss:.4f} | "
-                    f"{tok_s:,.0f} tok/s | eta {format_duration(eta)} ")
-            self.stream.write(line)
+            self.stream.write(f"\r{self.label} {step:{w}d}/{self.total} {bar} loss {loss:.4f}{tok_s} | "
+                              f"eta {format_duration(eta)} ")
             if step == self.total:
                 self.stream.write("\n")
-        else:
+        elif self.lines:
             lr_part = f" | lr {lr:.6f}" if lr is not None else ""
-            self.stream.write(f"step {step:{max(w, 4)}d} / {self.total:{max(w, 4)}d} | loss {loss:.4f}{lr_part}"
-                              f" | {tok_s:,.0f} tok/s | eta {format_duration(eta)}\n")
+            self.stream.write(f"{self.label} {step:{max(w, 4)}d} / {self.total:{max(w, 4)}d} | loss {loss:.4f}"
+                              f"{lr_part}{tok_s} | eta {format_duration(eta)}\n")
+        else:
+            return
         self.stream.flush()
 
     def close(self):
+        """End a bar cut short (the next output starts on a line of its own)."""
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()

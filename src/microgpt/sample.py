@@ -6,6 +6,10 @@ and stop at BOS or when the context is full. Temperature divides the logits:
 below 1 it sharpens the distribution (safer, more typical names), above 1 it
 flattens it (more surprising ones); 0 means always take the most likely token.
 top-k keeps only the k most likely tokens before drawing.
+
+A model trained on one long text (--text) writes passages instead: it starts
+from a prefix (a newline by default), never draws BOS (no window held one), and
+when its context is full goes on from the recent half of it.
 """
 
 from microgpt import forward
@@ -62,3 +66,48 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
             break
         out.append(token_id)
     return tokenizer.decode(out)
+
+
+def default_text_prefix(tokenizer):
+    """Where a text model's passage starts: a newline, if the text had any."""
+    return "\n" if "\n" in tokenizer.stoi else tokenizer.chars[0]
+
+
+def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n"):
+    """prefix followed by n_chars sampled characters.
+
+    The context holds block_size positions; when it is full, the last half is
+    fed again into a fresh cache (positions restart at 0, as in training,
+    where windows start anywhere) and generation goes on."""
+    block = engine.config.block_size
+    context = tokenizer.encode(prefix)
+    if not context:
+        raise UsageError("a text model needs a non-empty --prefix to start from")
+    cache, pos = engine.new_cache(), 0
+
+    def feed(ids):
+        nonlocal pos
+        for t in ids:
+            logits = engine.next_logits(t, pos, cache)
+            pos += 1
+        return logits
+
+    logits = feed(context[-block:])
+    out = []
+    while len(out) < n_chars:
+        if temperature == 0:
+            token_id = max((i for i in range(len(logits)) if i != tokenizer.bos), key=logits.__getitem__)
+        else:
+            probs = next_token_probs(logits, temperature, top_k)
+            probs[tokenizer.bos] = 0.0  # never in the text: never drawn
+            if not any(p > 0 for p in probs):  # top-k kept only BOS
+                probs = [float(i != tokenizer.bos) for i in range(len(probs))]
+            token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
+        out.append(token_id)
+        context.append(token_id)
+        if pos == block:  # the context is full: start again from its recent half
+            cache, pos = engine.new_cache(), 0
+            logits = feed(context[-(block // 2 or 1):])
+        else:
+            logits = feed([token_id])
+    return prefix + tokenizer.decode(out)

@@ -54,3 +54,11 @@ def make_engine(name, config, weights, train_config=None, **options):
             f"install it with: pip install 'microgpt[{name}]'"
         ) from None
     return getattr(module, cls_name)(config, weights, train_config, **options)
+
+
+def option_names(name):
+    return ENGINE_OPTIONS.get(name, ())
+
+
+def engines_taking(option):
+    return [e for e, opts in ENGINE_OPTIONS.items() if option in opts]

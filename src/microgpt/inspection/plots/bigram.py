@@ -8,7 +8,7 @@ written in the cells.
 """
 
 from microgpt.errors import MicroGPTError
-from microgpt.plots import require_matplotlib, token_label
+from microgpt.inspection.plots import require_matplotlib, token_label
 
 
 def bigram_counts(tokenizer, docs):

@@ -11,11 +11,10 @@ A model whose data cannot be found (moved, another machine) is not an error
 here: callers say "unknown" instead, unless the user named a file with --data.
 """
 
-import hashlib
 import random
 from pathlib import Path
 
-from microgpt.data import read_docs, split
+from microgpt.data import fingerprint, read_docs, split
 from microgpt.errors import MicroGPTError
 
 
@@ -45,18 +44,14 @@ class TrainingData:
         return "data" if text in self._all else None
 
 
-def fingerprint(docs):
-    """The same digest `microgpt train` stores as data_sha256."""
-    return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()
-
-
 def rebuild_split(training, docs):
-    """(train, val) as the trainer made them, or (None, why not)."""
-    seed = training.get("seed", (training.get("train_config") or {}).get("seed"))
-    n_train, n_val = training.get("n_train"), training.get("n_val")
-    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (seed, n_train, n_val)):
+    """(train, val) as the trainer made them, or (None, why not); `training` is
+    the checkpoint's TrainingRecord."""
+    seed = training.seed if training.seed is not None else getattr(training.train_config, "seed", None)
+    n_train, n_val = training.n_train, training.n_val
+    if seed is None or n_train is None or n_val is None:
         return None, "the checkpoint does not record its seed and split sizes"
-    recorded = training.get("data_sha256")
+    recorded = training.data_sha256
     if recorded is not None and recorded != fingerprint(docs):
         return None, "the file's documents are not the ones the model was trained on"
     if n_train + n_val != len(docs):
@@ -82,8 +77,8 @@ def find(ckpt, data=None, model_path=None):
     if data is not None:
         path, docs = Path(data), read_docs(data)
     else:
-        recorded = ckpt.training.get("data")
-        if not isinstance(recorded, str) or not recorded:
+        recorded = ckpt.training.data
+        if not recorded:
             return None
         for path in _recorded_candidates(recorded, model_path):
             try:
@@ -102,7 +97,7 @@ def find(ckpt, data=None, model_path=None):
 
 def unknown_reason(ckpt):
     """One phrase saying why the training data could not be found."""
-    recorded = ckpt.training.get("data")
-    if isinstance(recorded, str) and recorded:
+    recorded = ckpt.training.data
+    if recorded:
         return f"the training data {recorded} is not readable here; pass --data FILE"
     return "the checkpoint does not record its training data; pass --data FILE"

@@ -5,8 +5,8 @@ the raw curve is drawn faint and a trailing mean over it bold, in the same
 colour, so several runs stay comparable at a glance.
 """
 
-from microgpt.plots import require_matplotlib
-from microgpt.plots.runs import default_window, smooth
+from microgpt.inspection.plots import require_matplotlib
+from microgpt.inspection.plots.runs import default_window, smooth
 
 
 def loss_figure(runs, window=None, title="Training loss"):

@@ -8,7 +8,7 @@ left to right), so the upper triangle is blank.
 
 from microgpt import forward
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.plots import require_matplotlib, token_label
+from microgpt.inspection.plots import require_matplotlib, token_label
 
 
 def attention_weights(weights, config, tokenizer, text):

@@ -8,7 +8,7 @@ spread out, and at 0 all of it goes to the single most likely character.
 
 from microgpt import forward
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.plots import require_matplotlib, token_label
+from microgpt.inspection.plots import require_matplotlib, token_label
 from microgpt.sample import next_token_probs
 
 

@@ -1,132 +1,77 @@
-"""The commands that look inside a saved model or a run: score, eval, plot, graph.
+"""Looking at one part of the system, or inside a model or a run.
 
-    microgpt score MODEL TEXT...     probability and surprise of every next character
-    microgpt eval MODEL              validation loss on the held-out split (or --data FILE)
+    microgpt dataset | tokenizer | autograd | parameters | architecture
+                                     one part at a time, as text (inspection/views.py)
     microgpt plot RUN.jsonl...       loss curves; with a MODEL: --attention, --bigram, --next
     microgpt graph                   the Value graph of L = a*b + a, or of one token through a model
-
-They live apart from cli.py so that file stays about training and sampling;
-build_parser() calls add_commands() to hang them on the same parser.
 """
 
-import math
+import random
 
+from microgpt.cli.args import add_data_arg, add_model_args, finite_float, nonneg_float, positive_int
 from microgpt.errors import UsageError
 
 
-def _nonneg_float(s):
-    from microgpt.cli import nonneg_float
+def cmd_dataset(args):
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.inspection.views import dataset_view
 
-    return nonneg_float(s)
-
-
-def _finite_float(s):
-    from microgpt.cli import finite_float
-
-    return finite_float(s)
-
-
-def _positive_int(s):
-    from microgpt.cli import positive_int
-
-    return positive_int(s)
-
-
-def _load(path, engine="scalar", args=None):
-    from microgpt.cli import engine_options, load_model
-
-    # --device/--dtype, where the command has them (cli.add_engine_options)
-    return load_model(path, engine, **(engine_options(args, engine) if args is not None else {}))
-
-
-def _seen_phrase(training_data, text):
-    if training_data is None:
-        return "unknown"
-    where = training_data.where(text)
-    return {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}[where]
-
-
-# ---- score
-
-
-def cmd_score(args):
-    from microgpt import training_data
-    from microgpt.data import read_docs
-    from microgpt.score import check_text, format_table, score
-
-    texts = list(args.text)
-    if args.file:
-        texts += read_docs(args.file)
-    if not texts:
-        raise UsageError("nothing to score: give one or more strings, or --file FILE")
-    ckpt, _ = _load(args.model)
-    for t in texts:  # every string is checked before any is scored
-        check_text(ckpt.tokenizer, ckpt.config, t)
-    data = training_data.find(ckpt, args.data, args.model)
-    if data is None:
-        print(f"note: in-training-data is unknown: {training_data.unknown_reason(ckpt)}")
-    elif not data.exact:
-        print(f"note: {data.note}; 'yes' means the string is in {data.path}")
-    scores = []
-    for t in texts:
-        s = score(ckpt.weights, ckpt.config, ckpt.tokenizer, t)
-        scores.append(s)
-        seen = _seen_phrase(data, t)
-        if args.brief:
-            print(f"{t!r}: NLL {s.total:.4f} | mean {s.mean:.4f} | perplexity {s.perplexity:.2f} | "
-                  f"in training data: {seen}")
-        else:
-            print(format_table(s, seen))
-            print()
-    if len(scores) > 1:
-        total, n = sum(s.total for s in scores), sum(s.n for s in scores)
-        known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
-        print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
-              f"perplexity {math.exp(total / n):.2f}{known}")
+    path = resolve_data_path(args.data)
+    print(dataset_view(read_docs(path), path, args.seed, args.n))
     return 0
 
 
-# ---- eval
+def cmd_tokenizer(args):
+    from microgpt import checkpoint
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.tokenizer import Tokenizer
+    from microgpt.inspection.views import tokenizer_view
 
-
-def cmd_eval(args):
-    from microgpt import training_data
-    from microgpt.data import read_docs
-    from microgpt.evaluation import Bar, evaluate, perplexity
-
-    ckpt, engine = _load(args.model, args.engine, args)
-    if ckpt.training.get("format") == "text":  # trained with --text: windows, not documents
-        from microgpt.text import evaluate_text
-
-        return evaluate_text(engine, ckpt, args.data, args.engine)
-    if args.data:
-        docs = read_docs(args.data)
-        what = f"all {len(docs):,} documents of {args.data}"
+    if args.model:
+        tok = checkpoint.load(args.model).tokenizer
     else:
-        data = training_data.find(ckpt, model_path=args.model)
-        if data is None:
-            raise UsageError(f"cannot rebuild the validation split: {training_data.unknown_reason(ckpt)} "
-                             "to evaluate on all of its documents")
-        if not data.exact:
-            raise UsageError(f"cannot rebuild the validation split of {data.path}: {data.note}; "
-                             "pass --data FILE to evaluate on all of a file's documents")
-        if not data.val:
-            raise UsageError("the model was trained with no validation split (--val-docs 0); "
-                             "pass --data FILE to evaluate on a file")
-        docs = data.val
-        what = f"the {len(docs):,} held-out documents of {data.path} (seed {ckpt.training.get('seed')})"
-    print(f"evaluating on {what}", flush=True)
-    loss, _, count = evaluate(engine, ckpt.tokenizer, docs, Bar(len(docs)))
-    label = "loss" if args.data else "val loss"  # the words train prints, so the two lines compare
-    print(f"{label} {loss:.4f} | {label.replace('loss', 'perplexity')} {perplexity(loss):.2f} "
-          f"({len(docs):,} docs, {count:,} tokens, engine {args.engine})")
-    recorded = ckpt.training.get("val_loss")
-    if not args.data and isinstance(recorded, (int, float)):
-        print(f"training recorded val loss {recorded:.4f}")
+        tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
+    print(tokenizer_view(tok, args.text))
     return 0
 
 
-# ---- plot
+def cmd_autograd(args):
+    from microgpt.inspection.views import autograd_view
+
+    print(autograd_view(args.a, args.b))
+    return 0
+
+
+def _model_or_fresh(args):
+    """A saved model, or a freshly initialised one over the dataset's vocabulary."""
+    from microgpt import checkpoint
+
+    if args.model:
+        ckpt = checkpoint.load(args.model)
+        return ckpt.config, ckpt.weights, ckpt.tokenizer
+    from microgpt.config import GPTConfig
+    from microgpt.data import read_docs, resolve_data_path
+    from microgpt.model import init_weights
+    from microgpt.tokenizer import Tokenizer
+
+    tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
+    config = GPTConfig(tok.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    return config, init_weights(config, random.Random(args.seed)), tok
+
+
+def cmd_parameters(args):
+    from microgpt.inspection.views import parameters_view
+
+    print(parameters_view(_model_or_fresh(args)[0]))
+    return 0
+
+
+def cmd_architecture(args):
+    from microgpt.inspection.views import architecture_view
+
+    config, weights, tok = _model_or_fresh(args)
+    print(architecture_view(weights, config, tok, args.text))
+    return 0
 
 
 def _safe_stem(text):
@@ -138,7 +83,8 @@ def _safe_stem(text):
 def cmd_plot(args):
     from pathlib import Path
 
-    from microgpt.plots import check_out, save
+    from microgpt import checkpoint
+    from microgpt.inspection.plots import check_out, save
 
     views = [v for v in (args.attention is not None, args.bigram, args.next is not None) if v]
     if len(views) > 1:
@@ -150,8 +96,8 @@ def cmd_plot(args):
     if args.data and not args.bigram:
         raise UsageError("--data goes with --bigram")
     if not views:
-        from microgpt.plots.loss import loss_figure
-        from microgpt.plots.runs import read_runs
+        from microgpt.inspection.plots.loss import loss_figure
+        from microgpt.inspection.plots.runs import read_runs
 
         runs = [r for path in args.inputs for r in read_runs(path)]
         fig, default = loss_figure(runs, args.smooth), "loss.png"
@@ -159,10 +105,10 @@ def cmd_plot(args):
         if len(args.inputs) != 1:
             raise UsageError("a model view takes exactly one MODEL")
         model = args.inputs[0]
-        ckpt, _ = _load(model)
+        ckpt = checkpoint.load(model)
         name = Path(model).name
         if args.attention is not None:
-            from microgpt.plots.attention import attention_figure
+            from microgpt.inspection.plots.attention import attention_figure
 
             fig = attention_figure(ckpt.weights, ckpt.config, ckpt.tokenizer, args.attention,
                                    f"Attention of {name} reading BOS + {args.attention!r}")
@@ -170,7 +116,7 @@ def cmd_plot(args):
         elif args.bigram:
             fig, default = _bigram(ckpt, name, args.data, model), "bigram.png"
         else:
-            from microgpt.plots.next_char import next_figure
+            from microgpt.inspection.plots.next_char import next_figure
 
             t = 0.5 if args.temperature is None else args.temperature
             fig = next_figure(ckpt.weights, ckpt.config, ckpt.tokenizer, args.next, t,
@@ -182,19 +128,16 @@ def cmd_plot(args):
 
 
 def _bigram(ckpt, name, data_arg, model_path):
-    from microgpt import training_data
-    from microgpt.plots.bigram import bigram_counts, bigram_figure
+    from microgpt.inspection import provenance
+    from microgpt.inspection.plots.bigram import bigram_counts, bigram_figure
 
-    data = training_data.find(ckpt, data_arg, model_path)
+    data = provenance.find(ckpt, data_arg, model_path)
     if data is None:
-        raise UsageError(f"the bigram table needs the training data: {training_data.unknown_reason(ckpt)}")
+        raise UsageError(f"the bigram table needs the training data: {provenance.unknown_reason(ckpt)}")
     docs, which = (data.train, "training split") if data.exact else (data.docs, "all documents")
     counts = bigram_counts(ckpt.tokenizer, docs)
     title = f"Bigram counts: {which} of {data.path.name} ({len(docs):,} documents), vocabulary of {name}"
     return bigram_figure(ckpt.tokenizer, counts, title)
-
-
-# ---- graph
 
 
 def _tiny_model(seed):
@@ -213,15 +156,16 @@ def _tiny_model(seed):
 def cmd_graph(args):
     from pathlib import Path
 
-    from microgpt import graph
-    from microgpt.checkpoint import atomic_write_text
+    from microgpt import checkpoint
+    from microgpt.atomic import atomic_write_text
+    from microgpt.inspection import graph
 
     out = Path(args.out or ("graph_model.svg" if args.model or args.tiny else "graph.svg"))
     if out.suffix.lower() not in (".dot", ".svg", ".png"):
         raise UsageError(f"--out {out}: use .dot (DOT text only), .svg or .png")
     if args.model or args.tiny:
         if args.model:
-            ckpt, _ = _load(args.model)
+            ckpt = checkpoint.load(args.model)
             config, weights, tokenizer, what = ckpt.config, ckpt.weights, ckpt.tokenizer, Path(args.model).name
         else:
             config, weights, tokenizer = _tiny_model(args.seed)
@@ -253,34 +197,36 @@ def cmd_graph(args):
     return 0
 
 
-# ---- the parser
+def register(sub):
+    p = sub.add_parser("dataset", help="view: the documents", description="How the data is read, shuffled and split.")
+    add_data_arg(p)
+    p.add_argument("-n", type=positive_int, default=10, help="documents to show (default: 10)")
+    p.add_argument("--seed", type=int, default=42, help="shuffle seed (default: 42)")
+    p.set_defaults(func=cmd_dataset)
 
+    p = sub.add_parser("tokenizer", help="view: text to ids and back", description="Round-trip a text through the tokenizer.")
+    p.add_argument("text", nargs="?", default="emma", help="text to encode (default: emma)")
+    add_data_arg(p)
+    p.add_argument("--model", help="use this checkpoint's tokenizer instead of the data's")
+    p.set_defaults(func=cmd_tokenizer)
 
-def add_commands(sub, add_engine_arg):
-    p = sub.add_parser("score", help="probability and surprise of each character of a string",
-                       description="For each string: the probability the model gives each next character "
-                                   "(the end included), its surprise -ln p, the total and mean NLL, the "
-                                   "perplexity, and whether the string is in the training data.")
-    p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
-    p.add_argument("text", metavar="TEXT", nargs="*", help="strings to score")
-    p.add_argument("--file", metavar="FILE", help="also score every line of FILE")
-    p.add_argument("--data", metavar="FILE",
-                   help="the training data, to say whether each string is in it (default: the path the "
-                        "checkpoint recorded)")
-    p.add_argument("--brief", action="store_true", help="one line per string instead of a table")
-    p.set_defaults(func=cmd_score)
+    p = sub.add_parser("autograd", help="view: backprop on L = a*b + a", description="The worked example of the Value autograd.")
+    p.add_argument("-a", type=finite_float, default=2.0, help="value of a (default: 2)")
+    p.add_argument("-b", type=finite_float, default=3.0, help="value of b (default: 3)")
+    p.set_defaults(func=cmd_autograd)
 
-    p = sub.add_parser("eval", help="validation loss and perplexity of a saved model",
-                       description="Loss and perplexity on the held-out split the model was trained with "
-                                   "(rebuilt from the checkpoint's data path, seed and split size), or on "
-                                   "every document of --data FILE.")
-    p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
-    p.add_argument("--data", metavar="FILE", help="evaluate on all documents of this file instead")
-    add_engine_arg(p)
-    from microgpt.cli import add_engine_options
-
-    add_engine_options(p)
-    p.set_defaults(func=cmd_eval)
+    for name, func, helptext in [
+        ("parameters", cmd_parameters, "view: the parameter tree and total"),
+        ("architecture", cmd_architecture, "view: one forward pass, logits and top next tokens"),
+    ]:
+        p = sub.add_parser(name, help=helptext, description=helptext[6:].capitalize() + ".")
+        p.add_argument("--model", help="a saved model (default: a fresh one over the data's vocabulary)")
+        add_data_arg(p)
+        add_model_args(p)
+        p.add_argument("--seed", type=int, default=42, help="init seed for a fresh model (default: 42)")
+        if name == "architecture":
+            p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
+        p.set_defaults(func=func)
 
     p = sub.add_parser("plot", help="pictures: loss curves of runs, or a model's attention, bigrams, next char",
                        description="Draw a PNG or SVG (by the extension of --out) into the current folder. "
@@ -296,11 +242,11 @@ def add_commands(sub, add_engine_arg):
                       help="the training data's bigram counts over the model's vocabulary")
     view.add_argument("--next", metavar="PREFIX",
                       help="the next-character distribution after BOS + PREFIX ('' for the first character)")
-    view.add_argument("--temperature", type=_nonneg_float, default=None, metavar="T",
+    view.add_argument("--temperature", type=nonneg_float, default=None, metavar="T",
                       help="with --next: the sampling temperature drawn beside T = 1.0 (default: 0.5)")
     view.add_argument("--data", metavar="FILE",
                       help="with --bigram: the training data (default: the path the checkpoint recorded)")
-    p.add_argument("--smooth", type=_positive_int, metavar="N", default=None,
+    p.add_argument("--smooth", type=positive_int, metavar="N", default=None,
                    help="loss curves: running mean over N steps (default: about 1/25 of the run)")
     p.add_argument("--out", metavar="PATH", help="where to write the picture, .png or .svg")
     p.set_defaults(func=cmd_plot)
@@ -310,8 +256,8 @@ def add_commands(sub, add_engine_arg):
                                    "when Graphviz's dot is installed. Default: the worked example "
                                    "L = a*b + a. With --model or --tiny: the loss of one token (BOS at "
                                    "position 0 predicting --target) through a GPT.")
-    p.add_argument("-a", type=_finite_float, default=2.0, help="worked example: value of a (default: 2)")
-    p.add_argument("-b", type=_finite_float, default=3.0, help="worked example: value of b (default: 3)")
+    p.add_argument("-a", type=finite_float, default=2.0, help="worked example: value of a (default: 2)")
+    p.add_argument("-b", type=finite_float, default=3.0, help="worked example: value of b (default: 3)")
     p.add_argument("--model", metavar="MODEL", help="a checkpoint (keep it tiny: every scalar is a node)")
     p.add_argument("--tiny", action="store_true",
                    help="a fresh GPT with n_embd 2, 1 head, 1 layer, vocabulary 'aem' (under 300 nodes)")
@@ -322,5 +268,3 @@ def add_commands(sub, add_engine_arg):
                    help="graph.svg by default; .png also works, .dot writes only the DOT text (the .dot "
                         "beside an image is always written)")
     p.set_defaults(func=cmd_graph)
-
-

@@ -1,0 +1,131 @@
+"""The Python API: what the `microgpt` command does, as calls.
+
+    import microgpt
+    run = microgpt.train(data="names.txt", steps=200, seed=1)   # same defaults and engine as the CLI
+    run.save("m.json")
+    model = microgpt.load("m.json")
+    model.sample(5, temperature=0.5, seed=1)    # -> list of str
+    model.score("emma")                          # per-character probability and surprise, total NLL
+    model.evaluate()                             # held-out loss, rebuilt as training made it
+
+The command line is written on top of these (cli/), so a run started from
+Python and one started from the shell with the same arguments write the same
+checkpoint.
+"""
+
+import random
+from pathlib import Path
+
+from microgpt import checkpoint, evaluation, sample as sampling
+from microgpt.engines import make_engine
+from microgpt.errors import UsageError
+from microgpt.training import DEFAULT_ENGINE, plan
+
+
+def train(data=None, **options):
+    """Plan a run (see train.plan for every option: text=, resume=, out=, engine=,
+    engine_options=, val_docs=, n_embd=..., steps=..., lr=..., seed=...) and train
+    it to the end. Returns the Run: run.save(path), run.val_loss, Model.of(run)."""
+    return plan(data=data, **options).train()
+
+
+def load(path, engine=DEFAULT_ENGINE, **engine_options):
+    """A saved model, ready to sample, score and evaluate with `engine`."""
+    return Model(checkpoint.load(path), engine, engine_options, path)
+
+
+class Model:
+    """A trained model: its checkpoint and an engine to compute with."""
+
+    def __init__(self, ckpt, engine=DEFAULT_ENGINE, engine_options=None, path=None, built=None):
+        self.checkpoint = ckpt
+        self.path = Path(path) if path is not None else None
+        self.engine_name = engine
+        self.engine = built or make_engine(engine, ckpt.config, ckpt.weights, **(engine_options or {}))
+
+    @classmethod
+    def of(cls, run):
+        """The model a Run has trained so far, computing with the run's own engine."""
+        return cls(run.checkpoint(), run.trainer.engine_name, built=run.trainer.engine)
+
+    @property
+    def config(self):
+        return self.checkpoint.config
+
+    @property
+    def tokenizer(self):
+        return self.checkpoint.tokenizer
+
+    @property
+    def training(self):
+        return self.checkpoint.training
+
+    @property
+    def is_text(self):
+        return self.training.is_text
+
+    def save(self, path):
+        self.checkpoint.save(path)
+        return Path(path)
+
+    # ---- writing
+    def samples(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=300, rng=None):
+        """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
+        or, for a --text model, passages of `chars` characters after `prefix` (a
+        newline by default). The arguments are checked at once."""
+        rng = rng or random.Random(seed)
+        text = self.is_text
+        sampling.check_sampling_args(self.tokenizer, self.config, temperature, top_k, "" if text else prefix, n)
+        if text:
+            prefix = prefix or sampling.default_text_prefix(self.tokenizer)
+            return (sampling.generate_text(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix)
+                    for _ in range(n))
+        return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
+
+    def sample(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=300):
+        """n samples as a list of strings (the same seed gives the same samples)."""
+        return list(self.samples(n, temperature, top_k, prefix, seed, chars))
+
+    # ---- reading
+    def score(self, text):
+        """How surprised the model is by `text`: a Score with .rows (position,
+        text so far, next character or None for the end, p), .total, .mean, .perplexity."""
+        from microgpt.inspection.score import score
+
+        return score(self.checkpoint.weights, self.config, self.tokenizer, text)
+
+    def evaluate(self, data=None, progress=None):
+        """Mean loss per token on the held-out split the model was trained with
+        (rebuilt exactly), or on all of `data` (a file)."""
+        return self.evaluation(data, progress).loss
+
+    def evaluation(self, data=None, progress=None):
+        """evaluate(), with what it was computed on: an Evaluation."""
+        held = evaluation.held_out(self.checkpoint, data, self.path)
+        if progress is True:
+            from microgpt.progress import Progress
+
+            progress = Progress(len(held.batch), label="eval", lines=False)
+        loss, _, count = evaluation.evaluate(self.engine, held.batch, progress)
+        return Evaluation(loss, count, held)
+
+    def training_data(self, data=None):
+        """The documents the model was trained on, found from the checkpoint (or
+        `data`), with its train/validation split when it can be rebuilt; None if
+        they cannot be found."""
+        if self.is_text:
+            raise UsageError("a --text model has no documents to look up")
+        from microgpt.inspection import provenance
+
+        return provenance.find(self.checkpoint, data, self.path)
+
+
+class Evaluation:
+    def __init__(self, loss, tokens, held_out):
+        self.loss = loss
+        self.tokens = tokens
+        self.held_out = held_out  # evaluation.HeldOut: the token lists and their description
+
+    @property
+    def perplexity(self):
+        return evaluation.perplexity(self.loss)

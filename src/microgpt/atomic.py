@@ -1,0 +1,49 @@
+"""Writing a file so that a crash leaves the old file or the new one, never half.
+
+The bytes go to a temporary file in the same folder (so the final rename stays
+on one file system), are flushed and synced to disk, and the temporary file is
+renamed over the target; then the folder itself is synced, so the rename is
+durable too. Checkpoints, run summaries, pictures' DOT text and downloads all
+go through here.
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_file(path, suffix=".tmp"):
+    """Open a temporary binary file beside `path`; on a clean exit it replaces `path`."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def atomic_write_bytes(path, payload):
+    with atomic_file(path) as f:
+        f.write(payload)
+
+
+def atomic_write_text(path, text):
+    atomic_write_bytes(path, text.encode("utf-8"))

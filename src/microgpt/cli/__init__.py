@@ -1,0 +1,73 @@
+"""The `microgpt` command: one subcommand per job, one module per group of them.
+
+    train.py   microgpt train            train on the names (or --data / --text FILE), save, sample
+    model.py   microgpt sample | info | score | eval
+                                         use a saved model
+    look.py    microgpt dataset | tokenizer | autograd | parameters | architecture | plot | graph
+                                         look at one part of the system, or inside a model or run
+    bench.py   microgpt bench            time the engines side by side
+    ladder.py  microgpt ladder           the six rungs train0..train5, one table
+    args.py    what their parsers share
+
+Each command is a thin adapter over the Python API (api.py, training.py):
+parse, call, print. Problems with the user's input end in one line on stderr
+and a non-zero exit (2 for bad arguments), never a traceback; --debug shows
+the traceback.
+"""
+
+import argparse
+import os
+import sys
+
+from microgpt import __version__
+from microgpt.cli import bench, ladder, look, model, train
+from microgpt.cli.args import ArgumentParser
+from microgpt.errors import MicroGPTError
+
+GROUPS = (train, model, bench, ladder, look)  # the order of `microgpt --help`
+
+
+def build_parser():
+    parser = ArgumentParser(prog="microgpt", description="Train and sample a GPT from first principles.")
+    parser.add_argument("--version", action="version", version=f"microgpt {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub)
+    for p in sub.choices.values():  # --debug works after the command name too
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
+        return ladder.run(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    debug = args.debug or os.environ.get("MICROGPT_DEBUG")
+    try:
+        return args.func(args)
+    except MicroGPTError as e:
+        if debug:
+            raise
+        print(f"microgpt {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except BrokenPipeError:  # e.g. `microgpt sample m.json | head -3` (a subclass of OSError: first)
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except OSError as e:  # a file we were told to write or read cannot be (no folder, no permission, disk full)
+        if debug:
+            raise
+        where = f": {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"microgpt {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nmicrogpt {args.command}: interrupted", file=sys.stderr)
+        return 130

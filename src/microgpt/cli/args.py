@@ -1,0 +1,125 @@
+"""What every command's parser shares: one-line usage errors, argument types
+that reject bad values at parse time with the flag's name, and the groups of
+arguments several commands take (the data, the model's size, the engine)."""
+
+import argparse
+
+from microgpt.config import GPTConfig, defaults
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not the usage block plus a line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ---- argument types
+
+
+def positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s}")
+    return v
+
+
+def nonneg_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s}")
+    return v
+
+
+def finite_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {s}")
+    return v
+
+
+def positive_float(s):
+    v = finite_float(s)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {s}")
+    return v
+
+
+def nonneg_float(s):
+    v = finite_float(s)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {s}")
+    return v
+
+
+def unit_float(s):
+    v = finite_float(s)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {s}")
+    return v
+
+
+# ---- groups of arguments
+
+
+def add_data_arg(p):
+    p.add_argument("--data", metavar="FILE",
+                   help="text file, one document per line (default: $MICROGPT_DATA, else the names dataset, "
+                        "downloaded once to the cache)")
+
+
+def add_model_args(p, resumable=False):
+    """--n-embd, --n-head, --n-layer, --block-size, with GPTConfig's defaults. In
+    `train` they default to None, so that --resume can tell given flags apart."""
+    d = defaults(GPTConfig)
+    dflt = (lambda k: None) if resumable else (lambda k: d[k])
+    g = p.add_argument_group("model")
+    g.add_argument("--n-embd", type=positive_int, default=dflt("n_embd"),
+                   help=f"embedding width (default: {d['n_embd']})")
+    g.add_argument("--n-head", type=positive_int, default=dflt("n_head"),
+                   help=f"attention heads; must divide n-embd (default: {d['n_head']})")
+    g.add_argument("--n-layer", type=positive_int, default=dflt("n_layer"),
+                   help=f"transformer blocks (default: {d['n_layer']})")
+    g.add_argument("--block-size", type=positive_int, default=dflt("block_size"),
+                   help=f"context length; longer documents are truncated (default: {d['block_size']})")
+
+
+def add_engine_arg(p, default="scalar"):
+    from microgpt.engines import engine_names
+
+    shown = default or "fused, or the checkpoint's when resuming"
+    p.add_argument("--engine", default=default, choices=engine_names(),
+                   help=f"which implementation runs the model (default: {shown})")
+
+
+ENGINE_FLAGS = ("device", "dtype", "compile", "grad_clip")
+
+
+def add_engine_options(p, training=False):
+    """--device/--dtype (and, for training, --compile/--grad-clip): options of the
+    tensor engines, shared by every command that builds an engine."""
+    g = p.add_argument_group("tensor engine options (--engine torch)")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=None,
+                   help="where the tensors live (default: auto = cuda, else mps, else cpu)")
+    g.add_argument("--dtype", choices=["float32", "bfloat16", "float64"], default=None,
+                   help="number format; bfloat16 = mixed precision with float32 weights "
+                        "(default: the engine's own: float32 for torch)")
+    if training:
+        g.add_argument("--compile", action="store_true", default=None,
+                       help="compile the model with torch.compile (needs a C++ compiler; pays off on long runs)")
+        g.add_argument("--grad-clip", type=nonneg_float, default=None, metavar="NORM",
+                       help="clip the global gradient norm to NORM before each step; 0 = off (default: off)")
+
+
+def given_engine_options(args):
+    """The engine flags the user gave, as {option: value}."""
+    return {k: getattr(args, k) for k in ENGINE_FLAGS if getattr(args, k, None) is not None}

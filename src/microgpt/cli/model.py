@@ -1,0 +1,187 @@
+"""Using a saved model: `microgpt sample`, `info`, `score` and `eval`.
+
+Each is the Python API's call (api.Model) with its result printed."""
+
+import math
+import sys
+
+from microgpt.cli.args import add_engine_arg, add_engine_options, given_engine_options, nonneg_float, positive_int
+from microgpt.errors import UsageError
+
+
+def load(path, engine="scalar", args=None):
+    from microgpt.api import load as load_model
+
+    return load_model(path, engine, **engine_options(engine, args))
+
+
+def engine_options(engine, args):
+    """The engine flags a command was given, checked against what `engine` takes."""
+    from microgpt.training import check_engine_options
+
+    return check_engine_options(engine, given_engine_options(args)) if args is not None else {}
+
+
+def print_samples(samples, data, summary_to=None):
+    """One line per sample, marked new / in train / in val when the training
+    data is known, then the copy rate (on stderr by default, so stdout keeps
+    exactly one line per sample)."""
+    from microgpt.inspection import novelty
+
+    marks = []
+    for i, name in enumerate(samples):
+        if data is None:
+            print(f"sample {i + 1:2d}: {name}")
+        else:  # the marker goes after the name, so "sample  1: name" stays a prefix
+            marks.append(novelty.mark(data, name))
+            print(f"sample {i + 1:2d}: {name}  ({marks[-1]})")
+    if data is not None:
+        print(novelty.summary(marks, data.exact), file=summary_to or sys.stderr)
+
+
+def cmd_sample(args):
+    from microgpt.inspection import provenance
+
+    model = load(args.model, args.engine, args)
+    samples = model.samples(args.n, args.temperature, args.top_k, args.prefix, args.seed, args.chars)
+    if model.is_text:  # one long text: passages, not names
+        for i, passage in enumerate(samples):
+            print(f"--- sample {i + 1} ---")
+            print(passage)
+        return 0
+    data = model.training_data(args.data)
+    print_samples(samples, data)
+    if data is None:
+        print(f"novelty: unknown ({provenance.unknown_reason(model.checkpoint)})", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args):
+    from microgpt import checkpoint
+    from microgpt.inspection.views import parameters_view
+
+    ckpt = checkpoint.load(args.model)
+    print(f"model: {args.model}")
+    print(f"vocabulary: {ckpt.tokenizer.vocab_size} tokens ({''.join(ckpt.tokenizer.chars)!r} + BOS)")
+    print(parameters_view(ckpt.config))
+    training = ckpt.training.to_dict()
+    if training:
+        print("training:")
+        for k, v in training.items():
+            if isinstance(v, dict):
+                v = ", ".join(f"{a}={b}" for a, b in v.items())
+            elif k == "recent_losses" and isinstance(v, list) and v:
+                k, v = f"mean loss of the last {len(v)} steps", f"{sum(v) / len(v):.4f}"
+            elif isinstance(v, list):
+                v = f"[{len(v)} values]"
+            print(f"  {k}: {v}")
+    print(f"resumable: {'yes' if ckpt.optimizer is not None else 'no (no optimizer state)'}")
+    return 0
+
+
+def _seen_phrase(training_data, text):
+    if training_data is None:
+        return "unknown"
+    where = training_data.where(text)
+    return {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}[where]
+
+
+def cmd_score(args):
+    from microgpt.data import read_docs
+    from microgpt.inspection import provenance
+    from microgpt.inspection.score import check_text, format_table
+
+    texts = list(args.text)
+    if args.file:
+        texts += read_docs(args.file)
+    if not texts:
+        raise UsageError("nothing to score: give one or more strings, or --file FILE")
+    model = load(args.model)
+    for t in texts:  # every string is checked before any is scored
+        check_text(model.tokenizer, model.config, t)
+    data = model.training_data(args.data)
+    if data is None:
+        print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
+    elif not data.exact:
+        print(f"note: {data.note}; 'yes' means the string is in {data.path}")
+    scores = []
+    for t in texts:
+        s = model.score(t)
+        scores.append(s)
+        seen = _seen_phrase(data, t)
+        if args.brief:
+            print(f"{t!r}: NLL {s.total:.4f} | mean {s.mean:.4f} | perplexity {s.perplexity:.2f} | "
+                  f"in training data: {seen}")
+        else:
+            print(format_table(s, seen))
+            print()
+    if len(scores) > 1:
+        total, n = sum(s.total for s in scores), sum(s.n for s in scores)
+        known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
+        print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
+              f"perplexity {math.exp(total / n):.2f}{known}")
+    return 0
+
+
+def cmd_eval(args):
+    from microgpt import evaluation
+    from microgpt.progress import Progress
+
+    model = load(args.model, args.engine, args)
+    held = evaluation.held_out(model.checkpoint, args.data, model.path)
+    print(f"evaluating on {held.what}", flush=True)
+    loss, _, count = evaluation.evaluate(model.engine, held.batch,
+                                         Progress(len(held.batch), label="eval", lines=False))
+    label = held.label  # the words train prints, so the two lines compare
+    print(f"{label} {loss:.4f} | {label.replace('loss', 'perplexity')} {evaluation.perplexity(loss):.2f} "
+          f"({len(held.batch):,} {held.unit}, {count:,} tokens, engine {args.engine})")
+    recorded = model.training.val_loss
+    if label == "val loss" and recorded is not None:
+        print(f"training recorded val loss {recorded:.4f}")
+    return 0
+
+
+def register(sub):
+    p = sub.add_parser("sample", help="generate from a saved model", description="Generate from a saved model.")
+    p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
+    p.add_argument("-n", type=int, default=20, help="how many samples (default: 20)")
+    p.add_argument("--temperature", type=nonneg_float, default=0.5,
+                   help="below 1 sharper, above 1 more varied, 0 greedy (default: 0.5)")
+    p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
+    p.add_argument("--prefix", default="", help="start every sample with this text")
+    p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
+    p.add_argument("--chars", type=positive_int, default=300,
+                   help="characters per sample, for a model trained with --text (default: 300)")
+    p.add_argument("--data", metavar="FILE",
+                   help="the training data, to mark each sample new or a copy (default: the path the checkpoint "
+                        "recorded)")
+    add_engine_arg(p, default="fused")
+    add_engine_options(p)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("info", help="describe a saved model", description="Config, parameters and training of a model.")
+    p.add_argument("model", metavar="MODEL")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("score", help="probability and surprise of each character of a string",
+                       description="For each string: the probability the model gives each next character "
+                                   "(the end included), its surprise -ln p, the total and mean NLL, the "
+                                   "perplexity, and whether the string is in the training data.")
+    p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
+    p.add_argument("text", metavar="TEXT", nargs="*", help="strings to score")
+    p.add_argument("--file", metavar="FILE", help="also score every line of FILE")
+    p.add_argument("--data", metavar="FILE",
+                   help="the training data, to say whether each string is in it (default: the path the "
+                        "checkpoint recorded)")
+    p.add_argument("--brief", action="store_true", help="one line per string instead of a table")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("eval", help="validation loss and perplexity of a saved model",
+                       description="Loss and perplexity on the held-out split the model was trained with "
+                                   "(rebuilt from the checkpoint's data path, seed and split size), or on "
+                                   "every document of --data FILE.")
+    p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
+    p.add_argument("--data", metavar="FILE", help="evaluate on all documents of this file instead")
+    add_engine_arg(p)
+    add_engine_options(p)
+    p.set_defaults(func=cmd_eval)

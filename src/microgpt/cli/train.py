@@ -1,0 +1,134 @@
+"""`microgpt train`: plan a run, train it with a progress bar, save, sample."""
+
+import math
+import os
+import signal
+import sys
+
+from microgpt.cli.args import (add_data_arg, add_engine_arg, add_engine_options, add_model_args,
+                               given_engine_options, nonneg_float, nonneg_int, positive_float, positive_int,
+                               unit_float)
+from microgpt.config import TrainConfig, defaults
+
+SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", *defaults(TrainConfig))
+
+
+def cmd_train(args):
+    from microgpt import distributed
+    from microgpt.api import Model
+    from microgpt.cli.model import print_samples
+    from microgpt.model import num_params
+    from microgpt.progress import Progress
+    from microgpt.training import plan
+
+    if not distributed.is_main():  # under torchrun only rank 0 speaks
+        sys.stdout = open(os.devnull, "w")
+    run = plan(data=args.data, text=args.text, resume=args.resume, out=args.out, log=args.log, engine=args.engine,
+               engine_options=given_engine_options(args), val_docs=args.val_docs, eval_every=args.eval_every,
+               keep_best=args.keep_best, save_every=args.save_every,
+               **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
+    trainer, steps = run.trainer, run.trainer.train_config.steps
+    print(trainer.source.describe(trainer.config.block_size))
+    print(f"vocab size: {trainer.tokenizer.vocab_size}")
+    print(f"num params: {num_params(trainer.config)}")
+    if not run.is_text:
+        n_long = sum(len(d) + 1 > trainer.config.block_size for d in run.docs)
+        if n_long:
+            print(f"note: {n_long} documents are longer than block_size {trainer.config.block_size} allows "
+                  "and are truncated (as in the original)")
+    if run.resumed_from:
+        print(f"resuming from {run.resumed_from} at step {trainer.step} of {steps}")
+    progress = Progress(steps, first_step=trainer.step)
+
+    def say(line):  # a validation line: on a line of its own below a live bar
+        if progress.tty:
+            progress.stream.write("\n")
+        print(line, flush=True)
+
+    try:
+        run.train(on_step=progress.update, say=say, signals=True)
+    finally:
+        if not run.trainer.done:
+            progress.close()
+    if run.stopped_by:
+        name = signal.Signals(run.stopped_by).name
+        if distributed.is_main():  # (every rank got the signal; one reports)
+            print(f"microgpt train: {name} at step {trainer.step} of {steps}; saved {run.out}. "
+                  f"Resume with: microgpt train --resume {run.out}", file=sys.stderr)
+        return 128 + run.stopped_by
+    tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
+    print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {trainer.engine_name})")
+    if run.val_loss is not None:
+        print(f"val loss {run.val_loss:.4f} | val perplexity {math.exp(run.val_loss):.2f} "
+              f"({trainer.source.held_out()})")
+    run.save()
+    print(f"saved model to {run.out}")
+    if args.samples and distributed.is_main():
+        model = Model.of(run)
+        if run.is_text:
+            print("--- inference (a passage, from a newline) ---")
+            print(next(model.samples(1, args.temperature, rng=trainer.rng)))
+        else:
+            print("--- inference (new, hallucinated names) ---")
+            print_samples(model.samples(args.samples, args.temperature, rng=trainer.rng), run.training_data(),
+                          summary_to=sys.stdout)
+    return 0
+
+
+def register(sub):
+    d = defaults(TrainConfig)  # every default below is the dataclass's, not written again
+    p = sub.add_parser("train", help="train a model, save it, print samples",
+                       description="Train a GPT on one document per line, save it as JSON and print samples.")
+    add_data_arg(p)
+    p.add_argument("--text", metavar="FILE",
+                   help="train on one long text (a book, a codebase) in random windows of block-size + 1 "
+                        "characters, the last 10%% held out, instead of one document per line")
+    add_model_args(p, resumable=True)
+    # Defaults are None here, so that --resume can tell a given flag from one left out.
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=positive_int, default=None, help=f"optimizer steps (default: {d['steps']})")
+    g.add_argument("--batch-size", type=positive_int, default=None,
+                   help=f"documents per step (default: {d['batch_size']})")
+    g.add_argument("--lr", type=positive_float, default=None,
+                   help=f"peak learning rate, decayed linearly to 0 (default: {d['lr']})")
+    g.add_argument("--beta1", type=unit_float, default=None, help=f"Adam first-moment decay (default: {d['beta1']})")
+    g.add_argument("--beta2", type=unit_float, default=None,
+                   help=f"Adam second-moment decay (default: {d['beta2']})")
+    g.add_argument("--eps", type=positive_float, default=None, help=f"Adam epsilon (default: {d['eps']})")
+    g.add_argument("--optimizer", choices=["adam", "sgd"], default=None,
+                   help=f"optimizer (default: {d['optimizer']})")
+    g.add_argument("--weight-decay", type=nonneg_float, default=None,
+                   help=f"decoupled weight decay (AdamW); 0 = plain Adam (default: {d['weight_decay']:g})")
+    g.add_argument("--schedule", choices=["linear", "cosine", "constant"], default=None,
+                   help=f"learning-rate schedule after warmup (default: {d['schedule']} decay to 0)")
+    g.add_argument("--warmup-steps", type=nonneg_int, default=None,
+                   help=f"linear warmup steps (default: {d['warmup_steps']})")
+    g.add_argument("--seed", type=int, default=None,
+                   help=f"seed for shuffle, init and samples (default: {d['seed']})")
+    g.add_argument("--val-docs", type=nonneg_int, default=None,
+                   help="documents held out for validation (default: min(1000, 10%% of the data))")
+    add_engine_arg(g, default=None)
+    add_engine_options(p, training=True)
+    g.add_argument("--eval-every", type=positive_int, metavar="N",
+                   help="every N steps (and at the end) print the validation loss and log it to --log "
+                        "as {\"step\": .., \"val_loss\": ..}")
+    g.add_argument("--keep-best", action="store_true",
+                   help="with --eval-every: save the model to OUT's name + .best.json (atomically) whenever "
+                        "the validation loss improves")
+    g = p.add_argument_group("runs that stop and go on")
+    g.add_argument("--resume", metavar="CKPT",
+                   help="go on training a saved model (weights, optimizer, step, RNG); saves back to CKPT "
+                        "unless --out is given")
+    g.add_argument("--save-every", type=positive_int, metavar="N",
+                   help="also save the model every N steps (atomically: a crash leaves the old file or the new)")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", metavar="PATH",
+                   help="where to save the model (default: model_e{n_embd}_h{n_head}_l{n_layer}_s{steps}.json; "
+                        "an existing file of that name is kept and a numbered name used)")
+    # --log-file: the same flag under a name torchrun's own parser does not mistake for its --log-dir
+    g.add_argument("--log", "--log-file", metavar="FILE",
+                   help="write one JSON object per step (step, loss, lr, elapsed)")
+    g.add_argument("--samples", type=nonneg_int, default=20, help="samples to print after training (default: 20)")
+    g.add_argument("--temperature", type=nonneg_float, default=0.5,
+                   help="sampling temperature; 0 = always the most likely (default: 0.5)")
+    p.set_defaults(func=cmd_train)

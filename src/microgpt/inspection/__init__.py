@@ -1,0 +1,9 @@
+"""Looking inside a trained model or a run, without changing it.
+
+    provenance.py  the documents a checkpoint was trained on, found again
+    score.py       how surprised the model is by a string, character by character
+    novelty.py     is a sample new, or a copy of a training document?
+    views.py       one part of the system at a time, as text (dataset, tokenizer, ...)
+    graph.py       the Value computation graph as Graphviz DOT
+    plots/         pictures: loss curves, attention, bigram counts, next character
+"""

@@ -1,0 +1,390 @@
+"""Training: the loop (Trainer) and a whole run around it (plan, Run).
+
+One random generator, seeded once, drives everything in the original's order:
+shuffle the documents, draw the initial weights, (training itself draws
+nothing, except a text's random windows), then draw the samples. So the same
+seed and config give the same run, step for step, and the same samples.
+
+Each step takes the next batch from its source (batches.py: documents in
+order, or random windows of a text), runs forward and backward, and lets the
+optimizer move the weights with the scheduled learning rate.
+
+A run can stop and go on later: a checkpoint carries the weights, the
+optimizer's moments, the step, and the random generator's state. The data
+position and the learning rate follow from the step, so a resumed run computes
+exactly what the uninterrupted one would have, bit for bit.
+
+`plan(...)` decides everything about a run before its first step (the data,
+how a resume merges settings, the engine, where it saves, the data's
+fingerprint) and refuses what cannot work; `Run.train()` then trains with the
+periodic hooks (validation, keep-best, save-every, stopping on a signal). The
+command line and the Python API (api.py) both go through here.
+"""
+
+import json
+import math
+import os
+import random
+import signal
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from microgpt import checkpoint, distributed
+from microgpt.batches import Documents, TextWindows
+from microgpt.config import GPTConfig, TrainConfig, defaults
+from microgpt.data import fingerprint, read_docs, read_text, resolve_data_path
+from microgpt.engines import make_engine, option_names
+from microgpt.errors import MicroGPTError, UsageError
+from microgpt.evaluation import evaluate
+from microgpt.model import init_weights
+from microgpt.optim import learning_rate
+
+DEFAULT_ENGINE = "fused"  # bit-identical to scalar, ~50x faster; what train and sample use unless told
+MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size
+TRAIN_DEFAULTS = defaults(TrainConfig)
+
+
+class Diverged(MicroGPTError):
+    """The loss stopped being a finite number."""
+
+
+def rng_to_json(rng):
+    version, state, gauss_next = rng.getstate()
+    return {"version": version, "state": list(state), "gauss_next": gauss_next}
+
+
+def rng_from_json(d):
+    try:
+        rng = random.Random()
+        rng.setstate((d["version"], tuple(d["state"]), d["gauss_next"]))
+        return rng
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise MicroGPTError("checkpoint has a malformed random-generator state; it cannot be resumed") from None
+
+
+class Trainer:
+    """Holds a run: its batch source, tokenizer, engine, RNG, and how far it got.
+
+    Give `docs` (one document each) or `text` (one long string). With `resume`
+    (a loaded Checkpoint) the architecture, training config, weights, optimizer
+    state, step and RNG come from it; the data must be what it was trained on
+    (documents are shuffled and split the same way)."""
+
+    def __init__(self, docs=None, n_embd=None, n_head=None, n_layer=None, block_size=None, train_config=None,
+                 engine=DEFAULT_ENGINE, val_docs=None, resume=None, engine_options=None, *, text=None):
+        if (docs is None) == (text is None):
+            raise UsageError("train on documents or on a text: give one of them")
+        if resume is not None:
+            record = resume.training
+            train_config = train_config or record.train_config
+            if train_config is None:
+                raise MicroGPTError("checkpoint has no training config; it cannot be resumed")
+            if record.n_val is not None and text is None:
+                val_docs = record.n_val
+            block_size = resume.config.block_size
+        self.train_config = tc = train_config or TrainConfig()
+        self.rng = random.Random(tc.seed)
+        dims = {"n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "block_size": block_size}
+        dims = {k: MODEL_DEFAULTS[k] if v is None else v for k, v in dims.items()}
+        # Documents are shuffled with the generator's first draws, before the weights.
+        self.source = Documents(docs, self.rng, val_docs) if text is None else TextWindows(text, dims["block_size"])
+        self.tokenizer = self.source.tokenizer
+        self.engine_name = engine
+        self.step, self.losses, self.tokens, self.seconds = 0, [], 0, 0.0
+        options = engine_options or {}  # e.g. {"dtype": "float32"} for the numpy engine
+        if resume is None:
+            self.config = GPTConfig(self.tokenizer.vocab_size, **dims)
+            self.engine = make_engine(engine, self.config, init_weights(self.config, self.rng), tc, **options)
+            return
+        if resume.tokenizer.chars != self.tokenizer.chars:
+            flag = "--data" if text is None else "--text"
+            raise MicroGPTError(f"the data's characters differ from the checkpoint's: resume with the same {flag}")
+        if resume.optimizer is None or resume.rng_state is None:
+            raise MicroGPTError("checkpoint has no optimizer or RNG state (saved by an older version?); cannot resume")
+        self.config = resume.config
+        self.engine = make_engine(engine, self.config, resume.weights, tc, **options)
+        self.engine.load_optimizer_state(resume.optimizer)
+        self.rng = rng_from_json(resume.rng_state)  # a text's window draws go on where they stopped
+        self.step, self.tokens, self.seconds = record.steps, record.tokens, record.seconds
+        self.losses = list(record.recent_losses)
+
+    # the documents of a Documents source (tests and tools read them)
+    @property
+    def train_docs(self):
+        return self.source.train
+
+    @property
+    def val_docs(self):
+        return self.source.val
+
+    @property
+    def done(self):
+        return self.step >= self.train_config.steps
+
+    def batch(self, step):
+        return self.source.batch(step, self.train_config.batch_size, self.config.block_size, self.rng)
+
+    def train_step(self):
+        """One optimizer step; returns (loss, tokens seen, learning rate)."""
+        tc = self.train_config
+        batch = self.batch(self.step)
+        lr_t = learning_rate(tc, self.step)
+        try:
+            loss = self.engine.train_step(batch, lr_t)
+        except (ArithmeticError, ValueError) as e:  # log(0), exp overflow: the weights blew up
+            raise Diverged(f"training diverged at step {self.step + 1} ({e}); try a lower --lr") from None
+        if not math.isfinite(loss):
+            raise Diverged(f"loss became {loss} at step {self.step + 1}; try a lower --lr")
+        n_tokens = sum(self.config.predicted(t) for t in batch)
+        self.step += 1
+        self.losses.append(loss)
+        self.tokens += n_tokens
+        return loss, n_tokens, lr_t
+
+    def run(self, on_step=None, log_file=None, should_stop=None):
+        """Train to train_config.steps, or until should_stop() says so.
+
+        on_step(step, loss, tokens, lr) follows every step (1-based); log_file
+        gets one JSON object per step."""
+        start = time.perf_counter() - self.seconds
+        while not self.done:
+            loss, n_tokens, lr_t = self.train_step()
+            self.seconds = time.perf_counter() - start
+            if log_file is not None:
+                record = {"step": self.step, "loss": loss, "lr": lr_t, "elapsed": round(self.seconds, 6),
+                          "tokens": n_tokens}
+                log_file.write(json.dumps(record) + "\n")
+                log_file.flush()
+            if on_step is not None:
+                on_step(self.step, loss, n_tokens, lr_t)
+            if should_stop is not None and should_stop():
+                break
+        return self
+
+    def val_loss(self):
+        """Mean loss per token on the held-out documents or windows; None without any."""
+        batch = self.source.val_batch(self.config.block_size)
+        return evaluate(self.engine, batch)[0] if batch else None
+
+    def checkpoint(self, **metadata):
+        """Everything needed to sample from the model or to go on training it."""
+        training = {
+            "steps": self.step,
+            "seed": self.train_config.seed,
+            "final_loss": self.losses[-1] if self.losses else None,
+            "complete": self.done,
+            "engine": self.engine_name,
+            "train_config": self.train_config.to_dict(),
+            **self.source.record(),
+            "seconds": round(self.seconds, 3),
+            "tokens": self.tokens,
+            "recent_losses": self.losses[-100:],
+            **metadata,
+        }
+        return checkpoint.Checkpoint(self.config, self.tokenizer, self.engine.weights(), training,
+                                     self.engine.optimizer_state(), rng_to_json(self.rng))
+
+
+# ---- a run: decided up front, then trained with its hooks
+
+
+def _settings(given, resume):
+    """(TrainConfig, model dims) from the settings the user gave; resuming, the
+    checkpoint's, where only --steps may change (to extend the run)."""
+    unknown = sorted(set(given) - set(TRAIN_DEFAULTS) - set(MODEL_DEFAULTS))
+    if unknown:
+        raise UsageError(f"unknown setting {unknown[0]!r}; settings are: "
+                         f"{', '.join(sorted({**MODEL_DEFAULTS, **TRAIN_DEFAULTS}))}")
+    given = {k: v for k, v in given.items() if v is not None}
+    if resume is None:
+        tc = TrainConfig(**{k: v for k, v in given.items() if k in TRAIN_DEFAULTS})
+        return tc, {k: given.get(k, MODEL_DEFAULTS[k]) for k in MODEL_DEFAULTS}
+    if "block_size" in given and given["block_size"] > resume.config.block_size:
+        raise UsageError(f"--block-size {given['block_size']} is larger than the checkpoint's "
+                         f"{resume.config.block_size}: the model has no position embeddings beyond that")
+    fixed = sorted(k for k in given if k != "steps")
+    if fixed:
+        flag = "--" + fixed[0].replace("_", "-")
+        raise UsageError(f"{flag} cannot be changed when resuming: the checkpoint fixes it (drop the flag)")
+    tc = resume.training.train_config
+    if tc is None:
+        raise MicroGPTError("checkpoint has no training config; it cannot be resumed")
+    if "steps" in given:
+        if given["steps"] <= resume.training.steps:
+            raise UsageError(f"--steps {given['steps']} is not beyond the checkpoint's {resume.training.steps}")
+        tc = replace(tc, steps=given["steps"])
+    return tc, {}
+
+
+def check_engine_options(engine, given, saved=None):
+    """The engine options given (over those saved in a checkpoint being resumed),
+    as keyword arguments for make_engine; refused for engines without them."""
+    from microgpt.engines import engines_taking
+
+    given = {k: v for k, v in (given or {}).items() if v is not None}
+    accepted = option_names(engine)
+    for k in given:
+        if k not in accepted:
+            takers = " or ".join(engines_taking(k))
+            raise UsageError(f"--{k.replace('_', '-')} is an option of --engine {takers}, not of {engine}")
+    return {**(saved or {}), **given}
+
+
+def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, engine_options=None,
+         val_docs=None, eval_every=None, keep_best=False, save_every=None, **settings):
+    """A Run, with everything decided and checked before its first step.
+
+    `settings` are GPTConfig's and TrainConfig's fields (n_embd=..., steps=...);
+    left out, they take those classes' defaults, or the checkpoint's when resuming."""
+    ckpt = checkpoint.load(resume) if resume else None
+    record = ckpt.training if ckpt else None
+    tc, dims = _settings(settings, ckpt)
+    if text and data:
+        raise UsageError("--text FILE and --data FILE are two ways to give the data: use one")
+    text_mode = bool(text) or (record is not None and record.is_text)
+    if text_mode and val_docs is not None:
+        raise UsageError("--val-docs counts documents of --data; --text holds out the last 10% of the text")
+    if text_mode:
+        data_path = Path(text or record.data or "")
+        if not text and not record.data:
+            raise MicroGPTError("the checkpoint does not record its text file; pass --text FILE")
+        docs = [read_text(data_path, what="text file")]
+    else:
+        if record is not None and not data and not os.environ.get("MICROGPT_DATA") and record.data:
+            data = record.data  # the same file it was trained on
+        data_path = resolve_data_path(data)
+        docs = read_docs(data_path)
+    sha = fingerprint(docs)
+    if record is not None and record.data_sha256 not in (None, sha):
+        raise MicroGPTError(f"{data_path} is not the data this checkpoint was trained on; "
+                            "resume with the same --data")
+    engine = engine or (record.engine if record else None) or DEFAULT_ENGINE
+    if distributed.world_size() > 1 and engine != "torch":
+        raise UsageError(f"torchrun runs need --engine torch (got {engine}): the other engines are one process")
+    # A resumed run keeps its dtype and clipping unless told otherwise (not its device:
+    # it may go on on another machine).
+    saved = record.engine_options if record is not None and record.engine == engine else None
+    options = check_engine_options(engine, engine_options, saved)
+    if keep_best and not eval_every:
+        raise UsageError("--keep-best needs --eval-every N: the best model is judged at each validation")
+    source = {"docs": docs} if not text_mode else {"text": docs[0]}
+    if ckpt is None:
+        trainer = Trainer(**source, **dims, train_config=tc, engine=engine, val_docs=val_docs,
+                          engine_options=options)
+        out = Path(out) if out else checkpoint.unused_name(checkpoint.default_name(trainer.config, tc.steps))
+    else:
+        trainer = Trainer(**source, train_config=tc, engine=engine, resume=ckpt, engine_options=options)
+        out = Path(out or resume)
+    if eval_every and not trainer.source.val:
+        raise UsageError("--eval-every needs validation data; --val-docs is 0")
+    kept = {k: v for k, v in options.items() if k != "device"}
+    return Run(trainer, out, data_path, sha, kept, docs=docs, resumed_from=resume, log=log,
+               eval_every=eval_every, keep_best=keep_best, save_every=save_every,
+               best_val_loss=record.best_val_loss if record else None)
+
+
+class Run:
+    """A planned run: its Trainer, where it saves, and what it records about its data."""
+
+    def __init__(self, trainer, out, data_path, data_sha256, engine_options, docs=(), resumed_from=None,
+                 log=None, eval_every=None, keep_best=False, save_every=None, best_val_loss=None):
+        self.trainer = trainer
+        self.out = Path(out)
+        self.best_out = self.out.with_name(self.out.stem + ".best.json")
+        self.data_path = Path(data_path)
+        self.data_sha256 = data_sha256
+        self.engine_options = engine_options  # what the checkpoint records (never the device)
+        self.docs = docs
+        self.resumed_from = resumed_from
+        self.log = log
+        self.eval_every, self.keep_best, self.save_every = eval_every, keep_best, save_every
+        self.best_val_loss = best_val_loss
+        self.val_loss = None  # at the end of training
+        self.stopped_by = None  # the signal that stopped the run early, if one did
+
+    @property
+    def is_text(self):
+        return self.trainer.source.kind == "text"
+
+    def checkpoint(self, **extra):
+        if self.best_val_loss is not None:
+            extra.setdefault("best_val_loss", self.best_val_loss)
+        if self.val_loss is not None:
+            extra.setdefault("val_loss", self.val_loss)
+        return self.trainer.checkpoint(data=str(self.data_path), data_sha256=self.data_sha256,
+                                       engine_options=self.engine_options, **extra)
+
+    def training_data(self):
+        """The run's documents and their exact split (to mark samples new or copied)."""
+        from microgpt.inspection.provenance import TrainingData
+
+        return TrainingData(self.data_path, self.docs, self.trainer.train_docs, self.trainer.val_docs)
+
+    def save(self, path=None, **extra):
+        """Write the checkpoint (to `out` by default); under torchrun, rank 0 writes."""
+        path = Path(path or self.out)
+        if distributed.is_main():  # every rank holds the same weights; one writes them
+            self.checkpoint(**extra).save(path)
+        return path
+
+    def validate(self, step, say, log_file):
+        """Val loss now: reported, logged, and (with keep_best) saved when it is the best yet."""
+        val = self.trainer.val_loss()
+        note = ""
+        if self.best_val_loss is None or val < self.best_val_loss:
+            self.best_val_loss = val
+            if self.keep_best:
+                self.save(self.best_out, val_loss=val)
+                note = f" (best; saved {self.best_out})"
+        say(f"step {step}: val loss {val:.4f}{note}")
+        if log_file is not None:
+            log_file.write(json.dumps({"step": step, "val_loss": val}) + "\n")
+            log_file.flush()
+        return val
+
+    def train(self, on_step=None, say=None, signals=False):
+        """Train to the end (then compute the validation loss), or until a signal.
+
+        on_step(step, loss, tokens, lr) follows each step; say(line) gets the
+        validation lines (default: nothing is printed). With signals=True,
+        SIGINT and SIGTERM finish the step under way, save the checkpoint and
+        set stopped_by. Returns self."""
+        say = say or (lambda line: None)
+        trainer, steps = self.trainer, self.trainer.train_config.steps
+        stop, handlers = [], {}
+        if signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    handlers[sig] = signal.signal(sig, lambda signum, frame: stop.append(signum))
+                except ValueError:  # not the main thread (e.g. a test runner's thread)
+                    pass
+
+        def after_step(step, loss, n, lr):
+            if on_step is not None:
+                on_step(step, loss, n, lr)
+            if self.eval_every and (step % self.eval_every == 0 or step == steps):
+                self.validate(step, say, log_file)
+            if self.save_every and step % self.save_every == 0 and step < steps:
+                self.save()
+
+        log = self.log if distributed.is_main() else None
+        log_file = open(log, "a" if self.resumed_from else "w", encoding="utf-8") if log else None
+        try:
+            trainer.run(on_step=after_step, log_file=log_file, should_stop=lambda: distributed.any_rank(stop))
+        except Diverged as e:
+            kept = f"; the last good checkpoint {self.out} is kept" if self.out.exists() else ""
+            raise Diverged(f"{e}{kept}") from None
+        finally:
+            if log_file:
+                log_file.close()
+            for sig, h in handlers.items():
+                signal.signal(sig, h)
+        if not stop and not trainer.done:  # under torchrun: another rank got the signal, all stopped
+            stop.append(signal.SIGTERM)
+        if stop:
+            self.stopped_by = stop[0]
+            self.save()
+            return self
+        self.val_loss = trainer.val_loss()
+        return self
