@@ -343,8 +343,9 @@ class Run:
             log_file.flush()
         return val
 
-    def train(self, on_step=None, say=None, signals=False):
-        """Train to the end (then compute the validation loss), or until a signal.
+    def train(self, on_step=None, say=None, signals=False, until=None):
+        """Train to the end (then compute the validation loss), or to step `until`
+        (to look at the model and go on later: call train() again), or until a signal.
 
         on_step(step, loss, tokens, lr) follows each step; say(line) gets the
         validation lines (default: nothing is printed). With signals=True,
@@ -369,9 +370,11 @@ class Run:
                 self.save()
 
         log = self.log if distributed.is_main() else None
-        log_file = open(log, "a" if self.resumed_from else "w", encoding="utf-8") if log else None
+        # a fresh run starts its log; a resumed or continued one adds to it
+        log_file = open(log, "a" if self.resumed_from or trainer.step else "w", encoding="utf-8") if log else None
         try:
-            trainer.run(on_step=after_step, log_file=log_file, should_stop=lambda: distributed.any_rank(stop))
+            trainer.run(on_step=after_step, log_file=log_file,
+                        should_stop=lambda: distributed.any_rank(stop) or (until is not None and trainer.step >= until))
         except Diverged as e:
             kept = f"; the last good checkpoint {self.out} is kept" if self.out.exists() else ""
             raise Diverged(f"{e}{kept}") from None
@@ -380,11 +383,12 @@ class Run:
                 log_file.close()
             for sig, h in handlers.items():
                 signal.signal(sig, h)
-        if not stop and not trainer.done:  # under torchrun: another rank got the signal, all stopped
-            stop.append(signal.SIGTERM)
+        if not stop and not trainer.done and (until is None or trainer.step < until):
+            stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
         if stop:
             self.stopped_by = stop[0]
             self.save()
             return self
-        self.val_loss = trainer.val_loss()
+        if trainer.done:
+            self.val_loss = trainer.val_loss()
         return self
