@@ -5,20 +5,20 @@ Run this file as a script to regenerate docs/errors.md from what the commands
 actually print:  python tests/test_error_catalogue.py
 """
 
-import hashlib
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from loopback import Server
 
 HERE = Path(__file__).resolve().parent
-NAMES = HERE.parents[1] / "shared" / "data" / "names.txt"
 
-# (id, what is wrong, argv with {placeholders}, expected exit code, text the message must contain)
+# (id, what is wrong, argv with {placeholders}, expected exit code, text the message must contain
+#  [, "broken": run the package from a copy whose bundled names are altered])
 CATALOGUE = [
     # data
     ("data-missing", "data file does not exist", ["train", "--data", "{tmp}/nope.txt"], 1, "not found"),
@@ -31,9 +31,8 @@ CATALOGUE = [
      "split the text into lines"),
     ("data-too-few", "fewer documents than the validation split needs",
      ["train", "--data", "{three}", "--val-docs", "3"], 2, "leaves nothing to train on"),
-    ("data-offline", "no --data, offline, nothing cached", ["dataset"], 1, "pass --data"),
-    ("download-cut", "the names download is interrupted", ["dataset"], 1, "cut short", "cut"),
-    ("download-sha", "the names download has the wrong checksum", ["dataset"], 1, "sha256", "wrong"),
+    ("data-bundled-damaged", "the names shipped in the package are damaged (run from a broken copy)", ["dataset"],
+     1, "reinstall microgpt", "broken"),
     # config
     ("cfg-divisible", "n_embd not divisible by n_head", ["train", "--data", "{three}", "--n-embd", "10"], 2,
      "divisible"),
@@ -132,6 +131,12 @@ def make_files(tmp):
     put("nolosses.jsonl", '{"step": 1}\n')
     docs = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
     put("docs.txt", docs)
+    import microgpt
+
+    broken = tmp / "broken"
+    shutil.copytree(Path(microgpt.__file__).parent, broken / "microgpt", ignore=shutil.ignore_patterns("__pycache__"))
+    (broken / "microgpt" / "datasets" / "names.txt.gz").write_bytes(gzip.compress(b"emma\nmallory\n", mtime=0))
+    f["broken"] = str(broken)
     model = tmp / "model.json"
     env = dict(os.environ)
     subprocess.run([sys.executable, "-m", "microgpt", "train", "--data", f["docs"], "--steps", "2", "--n-embd", "8",
@@ -161,12 +166,11 @@ def make_files(tmp):
     return f
 
 
-def run(argv, files, env_extra=None):
+def run(argv, files, broken=False):
     env = dict(os.environ)
     env.pop("MICROGPT_DATA", None)
-    env["XDG_CACHE_HOME"] = str(Path(files["tmp"]) / "cache")
-    env["MICROGPT_NAMES_URL"] = "http://127.0.0.1:9/names.txt"  # nothing listens on port 9: offline
-    env.update(env_extra or {})
+    if broken:
+        env["PYTHONPATH"] = files["broken"]
     args = [a.format(**files) for a in argv]
     p = subprocess.run([sys.executable, "-m", "microgpt", *args], capture_output=True, text=True, env=env, timeout=120)
     return p.returncode, p.stderr
@@ -177,46 +181,19 @@ def files(tmp_path_factory):
     return make_files(tmp_path_factory.mktemp("catalogue"))
 
 
-@pytest.fixture(scope="module")
-def servers():
-    body = NAMES.read_bytes() if NAMES.exists() else b"x\n"
-    s = {"cut": Server(body, truncate=True), "wrong": Server(b"emma\nolivia\n")}
-    yield s
-    for srv in s.values():
-        srv.close()
-
-
 def test_catalogue_is_large_enough():
     assert len(CATALOGUE) >= 30
     assert len({c[0] for c in CATALOGUE}) == len(CATALOGUE)
 
 
 @pytest.mark.parametrize("case", CATALOGUE, ids=[c[0] for c in CATALOGUE])
-def test_bad_input(case, files, servers):
-    ident, what, argv, code, needle, *server = case
-    env = {"MICROGPT_NAMES_URL": servers[server[0]].url} if server else None
-    rc, err = run(argv, files, env)
+def test_bad_input(case, files):
+    ident, what, argv, code, needle, *broken = case
+    rc, err = run(argv, files, bool(broken))
     assert rc == code, err
     assert needle in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
-
-
-def test_corrupted_cache_is_detected_and_fetched_again(files, tmp_path):
-    if not NAMES.exists():
-        pytest.skip("needs ../shared/data/names.txt to serve")
-    body = NAMES.read_bytes()
-    assert hashlib.sha256(body).hexdigest().startswith("0a30b555")
-    cache = tmp_path / "cache" / "microgpt"
-    cache.mkdir(parents=True)
-    (cache / "names.txt").write_bytes(body[:1000])  # a partial, corrupted copy
-    srv = Server(body)
-    try:
-        rc, err = run(["dataset"], dict(files, tmp=str(tmp_path)), {"MICROGPT_NAMES_URL": srv.url})
-    finally:
-        srv.close()
-    assert rc == 0, err
-    assert (cache / "names.txt").read_bytes() == body
 
 
 def test_long_documents_are_truncated_not_refused(files):
@@ -234,16 +211,11 @@ def write_docs():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         files = make_files(tmp)
-        body = NAMES.read_bytes()
-        srv = {"cut": Server(body, truncate=True), "wrong": Server(b"emma\nolivia\n")}
-        for ident, what, argv, code, needle, *server in CATALOGUE:
-            env = {"MICROGPT_NAMES_URL": srv[server[0]].url} if server else None
-            rc, err = run(argv, files, env)
+        for ident, what, argv, code, needle, *broken in CATALOGUE:
+            rc, err = run(argv, files, bool(broken))
             shown = "microgpt " + " ".join(argv).replace("{tmp}/", "").replace("{", "").replace("}", "")
             msg = err.strip().replace(tmp, "…").replace("|", "\\|")
             rows.append(f"| {what} | `{shown}` | {rc} | {msg} |")
-        for s in srv.values():
-            s.close()
     out = HERE.parent / "docs" / "errors.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(
@@ -252,7 +224,8 @@ def write_docs():
         "one line naming the problem, and that there is no traceback (`--debug` before the command shows one). "
         "This page is generated from the actual output: `python tests/test_error_catalogue.py`.\n\n"
         "Policies rather than errors: a document longer than `block_size` is truncated (as in the original) and "
-        "`train` prints how many were; a corrupted cached names file is detected by its sha256 and fetched again.\n\n"
+        "`train` prints how many were; the names shipped inside the package are checked against their sha256 each "
+        "time they are read, and a damaged copy is refused (`tests/test_data.py`).\n\n"
         "| problem | command | exit | message |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
     print(f"wrote {out} ({len(rows)} cases)")
 

@@ -1,32 +1,69 @@
 """The dataset: a text file read as documents, one per line.
 
-The default dataset is the 32,033 names of makemore. It is looked up in the user's
-cache folder and, when it is not there, downloaded once from a pinned address,
-checked against a pinned sha256 and written to the cache atomically (a half-written
-file never takes the cache's name). `--data FILE`, or the environment variable
-MICROGPT_DATA, trains on any other file and needs no network.
+The default dataset is the 32,033 names of makemore, shipped inside the package
+as datasets/names.txt.gz and checked against a pinned sha256 each time it is
+read, so training works on a fresh machine with no network. Commands and
+checkpoints call it BUNDLED_NAMES ("bundled:names.txt"), not a file path: the
+package's own folder moves whenever it is reinstalled, and the name still finds
+it. `--data FILE`, or the environment variable MICROGPT_DATA, trains on any
+other file.
 """
 
+import gzip
 import hashlib
-import http.client
 import os
-import tempfile
-import urllib.error
-import urllib.request
+import zlib
+from importlib import resources
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
 
-NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/refs/heads/master/names.txt"
-NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"  # makemore's names.txt, decompressed
+NAMES_COUNT = 32_033
+BUNDLED_NAMES = "bundled:names.txt"  # what --data, $MICROGPT_DATA and checkpoints say for the shipped names
 MAX_DATA_BYTES = 1 << 30  # 1 GiB: larger files are almost surely a mistake for this trainer
 MAX_DOC_CHARS = 100_000  # a "document" this long is a whole text on one line, not a name or a word
+
+
+def bundled_names_file():
+    """The compressed names inside the installed package (a wheel carries it as package data)."""
+    return resources.files("microgpt") / "datasets" / "names.txt.gz"
+
+
+def is_bundled(path):
+    return path is not None and str(path) == BUNDLED_NAMES
+
+
+def read_bundled_names():
+    """The shipped names as text, only if they are exactly the pinned ones: a
+    damaged install is refused, never trained on."""
+    source = bundled_names_file()
+    try:
+        raw = gzip.decompress(source.read_bytes())
+    except (OSError, EOFError, zlib.error) as e:  # missing, truncated, or not gzip at all
+        raise MicroGPTError(f"the bundled names {source} cannot be read ({e}); "
+                            "reinstall microgpt, or pass --data FILE") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != NAMES_SHA256:
+        raise MicroGPTError(f"the bundled names {source} have sha256 {digest}, expected {NAMES_SHA256}; "
+                            "reinstall microgpt, or pass --data FILE")
+    return raw.decode("utf-8")
+
+
+def describe_source(path):
+    """A line for `microgpt train` to print when it trains on the bundled names, else None."""
+    if is_bundled(path):
+        return f"data: the bundled names ({NAMES_COUNT:,} names; no download needed)"
+    return None
 
 
 def read_text(path, what="data file"):
     """A whole UTF-8 text file as one string, newlines normalised to \\n.
 
-    Every way a path can fail to be readable text is a one-line MicroGPTError."""
+    BUNDLED_NAMES reads the names shipped with the package. Every way a path
+    can fail to be readable text is a one-line MicroGPTError."""
+    if is_bundled(path):
+        return read_bundled_names()
     path = Path(path)
     if not path.exists():
         raise MicroGPTError(f"{what} not found: {path}")
@@ -63,77 +100,15 @@ def read_docs(path):
     return docs
 
 
-def cache_dir():
-    """Where downloads are kept: $XDG_CACHE_HOME/microgpt, else ~/.cache/microgpt."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "microgpt"
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def download(url, dest, sha256, timeout=30.0):
-    """Fetch url into dest, atomically, only if its sha256 is the expected one."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as f:
-            with urllib.request.urlopen(url, timeout=timeout) as r:
-                expected_len = r.headers.get("Content-Length")
-                got = 0
-                for block in iter(lambda: r.read(1 << 16), b""):
-                    f.write(block)
-                    h.update(block)
-                    got += len(block)
-            f.flush()
-            os.fsync(f.fileno())
-        if expected_len is not None and got != int(expected_len):
-            raise MicroGPTError(f"download of {url} was cut short ({got} of {expected_len} bytes); try again")
-        if h.hexdigest() != sha256:
-            raise MicroGPTError(
-                f"download of {url} has sha256 {h.hexdigest()}, expected {sha256}; "
-                "nothing was saved (pass --data FILE to use your own copy)"
-            )
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-        reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
-        raise MicroGPTError(
-            f"cannot download the names dataset from {url} ({reason}); "
-            "offline? pass --data FILE (or set MICROGPT_DATA) to train on a local file"
-        ) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
-
-
-def default_names_path(url=None):
-    """The names file: from the cache if it is intact, else downloaded into it."""
-    url = url or os.environ.get("MICROGPT_NAMES_URL") or NAMES_URL
-    path = cache_dir() / "names.txt"
-    if path.exists():
-        if sha256_of(path) == NAMES_SHA256:
-            return path
-        # A corrupted or partial cache file is replaced, never trusted.
-        path.unlink()
-    return download(url, path, NAMES_SHA256)
-
-
 def resolve_data_path(data=None):
-    """The file to train on: --data, else $MICROGPT_DATA, else the cached names."""
+    """What to train on: --data, else $MICROGPT_DATA, else the bundled names.
+    Nothing here touches the network."""
     if data:
         return Path(data)
     env = os.environ.get("MICROGPT_DATA")
     if env:
         return Path(env)
-    return default_names_path()
+    return Path(BUNDLED_NAMES)
 
 
 def default_val_size(n_docs):

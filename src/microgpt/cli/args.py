@@ -73,8 +73,8 @@ def unit_float(s):
 
 def add_data_arg(p):
     p.add_argument("--data", metavar="FILE",
-                   help="text file, one document per line (default: $MICROGPT_DATA, else the names dataset, "
-                        "downloaded once to the cache)")
+                   help="text file, one document per line (default: $MICROGPT_DATA, else the 32,033 names "
+                        "bundled with the package)")
 
 
 def add_model_args(p, resumable=False):

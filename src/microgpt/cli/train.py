@@ -28,6 +28,10 @@ def cmd_train(args):
                keep_best=args.keep_best, save_every=args.save_every,
                **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
     trainer, steps = run.trainer, run.trainer.train_config.steps
+    from microgpt.data import describe_source
+
+    if describe_source(run.data_path):
+        print(describe_source(run.data_path))
     print(trainer.source.describe(trainer.config.block_size))
     print(f"vocab size: {trainer.tokenizer.vocab_size}")
     print(f"num params: {num_params(trainer.config)}")

@@ -14,7 +14,7 @@ here: callers say "unknown" instead, unless the user named a file with --data.
 import random
 from pathlib import Path
 
-from microgpt.data import fingerprint, read_docs, split
+from microgpt.data import BUNDLED_NAMES, NAMES_SHA256, fingerprint, is_bundled, read_docs, split
 from microgpt.errors import MicroGPTError
 
 
@@ -61,14 +61,24 @@ def rebuild_split(training, docs):
     return split(shuffled, n_val), ""
 
 
-def _recorded_candidates(recorded, model_path):
+def _recorded_candidates(training, model_path):
     """Where the recorded data path may point: as written, and, for a relative
     path, beside the checkpoint (train saves there by default, so a relative
-    --data usually lives in the same folder)."""
+    --data usually lives in the same folder). BUNDLED_NAMES is a name, not a
+    path: it is found wherever the package is installed."""
+    recorded = training.data
     path = Path(recorded)
     yield path
+    if is_bundled(recorded):
+        return
     if not path.is_absolute() and model_path is not None:
         yield Path(model_path).parent / path
+    # A model trained on the names when they were downloaded records the cache
+    # file; the fingerprint still says they are the names, which ship with us now.
+    # (One stripped name per line, no final newline: their documents joined by
+    # newlines are the file itself, so the fingerprint is NAMES_SHA256.)
+    if training.data_sha256 == NAMES_SHA256:
+        yield Path(BUNDLED_NAMES)
 
 
 def find(ckpt, data=None, model_path=None):
@@ -80,7 +90,7 @@ def find(ckpt, data=None, model_path=None):
         recorded = ckpt.training.data
         if not recorded:
             return None
-        for path in _recorded_candidates(recorded, model_path):
+        for path in _recorded_candidates(ckpt.training, model_path):
             try:
                 docs = read_docs(path)
                 break

@@ -7,13 +7,19 @@ heads and a layer loop; train5 swaps SGD for Adam and is the full microgpt.
 
 Each trainK.py uses the standard library only and imports nothing from this
 package, so it can be copied out and run alone. This module only runs them
-in order and prints one comparison table.
+in order and prints one comparison table (and, since the rungs read plain
+files, hands them the package's bundled names as a temporary file).
 """
 import argparse
 import importlib
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+from microgpt.data import is_bundled, read_text, resolve_data_path
+from microgpt.errors import MicroGPTError
 
 RUNGS = tuple(range(6))
 
@@ -39,7 +45,8 @@ def main(argv=None):
                         help="training steps for every rung (default: each rung's own; 1000 for the neural ones, "
                              "every training doc once for train0)")
     parser.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and sampling")
-    parser.add_argument("--data", default=None, help="names file, one per line (default: $MICROGPT_DATA or names.txt)")
+    parser.add_argument("--data", default=None,
+                        help="names file, one per line (default: $MICROGPT_DATA, else the bundled names)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write every rung's results to FILE")
     args = parser.parse_args(argv)
     try:
@@ -53,6 +60,20 @@ def main(argv=None):
         print(f"error: --steps must be at least 1, got {args.steps}", file=sys.stderr)
         return 2
 
+    args.data = str(resolve_data_path(args.data))  # as `microgpt train` finds it; --json records this name
+    if is_bundled(args.data):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "names.txt"
+            try:
+                path.write_text(read_text(args.data), encoding="utf-8")
+            except MicroGPTError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+            return run_rungs(rungs, args, str(path))
+    return run_rungs(rungs, args, args.data)
+
+
+def run_rungs(rungs, args, data):
     results = []
     t0 = time.time()
     for i, rung in enumerate(rungs):
@@ -63,7 +84,7 @@ def main(argv=None):
         prefix = f"  train{rung} | "
         log = lambda msg: print(prefix + msg, file=sys.stderr, flush=True)
         try:
-            results.append(module.run(steps=steps, seed=args.seed, data=args.data, log=log,
+            results.append(module.run(steps=steps, seed=args.seed, data=data, log=log,
                                       log_every=10000 if rung == 0 else 100))
         except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
