@@ -54,9 +54,11 @@ def _dist_name(project):
 
 
 def _files_under(root):
-    """Files below root, sorted, without bytecode caches (built per machine, not shipped)."""
+    """Files below root, sorted, without bytecode caches or another tool's build
+    metadata (made per machine, not shipped)."""
     return sorted(p for p in Path(root).rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+                  and not any(part.endswith(".egg-info") for part in p.parts))
 
 
 def metadata(project):

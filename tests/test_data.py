@@ -5,11 +5,12 @@ import hashlib
 
 import pytest
 
-from microgpt import data, training_data
+from microgpt import data
+from microgpt.inspection import provenance as training_data
 from microgpt.checkpoint import load
 from microgpt.cli import main
 from microgpt.errors import MicroGPTError
-from microgpt.train import Trainer
+from microgpt.training import Trainer
 
 
 def test_read_docs_strips_and_drops_empty(tmp_path):
@@ -122,7 +123,7 @@ def test_models_from_the_download_days_find_the_bundled_names(tmp_path):
     docs = data.read_docs(data.BUNDLED_NAMES)
     trainer = Trainer(docs, n_embd=4, n_head=1, val_docs=10)
     ckpt = trainer.checkpoint(data=str(tmp_path / ".cache" / "microgpt" / "names.txt"),
-                              data_sha256=training_data.fingerprint(docs))
+                              data_sha256=data.fingerprint(docs))
     found = training_data.find(ckpt)
     assert data.is_bundled(found.path) and found.exact and found.val == trainer.val_docs
     ckpt.training.data_sha256 = "0" * 64  # other data: not silently replaced by the names
