@@ -95,7 +95,7 @@ def doc_nll(weights, config, tokens):
 
     This is the original's per-position loss (-log of its softmax), computed
     the way model.py computes it, so a one-document value matches training."""
-    n = min(config.block_size, len(tokens) - 1)
+    n = config.predicted(tokens)
     keys, values = empty_cache(config)
     total = 0.0
     for pos in range(n):

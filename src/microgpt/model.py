@@ -129,7 +129,7 @@ def doc_losses(state_dict, config, tokens):
     """Cross-entropy at each position of a document [BOS, ..., BOS], as Values.
 
     Documents longer than block_size are truncated (as in the original)."""
-    n = min(config.block_size, len(tokens) - 1)
+    n = config.predicted(tokens)
     keys, values = empty_cache(config)
     losses = []
     for pos_id in range(n):
