@@ -111,13 +111,13 @@ def add_engine_options(p, training=False):
 def engine_options(args, engine, saved=None):
     """The engine options the user gave (over those saved in a checkpoint being
     resumed), as keyword arguments for make_engine; refused for engines without them."""
-    from microgpt.engines import ENGINE_OPTIONS
+    from microgpt.engines import engines_taking, option_names
 
     given = {k: getattr(args, k, None) for k in ("device", "dtype", "compile", "grad_clip")}
     given = {k: v for k, v in given.items() if v is not None}
     for k in given:
-        if k not in ENGINE_OPTIONS.get(engine, ()):
-            takers = " or ".join(e for e, opts in ENGINE_OPTIONS.items() if k in opts)
+        if k not in option_names(engine):
+            takers = " or ".join(engines_taking(k))
             raise UsageError(f"--{k.replace('_', '-')} is an option of --engine {takers}, not of {engine}")
     return {**(saved or {}), **given}
 
