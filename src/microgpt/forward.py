@@ -84,12 +84,6 @@ def sequence_logits(weights, config, tokens):
     return [gpt(weights, config, t, pos, keys, values) for pos, t in enumerate(tokens[: config.block_size])]
 
 
-def log_softmax(logits):
-    max_val = max(logits)
-    log_total = math.log(sum(math.exp(v - max_val) for v in logits)) + max_val
-    return [v - log_total for v in logits]
-
-
 def doc_nll(weights, config, tokens):
     """Sum of -log p(next token) over a document, and how many tokens that is.
 

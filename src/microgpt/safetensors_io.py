@@ -17,7 +17,6 @@ import struct
 
 from microgpt.errors import MicroGPTError
 
-SUFFIX = ".safetensors"
 META_KEY = "microgpt"
 
 

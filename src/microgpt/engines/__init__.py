@@ -1,22 +1,21 @@
 """Engines: interchangeable implementations of the same GPT.
 
-Every engine takes the same config and the same named float weights (the
-checkpoint's), and gives back the same names, so a model trained by one is
-sampled, scored and resumed by any other. What an engine provides:
+Every engine is an `Engine` (base.py, where each method's contract is written
+down): the same config and named float weights in, the same names out, so a
+model trained by one is sampled, scored and resumed by any other.
 
-    engine = make_engine(name, config, weights, train_config)
-    loss = engine.train_step(batch, lr_t)   # batch: token lists [BOS, ..., BOS];
-                                            # forward, backward, optimizer step;
-                                            # returns the mean loss over real tokens
-    engine.weights()                        # {name: [[float, ...], ...]}
-    engine.optimizer_state() / engine.load_optimizer_state(state)
-    engine.nll(batch)                       # (sum of -log p, token count), no gradients
-    cache = engine.new_cache()
-    logits = engine.next_logits(token_id, pos_id, cache)   # one position, KV-cached
+    engine = make_engine(name, config, weights, train_config, **options)
+    loss = engine.train_step(batch, lr_t)
+    loss, grads = engine.loss_and_grads(batch)
+    total, count = engine.nll(batch)
+    engine.weights(); engine.optimizer_state(); engine.load_optimizer_state(state)
+    logits = engine.next_logits(token_id, pos_id, engine.new_cache())
 
 `scalar` is the canonical engine: the Value autograd of autograd.py, one node per
 atomic operation, exactly microgpt.py's arithmetic.
 """
+
+import importlib
 
 from microgpt.errors import UsageError
 
@@ -27,38 +26,48 @@ ENGINES = {
     "torch": "microgpt.engines.torch_engine:TorchEngine",
 }
 
-# Options an engine takes besides the config: the CLI's --device, --dtype, ... (see
-# cli.add_engine_options), passed to make_engine only for engines listed here.
-ENGINE_OPTIONS = {
-    "numpy": ("dtype",),
-    "torch": ("device", "dtype", "compile", "grad_clip"),
-}
-
 
 def engine_names():
     return sorted(ENGINES)
 
 
-def make_engine(name, config, weights, train_config=None, **options):
+def _not_installed(name, library):
+    return UsageError(f"engine {name!r} needs {library}, which is not installed; "
+                      f"install it with: pip install 'microgpt[{name}]'")
+
+
+def engine_class(name):
+    """The class registered as `name`. The engine modules import their library
+    (numpy, torch) only when an engine is built, so this works without it."""
     if name not in ENGINES:
         raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(engine_names())}")
     module_name, cls_name = ENGINES[name].split(":")
-    import importlib
-
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        missing = getattr(e, "name", None) or str(e)
-        raise UsageError(
-            f"engine {name!r} needs {missing}, which is not installed; "
-            f"install it with: pip install 'microgpt[{name}]'"
-        ) from None
-    return getattr(module, cls_name)(config, weights, train_config, **options)
+        raise _not_installed(name, getattr(e, "name", None) or str(e)) from None
+    return getattr(module, cls_name)
 
 
 def option_names(name):
-    return ENGINE_OPTIONS.get(name, ())
+    """The options engine `name` takes besides the config: its class's OPTIONS."""
+    return tuple(engine_class(name).OPTIONS)
 
 
 def engines_taking(option):
-    return [e for e, opts in ENGINE_OPTIONS.items() if option in opts]
+    """The names of the engines that take `option`, in engine_names() order."""
+    return [name for name in engine_names() if option in option_names(name)]
+
+
+def make_engine(name, config, weights, train_config=None, **options):
+    cls = engine_class(name)
+    for library in cls.REQUIRES:
+        try:
+            importlib.import_module(library)
+        except ImportError as e:
+            raise _not_installed(name, getattr(e, "name", None) or library) from None
+    for option in options:
+        if option not in cls.OPTIONS:
+            takes = f"; it takes: {', '.join(cls.OPTIONS)}" if cls.OPTIONS else "; it takes none"
+            raise UsageError(f"engine {name!r} has no option {option!r}{takes}")
+    return cls(config, weights, train_config, **options)

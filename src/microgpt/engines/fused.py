@@ -33,13 +33,12 @@ the scalar engine's (tests/test_fused.py checks it) and training reproduces the
 original microgpt.py's printed losses step for step.
 """
 
-import gc
 import math
 from itertools import chain, repeat
 from operator import add, itemgetter, mul
 
 from microgpt import forward
-from microgpt.config import TrainConfig
+from microgpt.engines.base import Engine
 from microgpt.model import parameter_shapes
 
 fsum = forward.fsum
@@ -286,14 +285,13 @@ def _qkv_order(n_embd, n_head, first):
     return order
 
 
-class FusedEngine(forward.FloatInference):
+class FusedEngine(forward.FloatInference, Engine):
     name = "fused"
 
     def __init__(self, config, weights, train_config=None):
-        self.config = config
-        self.train_config = train_config or TrainConfig()
+        super().__init__(config, train_config)
         self.shapes = parameter_shapes(config)
-        self.data = [float(x) for name in self.shapes for row in weights[name] for x in row]
+        self.data = self._flat(weights)
         self.m = [0.0] * len(self.data)
         self.v = [0.0] * len(self.data)
         self.t = 0
@@ -319,7 +317,7 @@ class FusedEngine(forward.FloatInference):
         c, w, w_t = self.config, self.w, self.w_t
         hd = c.head_dim
         inv_sqrt_hd = (hd**0.5) ** -1
-        n = min(c.block_size, len(tokens) - 1)
+        n = c.predicted(tokens)
         # per layer and head: the k and v slices of every position, and their gradients
         caches = [tuple([[] for _ in range(c.n_head)] for _ in range(4)) for _ in range(c.n_layer)]
         layers = []  # per layer: what each node needs, looked up once
@@ -351,10 +349,10 @@ class FusedEngine(forward.FloatInference):
             logits, g_logits = linear(tape, x, gx, w["lm_head"], w_t["lm_head"], rec["lm_head"], last=target_id)
             losses.append(cross_entropy(tape, logits, g_logits, target_id, g_loss))
 
-    def loss_and_grads(self, batch):
+    def _flat_loss_and_grads(self, batch):
         """Mean loss over every real token of the batch, and its gradient as
         {name: flat row-major list}, without moving the weights."""
-        n = sum(min(self.config.block_size, len(tokens) - 1) for tokens in batch)
+        n = sum(map(self.config.predicted, batch))
         g_loss = 1 / n  # d(loss)/d(each position's loss): loss = (1/n) * sum
         c = self.config
         g = {name: [[0.0] * c.n_embd for _ in range(c.vocab_size if name == "wte" else c.block_size)]
@@ -375,13 +373,14 @@ class FusedEngine(forward.FloatInference):
                 g[name] = weight_grads(record)
         return loss, g
 
+    def loss_and_grads(self, batch):
+        with self._gc_paused():
+            loss, g = self._flat_loss_and_grads(batch)
+        return loss, self._rows(list(chain.from_iterable(g[name] for name in self.shapes)))
+
     def train_step(self, batch, lr_t):
-        # Nothing here makes reference cycles the collector must find; pausing
-        # it keeps it from scanning the step's short-lived lists and closures.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            loss, g = self.loss_and_grads(batch)
+        with self._gc_paused():  # the step's lists and closures hold no reference cycles
+            loss, g = self._flat_loss_and_grads(batch)
             grads = list(chain.from_iterable(g[name] for name in self.shapes))
             if self.train_config.optimizer == "sgd":
                 self._sgd(grads, lr_t)
@@ -389,9 +388,6 @@ class FusedEngine(forward.FloatInference):
                 self._adam(grads, lr_t)
             self._unpack()
             return loss
-        finally:
-            if was_enabled:
-                gc.enable()
 
     # ---- optimizers: optim.py's arithmetic, over flat lists
     def _sgd(self, grads, lr_t):
@@ -415,23 +411,16 @@ class FusedEngine(forward.FloatInference):
         self.m, self.v = m, v
 
     # ---- weights and optimizer state in the checkpoint's form
-    def _unflatten(self, flat):
-        out, i = {}, 0
-        for name, (rows, cols) in self.shapes.items():
-            out[name] = [list(flat[i + r * cols : i + (r + 1) * cols]) for r in range(rows)]
-            i += rows * cols
-        return out
-
     def weights(self):
-        return self._unflatten(self.data)
+        return self._rows(self.data)
 
     def optimizer_state(self):
         if self.train_config.optimizer == "sgd":
             return {"t": self.t}
-        return {"t": self.t, "m": self._unflatten(self.m), "v": self._unflatten(self.v)}
+        return {"t": self.t, "m": self._rows(self.m), "v": self._rows(self.v)}
 
     def load_optimizer_state(self, state):
         self.t = int(state["t"])
         for key in ("m", "v"):
             if key in state:
-                setattr(self, key, [float(x) for name in self.shapes for row in state[key][name] for x in row])
+                setattr(self, key, self._flat(state[key]))

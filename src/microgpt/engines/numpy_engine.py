@@ -18,26 +18,36 @@ float64 by default (it matches the scalar engine to ~1e-15); dtype="float32"
 halves memory traffic and roughly doubles matmul speed on larger models.
 """
 
-import numpy as np
-
-from microgpt.config import TrainConfig
-from microgpt.engines import numpy_layers as L
+from microgpt.engines.base import Engine
 from microgpt.errors import UsageError
 from microgpt.model import parameter_shapes
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+DTYPES = ("float64", "float32")
 NLL_CHUNK = 256  # documents per forward pass when only scoring (bounds memory)
 
+# Bound by the first engine built, not when this module is imported: the
+# registry reads NumpyEngine.OPTIONS on machines without numpy.
+np = L = None
 
-class NumpyEngine:
+
+def _import_numpy():
+    global np, L
+    import numpy as np
+    from microgpt.engines import numpy_layers as L
+
+
+class NumpyEngine(Engine):
     name = "numpy"
+    OPTIONS = ("dtype",)
+    REQUIRES = ("numpy",)
 
     def __init__(self, config, weights, train_config=None, dtype="float64"):
         if dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-        self.config = config
-        self.train_config = tc = train_config or TrainConfig()
-        self.dtype = DTYPES[dtype]
+        _import_numpy()
+        super().__init__(config, train_config)
+        tc = self.train_config
+        self.dtype = getattr(np, dtype)
         self.shapes = parameter_shapes(config)
         self.offsets, n = {}, 0
         for name, (r, c) in self.shapes.items():
@@ -77,7 +87,7 @@ class NumpyEngine:
     def _prepare(self, batch):
         """tok, pos, targets (N,) for the N real tokens; rows (N,) their index in
         the flattened (B, T) block the attention works on; and (B, T)."""
-        lens = [min(self.config.block_size, len(tokens) - 1) for tokens in batch]
+        lens = [self.config.predicted(tokens) for tokens in batch]
         B, T = len(batch), max(lens)
         # one (B, T + 1) array of inputs and targets, padded with 0 (any id would do: it is never read)
         block = np.array([list(tokens[: n + 1]) + [0] * (T - n) for tokens, n in zip(batch, lens)], dtype=np.intp)
@@ -146,7 +156,7 @@ class NumpyEngine:
         dx0 = L.rmsnorm_backward(dx, x0, rstd0)
         L.encoder_backward(g["wte"], g["wpe"], dx0, tok, pos)
 
-    def loss_and_grads(self, batch):
+    def _backprop(self, batch):
         """Mean loss over the batch's real tokens; leaves its gradient in self.g."""
         tok, pos, targets, rows, bt = self._prepare(batch)
         weight = 1.0 / len(tok)  # every real token counts the same; padding is not in the loss at all
@@ -156,6 +166,11 @@ class NumpyEngine:
         self._backward(L.crossentropy_backward(probs, targets, weight), tok, pos, rows, bt, acts)
         return loss
 
+    def loss_and_grads(self, batch):
+        """The gradient also stays in self.g, scratch space that the next backward pass overwrites."""
+        loss = self._backprop(batch)
+        return loss, {name: self.g[name].astype(np.float64).tolist() for name in self.shapes}
+
     def logits(self, tokens):
         """(n, V) logits after each of one document's first n tokens, all positions at once."""
         n = min(self.config.block_size, len(tokens))
@@ -163,7 +178,7 @@ class NumpyEngine:
         return self._forward(tok, pos, rows, bt)[0]
 
     def train_step(self, batch, lr_t):
-        loss = self.loss_and_grads(batch)
+        loss = self._backprop(batch)
         self._optimizer_step(lr_t)
         return loss
 

@@ -1,0 +1,118 @@
+"""The GPT of model.py as PyTorch modules, and the tensors a batch becomes.
+
+Same as the scalar engine: the parameters (wte, wpe, lm_head, layer{i}.attn_wq
+... mlp_fc2, same shapes), RMSNorm without weights, ReLU, no biases, documents
+truncated to block_size.
+
+Different from it: a step sees the whole batch at once. Documents of different
+lengths are padded to the longest one (B, T); a loss mask (targets of -1) keeps
+the padding out of the loss. All positions attend in parallel, and a causal
+mask (inside F.scaled_dot_product_attention) stands in for the scalar engine's
+"future positions are not in the cache yet". Padding sits after the real
+tokens, so the causal mask already keeps it out of every real position.
+
+torch_engine.py imports this module only when a TorchEngine is built.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from microgpt.config import predicted
+from microgpt.errors import UsageError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(device="auto"):
+    if device not in DEVICES:
+        raise UsageError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: this PyTorch sees no CUDA GPU (is it a CPU-only build?)")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: Apple's Metal backend is not available on this machine")
+    return device
+
+
+def rmsnorm(x):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5)
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.n_head = n_head
+        self.attn_wq = nn.Parameter(torch.empty(n_embd, n_embd))
+        self.attn_wk = nn.Parameter(torch.empty(n_embd, n_embd))
+        self.attn_wv = nn.Parameter(torch.empty(n_embd, n_embd))
+        self.attn_wo = nn.Parameter(torch.empty(n_embd, n_embd))
+        self.mlp_fc1 = nn.Parameter(torch.empty(4 * n_embd, n_embd))
+        self.mlp_fc2 = nn.Parameter(torch.empty(n_embd, 4 * n_embd))
+
+    def qkv(self, x):
+        B, T, C = x.shape
+        heads = lambda t: t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        return heads(x @ self.attn_wq.T), heads(x @ self.attn_wk.T), heads(x @ self.attn_wv.T)
+
+    def finish(self, y, x_residual):
+        """Heads back into the residual stream, then the MLP."""
+        B, nh, T, hs = y.shape
+        y = y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, C)
+        x = y @ self.attn_wo.T + x_residual
+        return F.relu(rmsnorm(x) @ self.mlp_fc1.T) @ self.mlp_fc2.T + x
+
+    def forward(self, x):
+        q, k, v = self.qkv(rmsnorm(x))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, nh, T, hs)
+        return self.finish(y, x)
+
+
+class GPT(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.wte = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
+        self.wpe = nn.Parameter(torch.empty(config.block_size, config.n_embd))
+        self.lm_head = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
+        self.h = nn.ModuleList(Block(config.n_embd, config.n_head) for _ in range(config.n_layer))
+
+    def named(self):
+        """The parameters under the checkpoint's names, in model.py's order."""
+        out = {"wte": self.wte, "wpe": self.wpe, "lm_head": self.lm_head}
+        for i, block in enumerate(self.h):
+            for key in ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2"):
+                out[f"layer{i}.{key}"] = getattr(block, key)
+        return out
+
+    def forward(self, idx):
+        """idx (B, T) token ids -> logits (B, T, vocab_size)."""
+        T = idx.shape[1]
+        x = rmsnorm(self.wte[idx] + self.wpe[:T])  # (B, T, C)
+        for block in self.h:
+            x = block(x)
+        return x @ self.lm_head.T
+
+
+def pad_batch(batch, block_size, device, full=False):
+    """Token lists [BOS, ..., BOS] -> inputs (B, T) and targets (B, T), T the
+    longest truncated document (block_size if `full`: one shape for every batch,
+    which torch.compile needs to avoid recompiling); targets past a document's
+    end are -1."""
+    lengths = [predicted(tokens, block_size) for tokens in batch]
+    T = block_size if full else max(lengths)
+    idx = torch.zeros(len(batch), T, dtype=torch.long)
+    targets = torch.full((len(batch), T), -1, dtype=torch.long)
+    for b, (tokens, n) in enumerate(zip(batch, lengths)):
+        idx[b, :n] = torch.tensor(tokens[:n])
+        targets[b, :n] = torch.tensor(tokens[1 : n + 1])
+    return idx.to(device), targets.to(device), sum(lengths)
+
+
+def loss_sum(logits, targets):
+    """Summed -log p over the positions whose target is not -1 (padding)."""
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1, reduction="sum")
