@@ -17,9 +17,10 @@ import random
 from pathlib import Path
 
 from microgpt import checkpoint, evaluation, sample as sampling
-from microgpt.engines import make_engine
+from microgpt.engines import DEFAULT_ENGINE, make_engine
 from microgpt.errors import UsageError
-from microgpt.training import DEFAULT_ENGINE, plan
+from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
+from microgpt.training import plan
 
 
 def train(data=None, **options):
@@ -69,7 +70,8 @@ class Model:
         return Path(path)
 
     # ---- writing
-    def samples(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=300, rng=None):
+    def samples(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=PASSAGE_CHARS,
+                rng=None):
         """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
         or, for a --text model, passages of `chars` characters after `prefix` (a
         newline by default). The arguments are checked at once."""
@@ -82,7 +84,7 @@ class Model:
                     for _ in range(n))
         return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
 
-    def sample(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=300):
+    def sample(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=PASSAGE_CHARS):
         """n samples as a list of strings (the same seed gives the same samples)."""
         return list(self.samples(n, temperature, top_k, prefix, seed, chars))
 

@@ -16,6 +16,12 @@ from microgpt import forward
 from microgpt.errors import MicroGPTError, UsageError
 
 
+TEMPERATURE = 0.5  # the original's: typical names, a little variety
+SAMPLES = 20  # how many names train prints, and sample draws
+SEED = 42  # sample's default seed, so the same command gives the same names
+PASSAGE_CHARS = 300  # characters in a text model's passage
+
+
 def next_token_probs(logits, temperature=1.0, top_k=None):
     """Probabilities of the next token, computed as the original does
     (logits / temperature, then softmax), with all but the top-k set to 0."""

@@ -34,13 +34,12 @@ from microgpt import checkpoint, distributed
 from microgpt.batches import Documents, TextWindows
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, resolve_data_path
-from microgpt.engines import make_engine, option_names
+from microgpt.engines import DEFAULT_ENGINE, make_engine, option_names
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import evaluate
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
 
-DEFAULT_ENGINE = "fused"  # bit-identical to scalar, ~50x faster; what train and sample use unless told
 MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size
 TRAIN_DEFAULTS = defaults(TrainConfig)
 

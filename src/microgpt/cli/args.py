@@ -93,10 +93,14 @@ def add_model_args(p, resumable=False):
                    help=f"context length; longer documents are truncated (default: {d['block_size']})")
 
 
-def add_engine_arg(p, default="scalar"):
-    from microgpt.engines import engine_names
+DEFAULT = object()  # add_engine_arg's default: the registry's DEFAULT_ENGINE
 
-    shown = default or "fused, or the checkpoint's when resuming"
+
+def add_engine_arg(p, default=DEFAULT):
+    from microgpt.engines import DEFAULT_ENGINE, engine_names
+
+    default = DEFAULT_ENGINE if default is DEFAULT else default
+    shown = default or f"{DEFAULT_ENGINE}, or the checkpoint's when resuming"  # None: train decides
     p.add_argument("--engine", default=default, choices=engine_names(),
                    help=f"which implementation runs the model (default: {shown})")
 

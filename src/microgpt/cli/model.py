@@ -7,11 +7,15 @@ import sys
 
 from microgpt.cli.args import add_engine_arg, add_engine_options, given_engine_options, nonneg_float, positive_int
 from microgpt.errors import UsageError
+from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
 
 
-def load(path, engine="scalar", args=None):
+def load(path, engine=None, args=None):
     from microgpt.api import load as load_model
 
+    from microgpt.engines import DEFAULT_ENGINE
+
+    engine = engine or DEFAULT_ENGINE
     return load_model(path, engine, **engine_options(engine, args))
 
 
@@ -144,18 +148,19 @@ def cmd_eval(args):
 def register(sub):
     p = sub.add_parser("sample", help="generate from a saved model", description="Generate from a saved model.")
     p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
-    p.add_argument("-n", type=int, default=20, help="how many samples (default: 20)")
-    p.add_argument("--temperature", type=nonneg_float, default=0.5,
-                   help="below 1 sharper, above 1 more varied, 0 greedy (default: 0.5)")
+    p.add_argument("-n", type=int, default=SAMPLES, help=f"how many samples (default: {SAMPLES})")
+    p.add_argument("--temperature", type=nonneg_float, default=TEMPERATURE,
+                   help=f"below 1 sharper, above 1 more varied, 0 greedy (default: {TEMPERATURE})")
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
     p.add_argument("--prefix", default="", help="start every sample with this text")
-    p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
-    p.add_argument("--chars", type=positive_int, default=300,
-                   help="characters per sample, for a model trained with --text (default: 300)")
+    p.add_argument("--seed", type=int, default=SEED,
+                   help=f"random seed; the same seed gives the same samples (default: {SEED})")
+    p.add_argument("--chars", type=positive_int, default=PASSAGE_CHARS,
+                   help=f"characters per sample, for a model trained with --text (default: {PASSAGE_CHARS})")
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to mark each sample new or a copy (default: the path the checkpoint "
                         "recorded)")
-    add_engine_arg(p, default="fused")
+    add_engine_arg(p)
     add_engine_options(p)
     p.set_defaults(func=cmd_sample)
 

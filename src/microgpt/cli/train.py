@@ -9,6 +9,7 @@ from microgpt.cli.args import (add_data_arg, add_engine_arg, add_engine_options,
                                given_engine_options, nonneg_float, nonneg_int, positive_float, positive_int,
                                unit_float)
 from microgpt.config import TrainConfig, defaults
+from microgpt.sample import SAMPLES, TEMPERATURE
 
 SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", *defaults(TrainConfig))
 
@@ -132,7 +133,8 @@ def register(sub):
     # --log-file: the same flag under a name torchrun's own parser does not mistake for its --log-dir
     g.add_argument("--log", "--log-file", metavar="FILE",
                    help="write one JSON object per step (step, loss, lr, elapsed)")
-    g.add_argument("--samples", type=nonneg_int, default=20, help="samples to print after training (default: 20)")
-    g.add_argument("--temperature", type=nonneg_float, default=0.5,
-                   help="sampling temperature; 0 = always the most likely (default: 0.5)")
+    g.add_argument("--samples", type=nonneg_int, default=SAMPLES,
+                   help=f"samples to print after training (default: {SAMPLES})")
+    g.add_argument("--temperature", type=nonneg_float, default=TEMPERATURE,
+                   help=f"sampling temperature; 0 = always the most likely (default: {TEMPERATURE})")
     p.set_defaults(func=cmd_train)

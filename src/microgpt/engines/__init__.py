@@ -27,6 +27,10 @@ ENGINES = {
 }
 
 
+# What train, sample, score and eval use unless told: bit-identical to scalar, ~50x faster.
+DEFAULT_ENGINE = "fused"
+
+
 def engine_names():
     return sorted(ENGINES)
 
