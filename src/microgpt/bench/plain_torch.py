@@ -1,6 +1,7 @@
 """The same GPT written plainly in PyTorch: a yardstick for `microgpt bench`.
 
-Not an engine (it saves nothing and samples nothing): just the model of
+Not an engine (it saves nothing, samples nothing, and `--engine` does not know
+it; the torch engine is engines/torch_engine.py): just the model of
 model.py as any PyTorch user would write it, with nn.Linear, nn.Embedding,
 F.scaled_dot_product_attention and torch.optim.Adam, so the benchmark can say
 how the hand-written engines compare with a mainstream framework on the same
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from microgpt.config import predicted
 from microgpt.model import parameter_shapes
 
 PAD = -1  # target id the loss ignores
@@ -69,7 +71,7 @@ class TorchGPT(nn.Module):
 
     def forward(self, idx, targets):
         B, T = idx.shape
-        x = rmsnorm(self.wte(idx) + self.wpe(torch.arange(T)))  # (B, T, C)
+        x = rmsnorm(self.wte(idx) + self.wpe(torch.arange(T, device=idx.device)))  # (B, T, C)
         for block in self.layers:
             x = block(x)
         logits = self.lm_head(x)  # (B, T, V)
@@ -78,7 +80,7 @@ class TorchGPT(nn.Module):
 
 def pad_batch(batch, block_size):
     """Token lists [BOS, ..., BOS] -> idx, targets (B, T), targets PAD past each document's end."""
-    lens = [min(block_size, len(t) - 1) for t in batch]
+    lens = [predicted(t, block_size) for t in batch]
     T = max(lens)
     idx = torch.zeros((len(batch), T), dtype=torch.long)
     targets = torch.full((len(batch), T), PAD, dtype=torch.long)
@@ -91,14 +93,15 @@ def pad_batch(batch, block_size):
 class TorchTrainer:
     """train_step(batch, lr) like an engine's: forward, backward, Adam, mean loss."""
 
-    def __init__(self, config, weights, train_config, dtype="float32"):
-        self.model = TorchGPT(config, weights, getattr(torch, dtype))
+    def __init__(self, config, weights, train_config, dtype="float32", device="cpu"):
+        self.device = device
+        self.model = TorchGPT(config, weights, getattr(torch, dtype)).to(device)
         tc = train_config
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2), eps=tc.eps)
 
     def train_step(self, batch, lr_t):
         idx, targets = pad_batch(batch, self.model.config.block_size)
-        loss = self.model(idx, targets)
+        loss = self.model(idx.to(self.device), targets.to(self.device))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         for group in self.optimizer.param_groups:
