@@ -271,3 +271,24 @@ def test_compiled_model_trains_the_same(small):
         batch = [tok.encode_doc(DOCS[(2 * step + i) % len(DOCS)]) for i in range(2)]
         assert abs(eager.train_step(batch, 0.01) - compiled.train_step(batch, 0.01)) <= TOL
     assert max_diff(eager.weights(), compiled.weights()) <= TOL
+
+
+def test_cpu_thread_policy(monkeypatch):
+    """Small models run on one CPU thread; wide ones keep torch's count; OMP_NUM_THREADS wins."""
+    from microgpt.engines import torch_engine
+
+    torch_engine._import_torch()
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        torch.set_num_threads(2)
+        torch_engine.set_cpu_threads(GPTConfig(27, n_embd=16, n_head=4))
+        assert torch.get_num_threads() == 1
+        torch.set_num_threads(2)
+        torch_engine.set_cpu_threads(GPTConfig(27, n_embd=512, n_head=8))
+        assert torch.get_num_threads() == 2
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        torch_engine.set_cpu_threads(GPTConfig(27, n_embd=16, n_head=4))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

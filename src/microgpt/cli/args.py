@@ -111,7 +111,11 @@ ENGINE_FLAGS = ("device", "dtype", "compile", "grad_clip")
 def add_engine_options(p, training=False):
     """--device/--dtype (and, for training, --compile/--grad-clip): options of the
     tensor engines, shared by every command that builds an engine."""
-    g = p.add_argument_group("tensor engine options (--engine torch)")
+    g = p.add_argument_group(
+        "tensor engine options (--engine torch)",
+        "On a CPU, torch runs models narrower than 512 on one thread (faster for these sizes, "
+        "several times so on a busy machine) and wider ones on a thread per core; set "
+        "OMP_NUM_THREADS to choose yourself.")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=None,
                    help="where the tensors live (default: auto = cuda, else mps, else cpu)")
     g.add_argument("--dtype", choices=["float32", "bfloat16", "float64"], default=None,
