@@ -105,10 +105,11 @@ def train_and_save(run, args, stdout):
 
 def resume_command(run, args):
     """The command that goes on with this run as it was going: --resume, and every
-    flag that changes what the rest of the run does but is not in the checkpoint."""
+    flag that changes what the rest of the run does but is not in the checkpoint
+    (the data is, but $MICROGPT_DATA would win over it: given, it is repeated)."""
     words = ["microgpt", "train", "--resume", str(run.out)]
-    for flag, value in (("--log", args.log), ("--eval-every", args.eval_every), ("--save-every", args.save_every),
-                        ("--device", args.device)):
+    for flag, value in (("--data", args.data), ("--text", args.text), ("--log", args.log),
+                        ("--eval-every", args.eval_every), ("--save-every", args.save_every), ("--device", args.device)):
         if value is not None:
             words += [flag, str(value)]
     if args.keep_best:
