@@ -164,7 +164,7 @@ def test_atomic_writer_errors_name_the_target(tmp_path):
 def test_check_outputs_directly(tmp_path):
     """The function other commands (bench --json) call."""
     results = tmp_path / "r.json"
-    kind = outputs.Kind("bench results", outputs.json_object_with("rows"))
+    kind = outputs.BENCH_RESULTS
     outputs.check_outputs([outputs.Output("--json", results, kind)])  # not there: fine
     results.write_text('{"rows": []}')
     outputs.check_outputs([outputs.Output("--json", results, kind)])  # its own kind: fine

@@ -15,8 +15,8 @@ each output up front and refuses, in one line naming the user's path:
   run log a run log, but a file microgpt did not write (notes, data, someone's
   picture) is only replaced when the user adds --force.
 
-Commands say what each output is with an `Output`; `bench --json` can use
-`check_outputs([Output("--json", path, json_object_with("rows"))], force=...)`.
+Commands say what each output is with an `Output`, e.g. for `bench --json`:
+`check_outputs([Output("--json", Path(path), BENCH_RESULTS)], inputs, force=args.force)`.
 """
 
 import json
@@ -106,6 +106,7 @@ def json_object_with(*keys):
 CHECKPOINT = Kind("a microgpt checkpoint", is_checkpoint)
 RUN_LOG = Kind('a microgpt run log (JSON lines with "step")', is_run_log)
 LADDER_RESULTS = Kind("microgpt ladder results", json_object_with("results"))
+BENCH_RESULTS = Kind("microgpt bench results", json_object_with("rows"))
 PICTURES = {
     ".png": Kind("a PNG picture", lambda p: _head(p, 8) == b"\x89PNG\r\n\x1a\n"),
     ".svg": Kind("an SVG picture", lambda p: b"<svg" in _head(p, 4096)),
