@@ -1,6 +1,7 @@
 """Ctrl-C and SIGTERM in every phase, a closed stdout, streamed samples, and a
 resume hint that can be followed verbatim. Each test runs real processes."""
 
+import io
 import json
 import os
 import select
@@ -86,6 +87,17 @@ def test_sigint_during_the_final_validation_saves_and_exits_130(tmp_path, names_
     assert checkpoint.load(out).training.steps == 2  # the trained model is not lost
 
 
+def test_sigint_during_a_validation_between_steps_stops_the_run_there(tmp_path, names_path):
+    out = tmp_path / "e.json"
+    proc = start(["train", "--data", str(names_path), "--steps", "50", *TINY, "--engine", "scalar",
+                  "--val-docs", "25000", "--eval-every", "1", "--out", str(out), "--samples", "0"])
+    wait_for(proc, "| loss")  # step 1 is done: its validation (~a minute) has begun
+    time.sleep(0.3)
+    rc, err = stop(proc, signal.SIGINT)
+    assert rc == 130 and "SIGINT at step 1 of 50; saved" in err, err
+    assert checkpoint.load(out).training.steps == 1
+
+
 @pytest.mark.parametrize("command,ready,sig", [
     (["eval", "{model}", "--data", "{names}", "--engine", "scalar"], "evaluating on", signal.SIGTERM),
     (["sample", "{model}", "-n", "1000000", "--engine", "scalar"], "sample  1:", signal.SIGINT),
@@ -127,13 +139,13 @@ def test_train_with_its_stdout_closed_trains_on_and_saves(tmp_path, names_path, 
 
 def test_train_piped_into_head(tmp_path, names_path):
     out = tmp_path / "m.json"
-    cmd = " ".join(shlex.quote(a) for a in [*MICROGPT, "train", "--data", str(names_path), "--steps", "200",
+    cmd = " ".join(shlex.quote(a) for a in [*MICROGPT, "train", "--data", str(names_path), "--steps", "50",
                                             *TINY, "--out", str(out)])
     p = subprocess.run(["bash", "-c", f"{cmd} | head -1; echo \"status ${{PIPESTATUS[0]}}\" >&2"],
                        capture_output=True, text=True, env=env(False), timeout=120)
     assert p.stdout.startswith("num docs") and len(p.stdout.splitlines()) == 1
     assert p.stderr.strip() == "status 0"
-    assert checkpoint.load(out).training.steps == 200
+    assert checkpoint.load(out).training.steps == 50
 
 
 @pytest.mark.parametrize("args", [["info", "{model}"], ["sample", "{model}", "-n", "3"], ["--help"],
@@ -193,3 +205,22 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys):
     assert main(["info", "m.json"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("microgpt info: error: out of memory") and len(err.splitlines()) == 1
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("command", [["score", "{model}", "--file", "{file}", "--brief"],
+                                     ["eval", "{model}", "--data", "{file}"]])
+def test_score_and_eval_show_a_bar_on_a_terminal(tmp_path, names_model, names_path, monkeypatch, capsys, command):
+    from microgpt.cli import main
+
+    few = tmp_path / "few.txt"
+    few.write_text("\n".join(names_path.read_text().splitlines()[:300]) + "\n")
+    bar = Terminal()
+    monkeypatch.setattr(sys, "stderr", bar)  # stdout stays a pipe: the results go there, the bar to the terminal
+    assert main([a.format(model=names_model, file=few) for a in command]) == 0
+    assert bar.getvalue().startswith(f"\r{command[0]} ") and bar.getvalue().endswith("\n")
+    assert "\r" not in capsys.readouterr().out
