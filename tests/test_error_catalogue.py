@@ -61,6 +61,30 @@ CATALOGUE = [
     ("log-no-folder", "--log into a folder that does not exist", ["train", "--data", "{three}", "--steps", "1",
                                                                   "--log", "{tmp}/no/such/dir/run.jsonl"], 1,
      "No such file or directory"),
+    # outputs, checked before the first step (outputs.py)
+    ("out-data", "--out onto the training data", ["train", "--data", "{three}", "--out", "{three}"], 2,
+     "is the training data"),
+    ("out-foreign", "--out onto an existing file microgpt did not write", ["train", "--data", "{three}", "--out",
+                                                                           "{notes}"], 2, "add --force"),
+    ("out-dir", "--out an existing directory", ["train", "--data", "{three}", "--out", "{tmp}"], 2, "is a directory"),
+    ("out-device", "--out onto a device node", ["train", "--data", "{three}", "--out", "/dev/null"], 2,
+     "not a regular file"),
+    ("out-fifo", "--out onto a FIFO", ["train", "--data", "{three}", "--out", "{fifo}"], 2, "FIFO"),
+    ("out-log-same", "--out and --log one file", ["train", "--data", "{three}", "--out", "{tmp}/x.json", "--log",
+                                                  "{tmp}/x.json"], 2, "are the same file"),
+    ("log-checkpoint", "--log onto an existing checkpoint", ["train", "--data", "{three}", "--log", "{model}"], 2,
+     "not a microgpt run log"),
+    ("out-denied", "--out in a folder that refuses new files, even to root", ["train", "--data", "{three}", "--out",
+                                                                             "/sys/m.json"], 1, "Permission denied"),
+    ("out-under-file", "--out below a file, as if it were a folder", ["train", "--data", "{three}", "--out",
+                                                                      "{three}/m.json"], 1, "not a folder"),
+    ("plot-out-foreign", "plot --out onto a file that is not a picture of that format",
+     ["plot", "{nolosses}", "--out", "{fake}"], 2, "add --force"),
+    ("graph-out-dir", "graph --out an existing directory", ["graph", "--out", "{picdir}"], 2, "is a directory"),
+    ("ladder-json-dir", "ladder --json into a directory (refused before the first rung)",
+     ["ladder", "0", "--data", "{three}", "--json", "{tmp}"], 2, "is a directory"),
+    ("ladder-json-no-folder", "ladder --json into a folder that does not exist",
+     ["ladder", "0", "--data", "{three}", "--json", "{tmp}/no/such/r.json"], 1, "does not exist"),
     # sampling
     ("smp-prefix", "prefix with characters outside the vocabulary", ["sample", "{model}", "--prefix", "Q!"], 2,
      "not in the model's vocabulary"),
@@ -129,6 +153,12 @@ def make_files(tmp):
     put("hugeline.txt", "a" * 200_000 + "\n")
     put("three.txt", "ab\nba\naab\n")
     put("nolosses.jsonl", '{"step": 1}\n')
+    put("notes.txt", "my notes\n")
+    put("fake.png", "not a picture\n")
+    os.mkfifo(tmp / "fifo")
+    f["fifo"] = str(tmp / "fifo")
+    (tmp / "pic.svg").mkdir()
+    f["picdir"] = str(tmp / "pic.svg")
     docs = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
     put("docs.txt", docs)
     import microgpt

@@ -71,17 +71,19 @@ class Model:
 
     # ---- writing
     def samples(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=PASSAGE_CHARS,
-                rng=None):
+                rng=None, stream=False):
         """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
         or, for a --text model, passages of `chars` characters after `prefix` (a
-        newline by default). The arguments are checked at once."""
+        newline by default; with stream=True each passage is an iterator of its
+        pieces as they are drawn: the prefix, then one character at a time).
+        The arguments are checked at once."""
         rng = rng or random.Random(seed)
         text = self.is_text
         sampling.check_sampling_args(self.tokenizer, self.config, temperature, top_k, "" if text else prefix, n)
         if text:
             prefix = prefix or sampling.default_text_prefix(self.tokenizer)
-            return (sampling.generate_text(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix)
-                    for _ in range(n))
+            write = sampling.stream_text if stream else sampling.generate_text
+            return (write(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix) for _ in range(n))
         return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
 
     def sample(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=PASSAGE_CHARS):

@@ -15,20 +15,27 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_file(path, suffix=".tmp"):
-    """Open a temporary binary file beside `path`; on a clean exit it replaces `path`."""
+    """Open a temporary binary file beside `path`; on a clean exit it replaces `path`.
+
+    An OSError names `path`, never the temporary file: that is the name the user gave."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    except OSError as e:
+        raise _about(path, e) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename in (None, tmp):
+            raise _about(path, e) from None
         raise
     try:  # make the rename itself durable
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -38,6 +45,13 @@ def atomic_file(path, suffix=".tmp"):
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _about(path, e):
+    """The same error about `path` (OSError picks the subclass from errno: PermissionError, ...)."""
+    if e.errno is None:
+        return OSError(f"cannot write {path}: {e}")
+    return OSError(e.errno, e.strerror, str(path))
 
 
 def atomic_write_bytes(path, payload):

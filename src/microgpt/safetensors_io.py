@@ -30,6 +30,11 @@ def _library():
     return np, save, load
 
 
+def require():
+    """The one-line error now, before a run, if the packages are missing."""
+    _library()
+
+
 def to_bytes(d):
     """A checkpoint dictionary (Checkpoint.to_dict()) -> .safetensors bytes."""
     np, save, _ = _library()

@@ -80,7 +80,13 @@ def default_text_prefix(tokenizer):
 
 
 def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n"):
-    """prefix followed by n_chars sampled characters.
+    """prefix followed by n_chars sampled characters."""
+    return "".join(stream_text(engine, tokenizer, rng, n_chars, temperature, top_k, prefix))
+
+
+def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n"):
+    """generate_text as it is generated: the prefix, then one character at a
+    time (so a long passage can be shown, or piped, while it is written).
 
     The context holds block_size positions; when it is full, the last half is
     fed again into a fresh cache (positions restart at 0, as in training,
@@ -99,8 +105,8 @@ def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, 
         return logits
 
     logits = feed(context[-block:])
-    out = []
-    while len(out) < n_chars:
+    yield prefix
+    for _ in range(n_chars):
         if temperature == 0:
             token_id = max((i for i in range(len(logits)) if i != tokenizer.bos), key=logits.__getitem__)
         else:
@@ -109,11 +115,10 @@ def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, 
             if not any(p > 0 for p in probs):  # top-k kept only BOS
                 probs = [float(i != tokenizer.bos) for i in range(len(probs))]
             token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
-        out.append(token_id)
+        yield tokenizer.decode([token_id])
         context.append(token_id)
         if pos == block:  # the context is full: start again from its recent half
             cache, pos = engine.new_cache(), 0
             logits = feed(context[-(block // 2 or 1):])
         else:
             logits = feed([token_id])
-    return prefix + tokenizer.decode(out)

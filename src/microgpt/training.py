@@ -30,7 +30,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from microgpt import checkpoint, distributed
+from microgpt import checkpoint, distributed, interrupts, outputs
 from microgpt.batches import Documents, TextWindows
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, resolve_data_path
@@ -231,11 +231,13 @@ def check_engine_options(engine, given, saved=None):
 
 
 def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, engine_options=None,
-         val_docs=None, eval_every=None, keep_best=False, save_every=None, **settings):
+         val_docs=None, eval_every=None, keep_best=False, save_every=None, force=False, **settings):
     """A Run, with everything decided and checked before its first step.
 
     `settings` are GPTConfig's and TrainConfig's fields (n_embd=..., steps=...);
-    left out, they take those classes' defaults, or the checkpoint's when resuming."""
+    left out, they take those classes' defaults, or the checkpoint's when resuming.
+    Where it saves and logs is checked too (outputs.py); force=True lets those
+    replace existing files that are not a checkpoint / a run log."""
     ckpt = checkpoint.load(resume) if resume else None
     record = ckpt.training if ckpt else None
     tc, dims = _settings(settings, ckpt)
@@ -277,10 +279,23 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
         out = Path(out or resume)
     if eval_every and not trainer.source.val:
         raise UsageError("--eval-every needs validation data; --val-docs is 0")
+    _check_outputs(out, log, keep_best and best_name(out), resume, force, [("the checkpoint resumed", resume),
+                   ("the text trained on" if text_mode else "the training data", data_path)])
     kept = {k: v for k, v in options.items() if k != "device"}
     return Run(trainer, out, data_path, sha, kept, docs=docs, resumed_from=resume, log=log,
                eval_every=eval_every, keep_best=keep_best, save_every=save_every,
                best_val_loss=record.best_val_loss if record else None)
+
+
+def best_name(out):  # where --keep-best saves
+    return out.with_name(out.stem + ".best.json")
+
+
+def _check_outputs(out, log, best, resume, force, inputs):
+    wanted = [outputs.checkpoint_output("--out", out, replaces=resume)]  # resuming saves back over its input
+    wanted += [outputs.Output("--log", Path(log), outputs.RUN_LOG, in_place=True)] if log else []
+    wanted += [outputs.checkpoint_output("--keep-best's file", best)] if best else []
+    outputs.check_outputs(wanted, inputs, force)
 
 
 class Run:
@@ -290,7 +305,7 @@ class Run:
                  log=None, eval_every=None, keep_best=False, save_every=None, best_val_loss=None):
         self.trainer = trainer
         self.out = Path(out)
-        self.best_out = self.out.with_name(self.out.stem + ".best.json")
+        self.best_out = best_name(self.out)
         self.data_path = Path(data_path)
         self.data_sha256 = data_sha256
         self.engine_options = engine_options  # what the checkpoint records (never the device)
@@ -346,48 +361,39 @@ class Run:
         """Train to the end (then compute the validation loss), or to step `until`
         (to look at the model and go on later: call train() again), or until a signal.
 
-        on_step(step, loss, tokens, lr) follows each step; say(line) gets the
-        validation lines (default: nothing is printed). With signals=True,
-        SIGINT and SIGTERM finish the step under way, save the checkpoint and
-        set stopped_by. Returns self."""
+        on_step(step, loss, tokens, lr) follows each step; say(line) gets the validation lines (default:
+        none printed). With signals=True, SIGINT and SIGTERM finish the step under way (or cut a
+        validation short), save the checkpoint and set stopped_by. Returns self."""
         say = say or (lambda line: None)
         trainer, steps = self.trainer, self.trainer.train_config.steps
-        stop, handlers = [], {}
-        if signals:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                try:
-                    handlers[sig] = signal.signal(sig, lambda signum, frame: stop.append(signum))
-                except ValueError:  # not the main thread (e.g. a test runner's thread)
-                    pass
+        with interrupts.Deferred(active=signals) as signalled:
+            stop = signalled.got
 
-        def after_step(step, loss, n, lr):
-            if on_step is not None:
-                on_step(step, loss, n, lr)
-            if self.eval_every and (step % self.eval_every == 0 or step == steps):
-                self.validate(step, say, log_file)
-            if self.save_every and step % self.save_every == 0 and step < steps:
-                self.save()
+            def after_step(step, loss, n, lr):
+                if on_step is not None:
+                    on_step(step, loss, n, lr)
+                if self.eval_every and (step % self.eval_every == 0 or step == steps):
+                    signalled.attempt(lambda: self.validate(step, say, log_file))  # a signal: stop and save
+                if self.save_every and step % self.save_every == 0 and step < steps:
+                    self.save()
 
-        log = self.log if distributed.is_main() else None
-        # a fresh run starts its log; a resumed or continued one adds to it
-        log_file = open(log, "a" if self.resumed_from or trainer.step else "w", encoding="utf-8") if log else None
-        try:
-            trainer.run(on_step=after_step, log_file=log_file,
-                        should_stop=lambda: distributed.any_rank(stop) or (until is not None and trainer.step >= until))
-        except Diverged as e:
-            kept = f"; the last good checkpoint {self.out} is kept" if self.out.exists() else ""
-            raise Diverged(f"{e}{kept}") from None
-        finally:
-            if log_file:
-                log_file.close()
-            for sig, h in handlers.items():
-                signal.signal(sig, h)
-        if not stop and not trainer.done and (until is None or trainer.step < until):
-            stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
-        if stop:
-            self.stopped_by = stop[0]
-            self.save()
-            return self
-        if trainer.done:
-            self.val_loss = trainer.val_loss()
+            # a fresh run starts its log; a resumed or continued one adds to it (under torchrun, rank 0 logs)
+            log_file = open(self.log, "a" if self.resumed_from or trainer.step else "w", encoding="utf-8") \
+                if self.log and distributed.is_main() else None
+            try:
+                trainer.run(on_step=after_step, log_file=log_file, should_stop=lambda: distributed.any_rank(stop)
+                            or (until is not None and trainer.step >= until))
+            except Diverged as e:
+                kept = f"; the last good checkpoint {self.out} is kept" if self.out.exists() else ""
+                raise Diverged(f"{e}{kept}") from None
+            finally:
+                if log_file:
+                    log_file.close()
+            if not stop and not trainer.done and (until is None or trainer.step < until):
+                stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
+            if not stop and trainer.done:
+                self.val_loss = signalled.attempt(trainer.val_loss)  # cut short: saved below without it
+            if stop:
+                self.stopped_by = stop[0]
+                self.save()  # (a second signal is only noted: the save is not cut in half)
         return self

@@ -12,15 +12,16 @@
 Each command is a thin adapter over the Python API (api.py, training.py):
 parse, call, print. Problems with the user's input end in one line on stderr
 and a non-zero exit (2 for bad arguments), never a traceback; --debug shows
-the traceback.
+the traceback. Ctrl-C and SIGTERM end any command with one line and 130 / 143
+(interrupts.py); a closed stdout ends a command quietly with 0 (pipes.py).
 """
 
 import argparse
 import os
 import sys
 
-from microgpt import __version__
-from microgpt.cli import bench, ladder, look, model, train
+from microgpt import __version__, interrupts
+from microgpt.cli import bench, ladder, look, model, pipes, train
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
 
@@ -41,33 +42,54 @@ def build_parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
-        return ladder.run(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    debug = args.debug or os.environ.get("MICROGPT_DEBUG")
+    # SIGINT and SIGTERM end every phase of every command, even when inherited as ignored (interrupts.py)
+    with interrupts.raised():
+        try:
+            if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
+                return guarded("ladder", bool(os.environ.get("MICROGPT_DEBUG")), lambda: ladder.run(argv[1:]))
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                parser.print_help()
+                return 2
+            debug = args.debug or os.environ.get("MICROGPT_DEBUG")
+            return guarded(args.command, debug, lambda: args.func(args))
+        finally:
+            try:  # here, not at interpreter exit, where a closed pipe prints "Exception ignored"
+                sys.stdout.flush()
+            except BrokenPipeError:
+                pipes.silence_stdout()
+            except (OSError, ValueError):
+                pass
+
+
+def guarded(command, debug, call):
+    """call(), with every way a command can fail ending in one line on stderr and an exit status."""
     try:
-        return args.func(args)
+        return call()
     except MicroGPTError as e:
         if debug:
             raise
-        print(f"microgpt {args.command}: error: {e}", file=sys.stderr)
+        print(f"microgpt {command}: error: {e}", file=sys.stderr)
         return e.exit_code
-    except BrokenPipeError:  # e.g. `microgpt sample m.json | head -3` (a subclass of OSError: first)
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+    except BrokenPipeError:  # stdout's reader is gone, e.g. `microgpt sample m.json | head -3` (before OSError)
+        pipes.silence_stdout()
         return 0
     except OSError as e:  # a file we were told to write or read cannot be (no folder, no permission, disk full)
         if debug:
             raise
         where = f": {e.filename}" if getattr(e, "filename", None) else ""
-        print(f"microgpt {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        print(f"microgpt {command}: error: {e.strerror or e}{where}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"\nmicrogpt {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except MemoryError:
+        if debug:
+            raise
+        print(f"microgpt {command}: error: out of memory (try a smaller model, batch, data file or -n)",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:  # interrupts.Interrupted (SIGINT, SIGTERM), or Python's own Ctrl-C
+        code = getattr(e, "exit_code", 130)
+        what = "interrupted" if code == 130 else f"terminated ({e.name})"
+        # on a terminal the line may follow a live progress bar: start a line of its own
+        print(f"{chr(10) if sys.stderr.isatty() else ''}microgpt {command}: {what}", file=sys.stderr)
+        return code

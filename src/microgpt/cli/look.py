@@ -80,6 +80,26 @@ def _safe_stem(text):
     return stem or "start"
 
 
+def _picture_default(args):
+    """The picture's name when --out is not given (in the current folder)."""
+    if args.attention is not None:
+        return f"attention_{_safe_stem(args.attention)}.png"
+    if args.bigram:
+        return "bigram.png"
+    if args.next is not None:
+        return f"next_{_safe_stem(args.next)}.png"
+    return "loss.png"
+
+
+def check_pictures(args, paths, inputs=()):
+    """--out (and the files beside it) checked before any work (outputs.py): a picture
+    may replace a picture of its own format; anything else needs --force."""
+    from microgpt import outputs
+
+    outputs.check_outputs([outputs.Output("--out", p, outputs.picture(p)) for p in paths],
+                          [("an input of this command", i) for i in inputs], args.force)
+
+
 def cmd_plot(args):
     from pathlib import Path
 
@@ -89,18 +109,18 @@ def cmd_plot(args):
     views = [v for v in (args.attention is not None, args.bigram, args.next is not None) if v]
     if len(views) > 1:
         raise UsageError("pick one view of a model: --attention TEXT, --bigram or --next PREFIX")
-    if args.out:
-        check_out(args.out)  # a wrong extension fails before any work
+    out = check_out(args.out or _picture_default(args))  # a wrong extension fails before any work
     if args.temperature is not None and args.next is None:
         raise UsageError("--temperature goes with --next PREFIX")
     if args.data and not args.bigram:
         raise UsageError("--data goes with --bigram")
+    check_pictures(args, [out], [*args.inputs, args.data])
     if not views:
         from microgpt.inspection.plots.loss import loss_figure
         from microgpt.inspection.plots.runs import read_runs
 
         runs = [r for path in args.inputs for r in read_runs(path)]
-        fig, default = loss_figure(runs, args.smooth), "loss.png"
+        fig = loss_figure(runs, args.smooth)
     else:
         if len(args.inputs) != 1:
             raise UsageError("a model view takes exactly one MODEL")
@@ -112,17 +132,15 @@ def cmd_plot(args):
 
             fig = attention_figure(ckpt.weights, ckpt.config, ckpt.tokenizer, args.attention,
                                    f"Attention of {name} reading BOS + {args.attention!r}")
-            default = f"attention_{_safe_stem(args.attention)}.png"
         elif args.bigram:
-            fig, default = _bigram(ckpt, name, args.data, model), "bigram.png"
+            fig = _bigram(ckpt, name, args.data, model)
         else:
             from microgpt.inspection.plots.next_char import next_figure
 
             t = 0.5 if args.temperature is None else args.temperature
             fig = next_figure(ckpt.weights, ckpt.config, ckpt.tokenizer, args.next, t,
                               f"{name}: the next character after BOS + {args.next!r}")
-            default = f"next_{_safe_stem(args.next)}.png"
-    out = save(fig, args.out or default)
+    out = save(fig, out)
     print(f"wrote {out}")
     return 0
 
@@ -163,6 +181,8 @@ def cmd_graph(args):
     out = Path(args.out or ("graph_model.svg" if args.model or args.tiny else "graph.svg"))
     if out.suffix.lower() not in (".dot", ".svg", ".png"):
         raise UsageError(f"--out {out}: use .dot (DOT text only), .svg or .png")
+    dot_path = out.with_suffix(".dot")
+    check_pictures(args, [dot_path] if out == dot_path else [dot_path, out], [args.model])
     if args.model or args.tiny:
         if args.model:
             ckpt = checkpoint.load(args.model)
@@ -179,7 +199,6 @@ def cmd_graph(args):
         title = (f"L = a*b + a with a = {args.a:g}, b = {args.b:g}: data flows forward, grad backward; "
                  "edges carry the local derivative")
     text, n = graph.to_dot(root, names, title)
-    dot_path = out.with_suffix(".dot")
     atomic_write_text(dot_path, text)
     print(f"wrote {dot_path} ({n} nodes)")
     if out.suffix.lower() == ".dot":
@@ -248,7 +267,11 @@ def register(sub):
                       help="with --bigram: the training data (default: the path the checkpoint recorded)")
     p.add_argument("--smooth", type=positive_int, metavar="N", default=None,
                    help="loss curves: running mean over N steps (default: about 1/25 of the run)")
-    p.add_argument("--out", metavar="PATH", help="where to write the picture, .png or .svg")
+    p.add_argument("--out", metavar="PATH",
+                   help="where to write the picture, .png or .svg (default: a name from the view, e.g. "
+                        "loss.png); it may replace a picture of the same format, other files only with --force")
+    p.add_argument("--force", action="store_true", help="let --out replace an existing file that is not a "
+                                                        "picture of its format (never an input, a folder or a device)")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("graph", help="the Value computation graph with data and grad on every node",
@@ -266,5 +289,8 @@ def register(sub):
     p.add_argument("--seed", type=int, default=42, help="init seed for --tiny (default: 42)")
     p.add_argument("--out", metavar="PATH",
                    help="graph.svg by default; .png also works, .dot writes only the DOT text (the .dot "
-                        "beside an image is always written)")
+                        "beside an image is always written). Each may replace a file of its own format "
+                        "(SVG, PNG, DOT text); other files only with --force")
+    p.add_argument("--force", action="store_true", help="let --out and the .dot beside it replace existing "
+                                                        "files of another kind (never a folder or a device)")
     p.set_defaults(func=cmd_graph)

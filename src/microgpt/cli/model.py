@@ -47,11 +47,15 @@ def cmd_sample(args):
     from microgpt.inspection import provenance
 
     model = load(args.model, args.engine, args)
-    samples = model.samples(args.n, args.temperature, args.top_k, args.prefix, args.seed, args.chars)
-    if model.is_text:  # one long text: passages, not names
+    samples = model.samples(args.n, args.temperature, args.top_k, args.prefix, args.seed, args.chars,
+                            stream=model.is_text)
+    if model.is_text:  # one long text: passages, not names, written as they are drawn
+        from microgpt.cli.pipes import stream
+
         for i, passage in enumerate(samples):
             print(f"--- sample {i + 1} ---")
-            print(passage)
+            stream(passage)
+            print()
         return 0
     data = model.training_data(args.data)
     print_samples(samples, data)
@@ -108,10 +112,13 @@ def cmd_score(args):
         print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
     elif not data.exact:
         print(f"note: {data.note}; 'yes' means the string is in {data.path}")
-    scores = []
+    scores, nll, n = [], 0.0, 0
+    progress = _bar(len(texts), "score")  # (its "loss" is the mean NLL so far)
     for t in texts:
         s = model.score(t)
         scores.append(s)
+        nll, n = nll + s.total, n + s.n
+        progress.update(len(scores), nll / n)
         seen = _seen_phrase(data, t)
         if args.brief:
             print(f"{t!r}: NLL {s.total:.4f} | mean {s.mean:.4f} | perplexity {s.perplexity:.2f} | "
@@ -127,15 +134,22 @@ def cmd_score(args):
     return 0
 
 
+def _bar(total, label):
+    """A live bar on stderr while the result is awaited, shown only on a terminal (and, for
+    score, only when stdout is not one: there its results appear one by one and would tear it)."""
+    from microgpt.progress import Progress
+
+    live = sys.stderr.isatty() and (label != "score" or not sys.stdout.isatty())
+    return Progress(total, stream=sys.stderr, tty=live, label=label, lines=False)
+
+
 def cmd_eval(args):
     from microgpt import evaluation
-    from microgpt.progress import Progress
 
     model = load(args.model, args.engine, args)
     held = evaluation.held_out(model.checkpoint, args.data, model.path)
     print(f"evaluating on {held.what}", flush=True)
-    loss, _, count = evaluation.evaluate(model.engine, held.batch,
-                                         Progress(len(held.batch), label="eval", lines=False))
+    loss, _, count = evaluation.evaluate(model.engine, held.batch, _bar(len(held.batch), "eval"))
     label = held.label  # the words train prints, so the two lines compare
     print(f"{label} {loss:.4f} | {label.replace('loss', 'perplexity')} {evaluation.perplexity(loss):.2f} "
           f"({len(held.batch):,} {held.unit}, {count:,} tokens, engine {args.engine})")

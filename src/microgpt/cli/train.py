@@ -2,6 +2,7 @@
 
 import math
 import os
+import shlex
 import signal
 import sys
 
@@ -12,25 +13,39 @@ from microgpt.config import TrainConfig, defaults
 from microgpt.sample import SAMPLES, TEMPERATURE
 
 SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", *defaults(TrainConfig))
+SAMPLES, TEMPERATURE = 20, 0.5  # the defaults of --samples and --temperature
 
 
 def cmd_train(args):
-    from microgpt import distributed
-    from microgpt.api import Model
-    from microgpt.cli.model import print_samples
-    from microgpt.model import num_params
-    from microgpt.progress import Progress
+    import contextlib
+
+    from microgpt import distributed, writelock
+    from microgpt.cli.pipes import keep_going
     from microgpt.training import plan
 
     if not distributed.is_main():  # under torchrun only rank 0 speaks
         sys.stdout = open(os.devnull, "w")
-    run = plan(data=args.data, text=args.text, resume=args.resume, out=args.out, log=args.log, engine=args.engine,
-               engine_options=given_engine_options(args), val_docs=args.val_docs, eval_every=args.eval_every,
-               keep_best=args.keep_best, save_every=args.save_every,
-               **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
-    trainer, steps = run.trainer, run.trainer.train_config.steps
-    from microgpt.data import describe_source
+    with keep_going() as stdout:  # a closed stdout must not cost the run: it trains on and saves, quietly
+        run = plan(data=args.data, text=args.text, resume=args.resume, out=args.out, log=args.log,
+                   engine=args.engine, engine_options=given_engine_options(args), val_docs=args.val_docs,
+                   eval_every=args.eval_every, keep_best=args.keep_best, save_every=args.save_every,
+                   force=args.force, **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
+        # one writer per checkpoint (writelock.py); under torchrun rank 0 writes
+        with writelock.hold(run.out) if distributed.is_main() else contextlib.nullcontext([]) as removed:
+            for name in removed:
+                print(f"note: removed {name}, the temporary file of a save that was killed")
+            return train_and_save(run, args, stdout)
 
+
+def train_and_save(run, args, stdout):
+    from microgpt import distributed, interrupts
+    from microgpt.api import Model
+    from microgpt.cli.model import print_samples
+    from microgpt.data import describe_source
+    from microgpt.model import num_params
+    from microgpt.progress import Progress
+
+    trainer, steps = run.trainer, run.trainer.train_config.steps
     if describe_source(run.data_path):
         print(describe_source(run.data_path))
     print(trainer.source.describe(trainer.config.block_size))
@@ -58,17 +73,26 @@ def cmd_train(args):
     if run.stopped_by:
         name = signal.Signals(run.stopped_by).name
         if distributed.is_main():  # (every rank got the signal; one reports)
-            print(f"microgpt train: {name} at step {trainer.step} of {steps}; saved {run.out}. "
-                  f"Resume with: microgpt train --resume {run.out}", file=sys.stderr)
+            if trainer.done:  # it came during the final validation
+                print(f"microgpt train: {name} during the final validation; saved {run.out} (all {steps} steps "
+                      "trained, no validation loss recorded)", file=sys.stderr)
+            else:
+                print(f"microgpt train: {name} at step {trainer.step} of {steps}; saved {run.out}. "
+                      f"Resume with: {resume_command(run, args)}", file=sys.stderr)
         return 128 + run.stopped_by
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {trainer.engine_name})")
     if run.val_loss is not None:
         print(f"val loss {run.val_loss:.4f} | val perplexity {math.exp(run.val_loss):.2f} "
               f"({trainer.source.held_out()})")
-    run.save()
+    with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
+        run.save()
     print(f"saved model to {run.out}")
-    if args.samples and distributed.is_main():
+    if signalled.got:
+        print(f"microgpt train: {signal.Signals(signalled.got[0]).name} while saving; saved {run.out}",
+              file=sys.stderr)
+        return 128 + signalled.got[0]
+    if args.samples and distributed.is_main() and not stdout.reader_gone:
         model = Model.of(run)
         if run.is_text:
             print("--- inference (a passage, from a newline) ---")
@@ -78,6 +102,24 @@ def cmd_train(args):
             print_samples(model.samples(args.samples, args.temperature, rng=trainer.rng), run.training_data(),
                           summary_to=sys.stdout)
     return 0
+
+
+def resume_command(run, args):
+    """The command that goes on with this run as it was going: --resume, and every
+    flag that changes what the rest of the run does but is not in the checkpoint
+    (the data is, but $MICROGPT_DATA would win over it: given, it is repeated)."""
+    words = ["microgpt", "train", "--resume", str(run.out)]
+    for flag, value in (("--data", args.data), ("--text", args.text), ("--log", args.log),
+                        ("--eval-every", args.eval_every), ("--save-every", args.save_every), ("--device", args.device)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.keep_best:
+        words.append("--keep-best")
+    if args.samples != SAMPLES:
+        words += ["--samples", str(args.samples)]
+    if args.temperature != TEMPERATURE:
+        words += ["--temperature", f"{args.temperature:g}"]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def register(sub):
@@ -129,7 +171,9 @@ def register(sub):
     g = p.add_argument_group("output")
     g.add_argument("--out", metavar="PATH",
                    help="where to save the model (default: model_e{n_embd}_h{n_head}_l{n_layer}_s{steps}.json; "
-                        "an existing file of that name is kept and a numbered name used)")
+                        "an existing file of that name is kept and a numbered name used); it may replace a "
+                        "checkpoint, other files only with --force. While the run writes it, PATH.lock beside "
+                        "it keeps a second run from writing it too")
     # --log-file: the same flag under a name torchrun's own parser does not mistake for its --log-dir
     g.add_argument("--log", "--log-file", metavar="FILE",
                    help="write one JSON object per step (step, loss, lr, elapsed)")
@@ -137,4 +181,8 @@ def register(sub):
                    help=f"samples to print after training (default: {SAMPLES})")
     g.add_argument("--temperature", type=nonneg_float, default=TEMPERATURE,
                    help=f"sampling temperature; 0 = always the most likely (default: {TEMPERATURE})")
+    g.add_argument("--force", action="store_true",
+                   help="let --out, --log and --keep-best's file replace existing files that are not a "
+                        "microgpt checkpoint / run log (never the data, a folder or a device); without it "
+                        "such files are kept and the run refused")
     p.set_defaults(func=cmd_train)

@@ -18,8 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from microgpt.atomic import atomic_write_text
 from microgpt.data import is_bundled, read_text, resolve_data_path
 from microgpt.errors import MicroGPTError
+from microgpt.outputs import LADDER_RESULTS, Output, check_outputs
 
 RUNGS = tuple(range(6))
 
@@ -47,7 +49,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and sampling")
     parser.add_argument("--data", default=None,
                         help="names file, one per line (default: $MICROGPT_DATA, else the bundled names)")
-    parser.add_argument("--json", default=None, metavar="FILE", help="also write every rung's results to FILE")
+    parser.add_argument("--json", default=None, metavar="FILE",
+                        help="also write every rung's results to FILE (checked before the first rung; it may "
+                             "replace earlier ladder results, other files only with --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="let --json replace an existing file that is not ladder results")
     args = parser.parse_args(argv)
     try:
         rungs = sorted({int(r) for r in args.rungs}) if args.rungs else list(RUNGS)
@@ -61,6 +67,12 @@ def main(argv=None):
         return 2
 
     args.data = str(resolve_data_path(args.data))  # as `microgpt train` finds it; --json records this name
+    if args.json:  # before the rungs, not after minutes of them
+        try:
+            check_outputs([Output("--json", Path(args.json), LADDER_RESULTS)], [("the data", args.data)], args.force)
+        except MicroGPTError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return e.exit_code
     if is_bundled(args.data):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "names.txt"
@@ -92,6 +104,6 @@ def run_rungs(rungs, args, data):
     print(f"[ladder] done in {time.time() - t0:.0f} s", file=sys.stderr)
     print(format_table(results))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"seed": args.seed, "steps": args.steps, "data": args.data, "results": results}, f, indent=1)
+        atomic_write_text(args.json, json.dumps({"seed": args.seed, "steps": args.steps, "data": args.data,
+                                                 "results": results}, indent=1))
     return 0
