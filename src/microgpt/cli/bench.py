@@ -29,7 +29,15 @@ def cmd_bench(args):
         raise UsageError("give --data (documents) or --text (one text), not both")
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()] if args.engines else None
-    bench.check_names(configs, engines, args.device, args.dtype, args.compile)  # before a download, say
+    bench.check_names(configs, engines, args.device, args.dtype, args.compile)  # before any timing
+    if args.json:  # checked now, not after minutes of timing
+        from pathlib import Path
+
+        from microgpt.outputs import BENCH_RESULTS, Output, check_outputs
+
+        inputs = [("the data", args.data), ("the text", args.text), ("the original program", args.reference)]
+        check_outputs([Output("--json", Path(args.json), BENCH_RESULTS, new_folders=True)], inputs,
+                      force=args.force)
     if args.text:
         path, docs, text = args.text, None, read_text(args.text, "text file")
         what = f"text {path} ({len(text):,} characters, random windows)"
@@ -157,6 +165,9 @@ def register(sub):
     p.add_argument("--threads", type=positive_int,
                    help="threads for BLAS (NumPy) and PyTorch (default: each library's own choice)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON (every row, its losses, the notes)")
+    p.add_argument("--force", action="store_true",
+                   help="let --json replace an existing file that is not microgpt bench results "
+                        "(never an input, a folder or a device)")
     add_engine_options(p)  # --device (the torch engine and plain PyTorch), --dtype (the torch engine)
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the torch engine's model (the warm-up steps absorb the compiling)")
