@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.inputs import read_bytes, stat_regular, strip_bom
 
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"  # makemore's names.txt, decompressed
 NAMES_COUNT = 32_033
@@ -58,31 +59,26 @@ def describe_source(path):
 
 
 def read_text(path, what="data file"):
-    """A whole UTF-8 text file as one string, newlines normalised to \\n.
+    """A whole UTF-8 text file as one string, newlines normalised to \\n and a
+    leading byte-order mark dropped (it is not a character of the text).
 
-    BUNDLED_NAMES reads the names shipped with the package. Every way a path
-    can fail to be readable text is a one-line MicroGPTError."""
+    BUNDLED_NAMES reads the names shipped with the package. Only a regular
+    file is read (inputs.py), and every way a path can fail to be readable
+    text is a one-line MicroGPTError."""
     if is_bundled(path):
         return read_bundled_names()
     path = Path(path)
-    if not path.exists():
-        raise MicroGPTError(f"{what} not found: {path}")
-    if path.is_dir():
-        raise MicroGPTError(f"{what} path is a directory, not a file: {path}")
-    try:
-        size = path.stat().st_size
-        if size > MAX_DATA_BYTES:
-            raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
-        raw = path.read_bytes()
-    except OSError as e:
-        raise MicroGPTError(f"cannot read {what} {path}: {e.strerror or e}") from None
+    size = stat_regular(path, what).st_size
+    if size > MAX_DATA_BYTES:
+        raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
+    raw = read_bytes(path, what, MAX_DATA_BYTES)
     if b"\x00" in raw:
         raise MicroGPTError(f"{what} looks binary (it has NUL bytes), expected UTF-8 text: {path}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise MicroGPTError(f"{what} is not UTF-8 text (bad byte at offset {e.start}): {path}") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() reads text
+    return strip_bom(text).replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() reads text
 
 
 def read_docs(path):

@@ -100,8 +100,7 @@ class Trainer:
         if resume.tokenizer.chars != self.tokenizer.chars:
             flag = "--data" if text is None else "--text"
             raise MicroGPTError(f"the data's characters differ from the checkpoint's: resume with the same {flag}")
-        if resume.optimizer is None or resume.rng_state is None:
-            raise MicroGPTError("checkpoint has no optimizer or RNG state (saved by an older version?); cannot resume")
+        resume.check_resumable()  # one line naming what is missing or wrong, not a crash inside an engine
         self.config = resume.config
         self.engine = make_engine(engine, self.config, resume.weights, tc, **options)
         self.engine.load_optimizer_state(resume.optimizer)

@@ -75,7 +75,8 @@ def cmd_info(args):
             elif isinstance(v, list):
                 v = f"[{len(v)} values]"
             print(f"  {k}: {v}")
-    print(f"resumable: {'yes' if ckpt.optimizer is not None else 'no (no optimizer state)'}")
+    why_not = ckpt.why_not_resumable()
+    print(f"resumable: {'yes' if why_not is None else f'no ({why_not})'}")
     return 0
 
 

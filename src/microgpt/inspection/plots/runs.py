@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.inputs import read_bytes, stat_regular, strip_bom
 
 MAX_BYTES = 1 << 28
 
@@ -35,12 +36,14 @@ def _number(x):
 
 def _read_text(path):
     path = Path(path)
-    if not path.is_file():
-        raise MicroGPTError(f"run log not found: {path}" if not path.exists() else f"not a file: {path}")
-    if path.stat().st_size > MAX_BYTES:
+    if not path.exists():
+        raise MicroGPTError(f"run log not found: {path}")
+    if path.is_dir():
+        raise MicroGPTError(f"not a file: {path}")
+    if stat_regular(path, "run log").st_size > MAX_BYTES:
         raise MicroGPTError(f"run log is larger than {MAX_BYTES >> 20} MiB: {path}")
     try:
-        return path.read_text(encoding="utf-8")
+        return strip_bom(read_bytes(path, "run log", MAX_BYTES).decode("utf-8"))
     except UnicodeDecodeError:
         raise MicroGPTError(f"run log is not UTF-8 text: {path}") from None
 
