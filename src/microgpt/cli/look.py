@@ -93,6 +93,10 @@ def cmd_plot(args):
         check_out(args.out)  # a wrong extension fails before any work
     if args.temperature is not None and args.next is None:
         raise UsageError("--temperature goes with --next PREFIX")
+    if args.temperature is not None:
+        from microgpt.sample import check_temperature
+
+        check_temperature(args.temperature)
     if args.data and not args.bigram:
         raise UsageError("--data goes with --bigram")
     if not views:
