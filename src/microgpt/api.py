@@ -21,6 +21,8 @@ from microgpt.engines import make_engine
 from microgpt.errors import UsageError
 from microgpt.training import DEFAULT_ENGINE, plan
 
+TEXT_CHARS = 300  # a --text model's passage length, unless told
+
 
 def train(data=None, **options):
     """Plan a run (see train.plan for every option: text=, resume=, out=, engine=,
@@ -69,12 +71,16 @@ class Model:
         return Path(path)
 
     # ---- writing
-    def samples(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=300, rng=None):
+    def samples(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=None, rng=None):
         """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
-        or, for a --text model, passages of `chars` characters after `prefix` (a
-        newline by default). The arguments are checked at once."""
+        or, for a --text model, passages of `chars` characters (300 by default)
+        after `prefix` (a newline by default). The arguments are checked at once."""
         rng = rng or random.Random(seed)
         text = self.is_text
+        if chars is not None and not text:  # a names model stops at its end token: a length would be ignored
+            raise UsageError("--chars is for models trained with --text; a names model ends each sample "
+                             "where it predicts the end")
+        chars = TEXT_CHARS if chars is None else chars
         sampling.check_sampling_args(self.tokenizer, self.config, temperature, top_k, "" if text else prefix, n)
         if text:
             prefix = prefix or sampling.default_text_prefix(self.tokenizer)
@@ -82,7 +88,7 @@ class Model:
                     for _ in range(n))
         return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
 
-    def sample(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=300):
+    def sample(self, n=20, temperature=0.5, top_k=None, prefix="", seed=42, chars=None):
         """n samples as a list of strings (the same seed gives the same samples)."""
         return list(self.samples(n, temperature, top_k, prefix, seed, chars))
 
@@ -92,7 +98,7 @@ class Model:
         text so far, next character or None for the end, p), .total, .mean, .perplexity."""
         from microgpt.inspection.score import score
 
-        return score(self.checkpoint.weights, self.config, self.tokenizer, text)
+        return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text)
 
     def evaluate(self, data=None, progress=None):
         """Mean loss per token on the held-out split the model was trained with
@@ -112,11 +118,12 @@ class Model:
     def training_data(self, data=None):
         """The documents the model was trained on, found from the checkpoint (or
         `data`), with its train/validation split when it can be rebuilt; None if
-        they cannot be found."""
-        if self.is_text:
-            raise UsageError("a --text model has no documents to look up")
+        they cannot be found. For a --text model: its text, split by position
+        (a provenance.TrainingText)."""
         from microgpt.inspection import provenance
 
+        if self.is_text:
+            return provenance.find_text(self.checkpoint, data, self.path)
         return provenance.find(self.checkpoint, data, self.path)
 
 

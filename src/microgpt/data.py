@@ -107,6 +107,14 @@ def resolve_data_path(data=None):
     return Path(BUNDLED_NAMES)
 
 
+def recorded_path(path):
+    """The data path a checkpoint records: absolute, so that score, eval and
+    --resume find the file from any folder; the bundled names by their name."""
+    if is_bundled(path):
+        return BUNDLED_NAMES
+    return os.path.abspath(path)
+
+
 def default_val_size(n_docs):
     """Held-out documents: 10% of the data, at most 1000 (as makemore does)."""
     return min(1000, n_docs // 10)

@@ -33,7 +33,7 @@ from pathlib import Path
 from microgpt import checkpoint, distributed
 from microgpt.batches import Documents, TextWindows
 from microgpt.config import GPTConfig, TrainConfig, defaults
-from microgpt.data import fingerprint, read_docs, read_text, resolve_data_path
+from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
 from microgpt.engines import make_engine, option_names
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import evaluate
@@ -311,7 +311,7 @@ class Run:
             extra.setdefault("best_val_loss", self.best_val_loss)
         if self.val_loss is not None:
             extra.setdefault("val_loss", self.val_loss)
-        return self.trainer.checkpoint(data=str(self.data_path), data_sha256=self.data_sha256,
+        return self.trainer.checkpoint(data=recorded_path(self.data_path), data_sha256=self.data_sha256,
                                        engine_options=self.engine_options, **extra)
 
     def training_data(self):

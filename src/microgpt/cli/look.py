@@ -9,7 +9,7 @@
 import random
 
 from microgpt.cli.args import add_data_arg, add_model_args, finite_float, nonneg_float, positive_int
-from microgpt.errors import UsageError
+from microgpt.errors import MicroGPTError, UsageError
 
 
 def cmd_dataset(args):
@@ -104,6 +104,8 @@ def cmd_plot(args):
         from microgpt.inspection.plots.runs import read_runs
 
         runs = [r for path in args.inputs for r in read_runs(path)]
+        for line in [line for r in runs for line in r.summary()]:
+            print(f"note: {line}")
         fig, default = loss_figure(runs, args.smooth), "loss.png"
     else:
         if len(args.inputs) != 1:
@@ -164,6 +166,8 @@ def cmd_graph(args):
     from microgpt.atomic import atomic_write_text
     from microgpt.inspection import graph
 
+    if args.tiny and args.model:
+        raise UsageError("--tiny draws a fresh tiny GPT, --model a saved one: give one of them")
     out = Path(args.out or ("graph_model.svg" if args.model or args.tiny else "graph.svg"))
     if out.suffix.lower() not in (".dot", ".svg", ".png"):
         raise UsageError(f"--out {out}: use .dot (DOT text only), .svg or .png")
@@ -188,14 +192,15 @@ def cmd_graph(args):
     print(f"wrote {dot_path} ({n} nodes)")
     if out.suffix.lower() == ".dot":
         return 0
+    # The picture asked for (or the default one) not drawn is a failure, not a note:
+    # a script that goes on to open it must not be told all went well.
     if n > graph.MAX_RENDER_NODES:
-        print(f"not rendering {out}: {n} nodes is more than {graph.MAX_RENDER_NODES} can be drawn legibly "
-              "(try 'microgpt graph --tiny')")
-        return 0
+        raise MicroGPTError(f"wrote {dot_path}, but not {out}: {n} nodes is more than {graph.MAX_RENDER_NODES} "
+                            f"can be drawn legibly (try 'microgpt graph --tiny', or --out {dot_path} for the DOT only)")
     if graph.dot_program() is None:
-        print(f"Graphviz's dot program is not installed, so {out} was not drawn; install graphviz (e.g. "
-              f"apt-get install graphviz) or render the DOT elsewhere: dot -T{out.suffix[1:]} {dot_path} -o {out}")
-        return 0
+        raise MicroGPTError(f"wrote {dot_path}, but not {out}: Graphviz's dot program is not installed; install "
+                            f"graphviz (e.g. apt-get install graphviz) or render the DOT elsewhere: "
+                            f"dot -T{out.suffix[1:]} {dot_path} -o {out}")
     graph.render(dot_path, out)
     print(f"wrote {out}")
     return 0

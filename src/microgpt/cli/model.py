@@ -80,11 +80,21 @@ def cmd_info(args):
     return 0
 
 
+SEEN = {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}
+# a --text model's text is split by position: the first 90% trained on, the last 10% held out
+SEEN_IN_TEXT = {"train": "yes, in the training part of the text", "val": "yes, only in the held-out part of the text",
+                "data": "yes, across the training and held-out parts", None: "no"}
+
+
 def _seen_phrase(training_data, text):
+    from microgpt.inspection.provenance import TrainingText
+
     if training_data is None:
         return "unknown"
     where = training_data.where(text)
-    return {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}[where]
+    if isinstance(training_data, TrainingText) and training_data.exact:
+        return SEEN_IN_TEXT[where]
+    return SEEN[where]
 
 
 def cmd_score(args):
@@ -99,7 +109,7 @@ def cmd_score(args):
         raise UsageError("nothing to score: give one or more strings, or --file FILE")
     model = load(args.model)
     for t in texts:  # every string is checked before any is scored
-        check_text(model.tokenizer, model.config, t)
+        check_text(model.tokenizer, model.config, t, bos=not model.is_text)
     data = model.training_data(args.data)
     if data is None:
         print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
@@ -151,7 +161,7 @@ def register(sub):
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
     p.add_argument("--prefix", default="", help="start every sample with this text")
     p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same samples (default: 42)")
-    p.add_argument("--chars", type=positive_int, default=300,
+    p.add_argument("--chars", type=positive_int, default=None,
                    help="characters per sample, for a model trained with --text (default: 300)")
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to mark each sample new or a copy (default: the path the checkpoint "

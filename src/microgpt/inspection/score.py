@@ -7,6 +7,10 @@ per-position training loss). The last prediction is the closing BOS: how sure
 the model is that the name ends there. The mean surprise is the string's loss,
 and exp(mean) its perplexity: the number of equally likely choices the model
 was, on average, hesitating between.
+
+A model trained on one long text (--text) never saw BOS: its training windows
+start anywhere in the text. Its string is scored as a window is: the first
+character is context, and each later one is predicted from those before it.
 """
 
 import math
@@ -31,11 +35,19 @@ class Score:
         return math.exp(self.mean)
 
 
-def check_text(tokenizer, config, text):
+def check_text(tokenizer, config, text, bos=True):
     try:
         tokenizer.encode(text)
     except MicroGPTError as e:
         raise UsageError(f"cannot score {text!r}: {e}") from None
+    if not bos:
+        if len(text) < 2:
+            raise UsageError(f"cannot score {text!r}: a text model predicts each character from the ones before "
+                             "it, so the first is context; give at least 2 characters")
+        if len(text) - 1 > config.block_size:
+            raise UsageError(f"cannot score {text!r}: the {len(text) - 1} characters after the first need "
+                             f"{len(text) - 1} predictions, the model's context holds {config.block_size}")
+        return
     if len(text) + 1 > config.block_size:
         raise UsageError(
             f"cannot score {text!r}: {len(text)} characters and the end need {len(text) + 1} predictions, "
@@ -43,17 +55,21 @@ def check_text(tokenizer, config, text):
         )
 
 
-def score(weights, config, tokenizer, text):
-    """The probability of each next token of `text`, the closing BOS included."""
-    check_text(tokenizer, config, text)
-    tokens = tokenizer.encode_doc(text)
+def score(weights, config, tokenizer, text, bos=True):
+    """The probability of each next token of `text`, the closing BOS included;
+    with bos=False (a --text model), of each character after the first."""
+    check_text(tokenizer, config, text, bos)
+    tokens = tokenizer.encode_doc(text) if bos else tokenizer.encode(text)
     keys, values = forward.empty_cache(config)
     rows = []
     for pos in range(len(tokens) - 1):
         # Same softmax as training's loss, so the total equals forward.doc_nll's.
         probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
         nxt = tokens[pos + 1]
-        rows.append((pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]))
+        if bos:
+            rows.append((pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]))
+        else:  # the row of the character at pos + 1, after the text up to it
+            rows.append((pos + 1, text[: pos + 1], text[pos + 1], probs[nxt]))
     return Score(text, rows)
 
 
