@@ -30,7 +30,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from microgpt import checkpoint, distributed
+from microgpt import checkpoint, distributed, resources
 from microgpt.batches import Documents, TextWindows
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
@@ -268,6 +268,8 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     if keep_best and not eval_every:
         raise UsageError("--keep-best needs --eval-every N: the best model is judged at each validation")
     source = {"docs": docs} if not text_mode else {"text": docs[0]}
+    # a run the machine cannot hold is refused now, not after drawing the weights (resources.py)
+    resources.check(engine, ckpt.config if ckpt else resources.config_for(docs, dims), tc, options, docs, text_mode)
     if ckpt is None:
         trainer = Trainer(**source, **dims, train_config=tc, engine=engine, val_docs=val_docs,
                           engine_options=options)

@@ -42,27 +42,36 @@ def cmd_autograd(args):
     return 0
 
 
-def _model_or_fresh(args):
-    """A saved model, or a freshly initialised one over the dataset's vocabulary."""
+def _model_or_fresh(args, weights=True):
+    """A saved model, or a freshly initialised one over the dataset's vocabulary
+    (with weights=False, its config and tokenizer only: no weights drawn)."""
     from microgpt import checkpoint
 
     if args.model:
         ckpt = checkpoint.load(args.model)
         return ckpt.config, ckpt.weights, ckpt.tokenizer
+    from microgpt import resources
     from microgpt.config import GPTConfig
     from microgpt.data import read_docs, resolve_data_path
-    from microgpt.model import init_weights
+    from microgpt.model import init_weights, num_params
     from microgpt.tokenizer import Tokenizer
 
     tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
     config = GPTConfig(tok.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    if not weights:
+        return config, None, tok
+    # drawn as Python lists of floats, about 40 bytes each (measured), before one forward pass
+    resources.check_bytes(FRESH_BYTES_PER_PARAM * num_params(config), f"a fresh model of {num_params(config):,} parameters")
     return config, init_weights(config, random.Random(args.seed)), tok
+
+
+FRESH_BYTES_PER_PARAM = 48
 
 
 def cmd_parameters(args):
     from microgpt.inspection.views import parameters_view
 
-    print(parameters_view(_model_or_fresh(args)[0]))
+    print(parameters_view(_model_or_fresh(args, weights=False)[0]))
     return 0
 
 
@@ -180,6 +189,7 @@ def cmd_graph(args):
             what = f"a fresh tiny GPT (n_embd {config.n_embd}, {config.n_head} head, vocabulary 'aem' + BOS)"
         target = args.target if args.target is not None else tokenizer.chars[0]
         graph.check_target(tokenizer, target)
+        graph.check_memory(config)
         root, names = graph.model_example(weights, config, tokenizer, target)
         title = f"{what}: loss of BOS -> {target!r} at position 0, every Value with its data and grad"
     else:
