@@ -95,5 +95,5 @@ def strip_bom(text):
 def _size(n):
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:g} {unit}"
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.3g} {unit}"
         n /= 1024

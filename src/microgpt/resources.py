@@ -21,25 +21,29 @@ What takes the memory, per engine:
   * the data's token lists (a --text file is held as ids, twice: train and
     validation slices), and the imports (numpy, torch).
 
-Calibration (Python 3.11, Linux x86-64): peak RSS (getrusage ru_maxrss) above
-the RSS after imports, for plan + 2 steps + save on documents that fill
-block_size, against this estimate:
+Calibration (Python 3.11, Linux x86-64, CPU): peak RSS (getrusage's
+ru_maxrss) of plan + 2 steps + save, above the RSS before numpy or torch was
+imported, on documents that fill block_size, beside this estimate (vocabulary
+27, 4 heads, no validation):
 
-    engine  n_embd layers block batch     measured   estimate
-    scalar      16      1    16     1        36 MB      37 MB
-    scalar      64      1    16     1       469 MB     471 MB
-    scalar      64      2    32     1      1817 MB    1860 MB
-    fused       64      1    16     1        23 MB      26 MB
-    fused      256      2    16     1       490 MB     504 MB
-    fused       64      1    64     8       142 MB     138 MB
-    numpy      256      2    16     1       450 MB     435 MB   (float64)
-    numpy       64      1    64    64       108 MB     125 MB
-    numpy      128      2    64   256      1076 MB    1150 MB
-    torch      256      2    16     1       492 MB     598 MB   (float32, CPU; torch's import adds ~200 MB)
-    torch      128      2    64   256       464 MB     600 MB
-    torch      128      2    64   256       869 MB     921 MB   (float64)
+    engine  n_embd layers block batch   measured  estimate
+    scalar      16      1    16     1      36 MB     38 MB
+    scalar      64      1    16     1     469 MB    465 MB
+    scalar      64      2    32     1    1817 MB   1816 MB
+    fused       64      1    16     1      22 MB     25 MB
+    fused      256      2    16     1     488 MB    533 MB
+    fused       64      1    64     8     142 MB    135 MB
+    numpy      256      2    16     1     462 MB    444 MB   float64
+    numpy       64      1    64    64     120 MB    120 MB   float64
+    numpy      128      2    64   256    1088 MB   1098 MB   float64
+    numpy      128      2    64   256     574 MB    603 MB   float32
+    torch      256      2    16     1     692 MB    690 MB   float32 (the import alone: ~200 MB)
+    torch      128      2    64   256     672 MB    694 MB   float32
+    torch      128      2    64   256    1068 MB    995 MB   float64
 
-so the estimate is within about 25% and errs on the large side. Available
+so the estimate is within about 10% either way. With validation, the tensor
+engines' forward passes over 32 lists at a time added about what 4 lists cost
+in training (numpy, 128 wide, block 64: +13 MB), hence EVAL_LISTS. Available
 memory is MemAvailable from /proc/meminfo, lowered to a cgroup's limit when
 the process runs under one; elsewhere the physical memory (os.sysconf), and
 where even that is unknown, nothing is refused.
@@ -142,11 +146,14 @@ def available():
     return found if limit is None else min(found, limit)
 
 
-def _cgroup_headroom():
-    """What a container's memory limit leaves (cgroup v2, then v1), or None without one."""
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # v2
+                ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+
+
+def _cgroup_headroom(files=CGROUP_FILES):
+    """What a container's memory limit leaves (cgroup v2, then v1), or None without one:
+    MemAvailable is the whole machine's, and a container is killed at its own limit."""
+    for limit_file, usage_file in files:
         try:
             with open(limit_file) as f:
                 limit = f.read().strip()

@@ -1,0 +1,160 @@
+"""Configurations too large for memory are refused up front, in one line.
+
+`train --n-embd 4096` or `--batch-size 1000000000` used to work for half a
+minute and die of MemoryError. The estimate (resources.py) is checked in
+plan() before any data is shuffled or weight drawn; these tests never
+allocate what they refuse.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from microgpt import resources, training
+from microgpt.cli import main
+from microgpt.config import GPTConfig, TrainConfig
+from microgpt.errors import MicroGPTError
+
+DOCS = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
+ENGINES = ["scalar", "fused", "numpy", "torch"]
+
+
+@pytest.fixture
+def docs(tmp_path):
+    p = tmp_path / "docs.txt"
+    p.write_text(DOCS)
+    return p
+
+
+def est(engine, batch_size=1, **dims):
+    config = GPTConfig(27, **{"n_embd": 16, "n_head": 4, "n_layer": 1, "block_size": 16, **dims})
+    return resources.estimate(engine, config, TrainConfig(batch_size=batch_size), {"device": "cpu"})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_estimate_grows_with_each_size(engine):
+    base = est(engine).host
+    assert est(engine, n_embd=64).host > base
+    assert est(engine, n_layer=3).host > base
+    assert est(engine, block_size=64).host > base
+    assert est(engine, batch_size=64).host > base
+    wide = est(engine, n_embd=4096)
+    if engine != "scalar":  # (whose graph, a few Values per multiply, always outweighs the parameters)
+        assert wide.params > wide.activations and wide.biggest() == "the parameters"
+    tall = est(engine, batch_size=10**6)
+    assert tall.activations > tall.params and tall.biggest() == "one batch's activations"
+
+
+def test_a_smaller_dtype_needs_less():
+    config = GPTConfig(27, 256, 4, 2, 64)
+    tc = TrainConfig(batch_size=64)
+    assert resources.estimate("numpy", config, tc, {"dtype": "float32"}).host < \
+        resources.estimate("numpy", config, tc, {"dtype": "float64"}).host
+
+
+def test_plan_refuses_before_shuffling_or_drawing(docs, monkeypatch):
+    monkeypatch.setattr(resources, "available", lambda: 1 << 20)  # a 1 MiB machine
+
+    def never(*a, **k):
+        raise AssertionError("the run was started before it was refused")
+
+    monkeypatch.setattr(training, "Trainer", never)
+    monkeypatch.setattr(training, "init_weights", never)
+    with pytest.raises(MicroGPTError) as e:
+        training.plan(data=str(docs), steps=1, n_embd=64, n_head=4)
+    msg = str(e.value)
+    assert "this run would need about" in msg and "more than the 1.0 MiB available" in msg
+    assert "engine fused" in msg and "\n" not in msg
+
+
+def test_plan_refuses_a_resume_too(docs, tmp_path, monkeypatch):
+    out = tmp_path / "m.json"
+    training.plan(data=str(docs), steps=1, n_embd=8, n_head=2, block_size=8, out=str(out)).train().save()
+    monkeypatch.setattr(resources, "available", lambda: 1 << 20)
+    with pytest.raises(MicroGPTError, match="of memory"):
+        training.plan(resume=str(out), steps=3)
+
+
+def test_a_small_run_is_not_refused_and_nothing_is_refused_when_memory_is_unknown(docs, monkeypatch):
+    training.plan(data=str(docs), steps=1, n_embd=8, n_head=2, block_size=8)
+    monkeypatch.setattr(resources, "available", lambda: None)
+    training.plan(data=str(docs), steps=1, n_embd=8, n_head=2, block_size=8, batch_size=10**9)
+
+
+def test_available_memory_is_known_here():
+    have = resources.available()
+    if sys.platform.startswith("linux"):
+        assert have is not None and have > 0
+
+
+def test_a_cgroup_limit_lowers_what_is_available(tmp_path):
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    limit.write_text("1073741824\n")
+    usage.write_text("268435456\n")
+    assert resources._cgroup_headroom([(str(limit), str(usage))]) == 768 << 20
+    limit.write_text("max\n")
+    assert resources._cgroup_headroom([(str(limit), str(usage))]) is None
+    assert resources._cgroup_headroom([(str(tmp_path / "none"), str(usage))]) is None
+
+
+@pytest.mark.parametrize("argv", [["--n-embd", "65536"], ["--batch-size", "1000000000"],
+                                  ["--engine", "numpy", "--n-embd", "65536"],
+                                  ["--block-size", "10000000"]])
+def test_the_cli_refuses_at_once(docs, argv):
+    start = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "microgpt", "train", "--data", str(docs), "--steps", "1", *argv],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "of memory" in p.stderr and "available" in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    assert time.perf_counter() - start < 30
+
+
+def test_a_fresh_model_for_architecture_and_a_models_graph(docs, tmp_path, monkeypatch, capsys):
+    assert main(["architecture", "--data", str(docs), "--n-embd", "65536"]) == 1
+    assert "a fresh model of" in capsys.readouterr().err
+    assert main(["parameters", "--data", str(docs), "--n-embd", "65536"]) == 0  # draws no weights
+    assert "total:" in capsys.readouterr().out
+    out = tmp_path / "m.json"
+    training.plan(data=str(docs), steps=1, n_embd=8, n_head=2, block_size=8, out=str(out)).train().save()
+    monkeypatch.setattr(resources, "available", lambda: 1 << 20)
+    assert main(["graph", "--model", str(out), "--out", str(tmp_path / "g.dot")]) == 1
+    assert "the graph of this model" in capsys.readouterr().err and not (tmp_path / "g.dot").exists()
+
+
+CALIBRATE = r"""
+import json, os, resource, sys, tempfile
+engine, n_embd, block, batch, data = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+from microgpt import resources, training
+base = rss()
+out = tempfile.mktemp(suffix=".json")
+run = training.plan(data=data, engine=engine, n_embd=n_embd, n_head=4, block_size=block, batch_size=batch,
+                    steps=2, val_docs=0, out=out)
+run.train().save()
+os.unlink(out)
+est = resources.estimate(engine, run.trainer.config, run.trainer.train_config, data_bytes=0)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"measured": peak - base, "estimate": est.host}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+@pytest.mark.parametrize("engine, n_embd, block, batch", [("fused", 96, 16, 1), ("numpy", 128, 32, 32),
+                                                          pytest.param("scalar", 32, 16, 1, marks=pytest.mark.slow)])
+def test_the_estimate_is_calibrated(tmp_path, engine, n_embd, block, batch):
+    """Within a factor of 1.5 of the measured peak (the docstring's table was within ~10%)."""
+    pytest.importorskip("numpy")
+    names = "".join(chr(97 + i % 26) for i in range(200_000))
+    (tmp_path / "long.txt").write_text("\n".join(names[i:i + 64] for i in range(0, len(names), 64)))
+    p = subprocess.run([sys.executable, "-c", CALIBRATE, engine, str(n_embd), str(block), str(batch),
+                        str(tmp_path / "long.txt")], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["estimate"] / 1.5 < r["measured"] < r["estimate"] * 1.5, r
