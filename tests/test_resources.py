@@ -158,3 +158,19 @@ def test_the_estimate_is_calibrated(tmp_path, engine, n_embd, block, batch):
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
     assert r["estimate"] / 1.5 < r["measured"] < r["estimate"] * 1.5, r
+
+
+def test_reading_and_parsing_are_checked_too(docs, tmp_path, monkeypatch):
+    from microgpt import checkpoint, data
+
+    out = tmp_path / "m.json"
+    training.plan(data=str(docs), steps=1, n_embd=8, n_head=2, block_size=8, out=str(out)).train().save()
+    monkeypatch.setattr(resources, "available", lambda: 1000)
+    with pytest.raises(MicroGPTError, match=r"loading the checkpoint .* would need about .* more than the 1000 bytes"):
+        checkpoint.load(out)
+    monkeypatch.setattr(resources, "available", lambda: 100)
+    with pytest.raises(MicroGPTError, match="reading the data file"):
+        data.read_docs(docs)
+    monkeypatch.setattr(resources, "available", lambda: 4 * docs.stat().st_size)  # the text fits, its lines do not
+    with pytest.raises(MicroGPTError, match="the lines of"):
+        data.read_docs(docs)

@@ -218,3 +218,62 @@ def test_plot_of_only_non_finite_losses_still_draws(tmp_path, capsys):
     log.write_text('{"step": 1, "loss": NaN}\n{"step": 2, "loss": NaN}\n')
     assert main(["plot", str(log), "--out", str(tmp_path / "loss.png")]) == 0
     assert "2 of 2 step losses" in capsys.readouterr().out
+
+
+# ---- finite but extreme weights: a probability of exactly 0, logits that overflow
+
+
+@pytest.fixture
+def sharp_model(tmp_path, capsys):
+    """lm_head scaled by 1e4: logit gaps of thousands, so some probabilities underflow to 0."""
+    (tmp_path / "docs.txt").write_text("\n".join(DOCS))
+    train(["--data", "docs.txt", "--out", "m.json"], tmp_path, capsys)
+    d = json.loads((tmp_path / "m.json").read_text())
+    d["weights"]["lm_head"] = [[x * 1e4 for x in row] for row in d["weights"]["lm_head"]]
+    (tmp_path / "sharp.json").write_text(json.dumps(d))
+    return tmp_path / "sharp.json"
+
+
+def test_a_zero_probability_is_infinite_surprise_not_a_traceback(sharp_model, capsys):
+    s = api.load(sharp_model, engine="scalar").score("abab")
+    assert any(p == 0.0 for *_, p in s.rows)
+    assert s.total == float("inf") and s.perplexity == float("inf")
+    assert main(["score", str(sharp_model), "abab", "ba"]) == 0
+    assert "perplexity inf" in capsys.readouterr().out
+    assert main(["eval", str(sharp_model)]) == 0
+    assert "val loss inf" in capsys.readouterr().out
+    assert main(["architecture", "--model", str(sharp_model), "ab"]) == 0
+
+
+def test_graph_of_a_target_with_probability_zero_is_one_line(sharp_model, tmp_path, capsys):
+    from microgpt import checkpoint, forward as fwd
+
+    ck = checkpoint.load(sharp_model)
+    probs = fwd.softmax(fwd.sequence_logits(ck.weights, ck.config, [ck.tokenizer.bos])[0])
+    zero = [c for c in ck.tokenizer.chars if probs[ck.tokenizer.stoi[c]] == 0.0]
+    if not zero:
+        pytest.skip("no character underflowed after BOS")
+    assert main(["graph", "--model", str(sharp_model), "--target", zero[0], "--out", str(tmp_path / "g.dot")]) == 1
+    assert "probability of exactly 0" in capsys.readouterr().err
+
+
+def test_logits_that_are_not_finite_are_one_line():
+    from microgpt.errors import MicroGPTError
+    from microgpt.tokenizer import Tokenizer
+
+    class Overflowed:
+        name = "torch"
+
+        class config:
+            block_size = 4
+
+        def new_cache(self):
+            return None
+
+        def next_logits(self, token_id, pos_id, cache):
+            return [float("inf"), 0.0, float("nan")]
+
+    for draw in (lambda: sample.generate(Overflowed(), Tokenizer("ab"), None, 0.5),
+                 lambda: sample.generate_text(Overflowed(), Tokenizer("ab"), None, 5, 0.5, prefix="a")):
+        with pytest.raises(MicroGPTError, match="logits are not finite numbers.*--engine fused"):
+            draw()

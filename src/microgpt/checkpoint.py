@@ -20,6 +20,7 @@ import math
 import re
 from pathlib import Path
 
+from microgpt import resources
 from microgpt.atomic import atomic_write_bytes, atomic_write_text
 from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError, UsageError
@@ -157,6 +158,8 @@ def load(path):
     size = stat_regular(path, "checkpoint").st_size  # a FIFO or /dev/zero would never end
     if size > MAX_BYTES:
         raise MicroGPTError(f"checkpoint is {size:,} bytes, too large to be a microgpt model: {path}")
+    # the bytes, their text and the parsed floats take ~3.9 times the file (measured)
+    resources.check_bytes(4 * size, f"loading the checkpoint {path} ({size:,} bytes)")
     with open_regular(path, "checkpoint") as f:
         # microgpt writes the config near the start: a file far larger than its
         # config implies is refused from its first bytes, before parsing all of it

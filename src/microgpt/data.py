@@ -16,6 +16,7 @@ import zlib
 from importlib import resources
 from pathlib import Path
 
+from microgpt import resources
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.inputs import read_bytes, stat_regular, strip_bom
 
@@ -24,6 +25,7 @@ NAMES_COUNT = 32_033
 BUNDLED_NAMES = "bundled:names.txt"  # what --data, $MICROGPT_DATA and checkpoints say for the shipped names
 MAX_DATA_BYTES = 1 << 30  # 1 GiB: larger files are almost surely a mistake for this trainer
 MAX_DOC_CHARS = 100_000  # a "document" this long is a whole text on one line, not a name or a word
+BYTES_PER_LINE = 96  # a short line as a list entry and a str object: ~86 bytes, measured on the names
 
 
 def bundled_names_file():
@@ -71,6 +73,8 @@ def read_text(path, what="data file"):
     size = stat_regular(path, what).st_size
     if size > MAX_DATA_BYTES:
         raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
+    # the bytes, their text and its newline-normalised copies: ~4 times the file at once
+    resources.check_bytes(4 * size, f"reading the {what} {path} ({size:,} bytes)")
     raw = read_bytes(path, what, MAX_DATA_BYTES)
     if b"\x00" in raw:
         raise MicroGPTError(f"{what} looks binary (it has NUL bytes), expected UTF-8 text: {path}")
@@ -84,6 +88,7 @@ def read_text(path, what="data file"):
 def read_docs(path):
     """Documents of a text file: one per line, stripped, empty lines dropped."""
     text = read_text(path)
+    resources.check_bytes(BYTES_PER_LINE * text.count("\n"), f"the lines of {path}")
     docs = [line.strip() for line in text.split("\n") if line.strip()]
     if not docs:
         raise MicroGPTError(f"data file has no documents (it is empty or only whitespace): {path}")

@@ -47,6 +47,11 @@ in training (numpy, 128 wide, block 64: +13 MB), hence EVAL_LISTS. Available
 memory is MemAvailable from /proc/meminfo, lowered to a cgroup's limit when
 the process runs under one; elsewhere the physical memory (os.sysconf), and
 where even that is unknown, nothing is refused.
+
+`check_bytes` does the same for other work whose size is known before it
+starts: reading a data file (data.py), parsing a checkpoint (checkpoint.py),
+drawing a fresh model to look at (`architecture`) and building a model's
+Value graph (`graph --model`).
 """
 
 import os

@@ -68,6 +68,17 @@ def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
             )
 
 
+def checked(logits, engine):
+    """The logits, unless one is NaN or infinite: no distribution can be drawn
+    from those (random.choices would fail on NaN weights, argmax would guess)."""
+    if not all(map(math.isfinite, logits)):
+        hint = "" if getattr(engine, "name", "") in ("scalar", "fused") else \
+            " (--engine fused computes in float64, which holds larger numbers)"
+        raise MicroGPTError("the model's logits are not finite numbers: its weights are too large for the "
+                            f"engine's arithmetic{hint}")
+    return logits
+
+
 def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
     """One sample, as a string (the prefix included)."""
     config = engine.config
@@ -76,7 +87,7 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
     token_id = tokenizer.bos
     out = []
     for pos_id in range(config.block_size):
-        logits = engine.next_logits(token_id, pos_id, cache)
+        logits = checked(engine.next_logits(token_id, pos_id, cache), engine)
         if pos_id < len(prefix_ids):  # feed the prefix, drawing nothing
             token_id = prefix_ids[pos_id]
         elif temperature == 0:
@@ -112,7 +123,7 @@ def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, 
         for t in ids:
             logits = engine.next_logits(t, pos, cache)
             pos += 1
-        return logits
+        return checked(logits, engine)
 
     logits = feed(context[-block:])
     out = []

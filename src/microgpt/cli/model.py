@@ -2,7 +2,6 @@
 
 Each is the Python API's call (api.Model) with its result printed."""
 
-import math
 import sys
 
 from microgpt.cli.args import add_engine_arg, add_engine_options, given_engine_options, nonneg_float, positive_int
@@ -99,6 +98,7 @@ def _seen_phrase(training_data, text):
 
 def cmd_score(args):
     from microgpt.data import read_docs
+    from microgpt.evaluation import perplexity
     from microgpt.inspection import provenance
     from microgpt.inspection.score import check_text, format_table
 
@@ -130,7 +130,7 @@ def cmd_score(args):
         total, n = sum(s.total for s in scores), sum(s.n for s in scores)
         known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
         print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
-              f"perplexity {math.exp(total / n):.2f}{known}")
+              f"perplexity {perplexity(total / n):.2f}{known}")
     return 0
 
 

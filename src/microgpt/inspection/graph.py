@@ -42,6 +42,9 @@ def model_example(weights, config, tokenizer, target):
     logits = model.gpt(state_dict, config, tokenizer.bos, 0, keys, values)
     probs = model.softmax(logits)
     target_id = tokenizer.stoi[target]
+    if probs[target_id].data <= 0:  # underflowed: ln 0 has no value and no gradient to draw
+        raise MicroGPTError(f"the model gives {target!r} a probability of exactly 0 after BOS (its logits are "
+                            "extreme), so its loss is infinite and has no gradient; pick another --target")
     loss = -probs[target_id].log()
     loss.backward()
     names = {id(p): f"{name}[{r}][{c}]" for name, mat in state_dict.items()

@@ -23,7 +23,7 @@ class Score:
     def __init__(self, text, rows):
         self.text = text
         self.rows = rows  # (position, text so far, next token as text or None for the end, p)
-        self.total = sum(-math.log(p) for *_, p in rows)
+        self.total = sum(forward.surprise(p) for *_, p in rows)
         self.n = len(rows)
 
     @property
@@ -32,7 +32,7 @@ class Score:
 
     @property
     def perplexity(self):
-        return math.exp(self.mean)
+        return math.exp(self.mean) if self.mean < 700 else math.inf  # exp overflows a float past ~709
 
 
 def check_text(tokenizer, config, text, bos=True):
@@ -81,7 +81,7 @@ def format_table(s, seen=""):
     for pos, before, nxt, p in s.rows:
         shown_before = repr(before) if pos else "(start)"
         shown_next = "(end)" if nxt is None else repr(nxt)
-        surprise = -math.log(p)
+        surprise = forward.surprise(p)
         shown_p = f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits
         lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {shown_p:>8}  {surprise:>7.3f}")
     lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}")

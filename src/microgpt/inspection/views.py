@@ -1,7 +1,6 @@
 """Look at one part of the system at a time: dataset, tokenizer, autograd,
 parameters, architecture. Each view returns text for the CLI to print."""
 
-import math
 import random
 
 from microgpt import forward
@@ -87,5 +86,5 @@ def architecture_view(weights, config, tokenizer, text="", top=5):
         f"top {top} next tokens:",
     ]
     for i in ranked:
-        lines.append(f"  {label(i):>5}  p = {probs[i]:.4f}  (-ln p = {-math.log(probs[i]):.3f})")
+        lines.append(f"  {label(i):>5}  p = {probs[i]:.4f}  (-ln p = {forward.surprise(probs[i]):.3f})")
     return "\n".join(lines)
