@@ -151,6 +151,15 @@ CATALOGUE = [
      "give one of them"),
     ("graph-not-drawn", "graph --out PNG of a model too large to draw", ["graph", "--model", "{wide}", "--out",
                                                                         "{tmp}/g.png"], 1, "but not"),
+    ("graph-a-with-model", "graph -a (the worked example's) with --model", ["graph", "--model", "{model}", "-a", "3"],
+     2, "-a and -b set the worked example"),
+    ("arch-size-with-model", "architecture --n-embd with --model", ["architecture", "--model", "{model}",
+                                                                   "--n-embd", "64"], 2, "describes a fresh model"),
+    ("plot-smooth-view", "plot --smooth with a view of a model", ["plot", "{model}", "--bigram", "--smooth", "5"], 2,
+     "--smooth goes with run logs"),
+    ("graph-zero-p", "graph of a target the model gives probability exactly 0", ["graph", "--model", "{sharp}",
+                                                                                "--target", "{zero}"], 1,
+     "probability of exactly 0"),
 ]
 
 
@@ -223,6 +232,15 @@ def make_files(tmp):
     from microgpt.model import init_weights
     from microgpt.tokenizer import Tokenizer
 
+    sharp = json.loads(text)  # finite weights, but logit gaps of thousands: probabilities of exactly 0
+    sharp["weights"]["lm_head"] = [[x * 1e4 for x in row] for row in sharp["weights"]["lm_head"]]
+    put("sharp.json", json.dumps(sharp))
+    from microgpt import forward
+    from microgpt.checkpoint import load
+
+    ck = load(f["sharp"])
+    probs = forward.softmax(forward.sequence_logits(ck.weights, ck.config, [ck.tokenizer.bos])[0])
+    f["zero"] = next(c for c in ck.tokenizer.chars if probs[ck.tokenizer.stoi[c]] == 0.0)
     wide = GPTConfig(3, n_embd=16, n_head=2, n_layer=1, block_size=8)  # over 4,000 nodes: never drawn
     Checkpoint(wide, Tokenizer("ab"), init_weights(wide, random.Random(0))).save(tmp / "wide.json")
     f["wide"] = str(tmp / "wide.json")

@@ -277,3 +277,42 @@ def test_logits_that_are_not_finite_are_one_line():
                  lambda: sample.generate_text(Overflowed(), Tokenizer("ab"), None, 5, 0.5, prefix="a")):
         with pytest.raises(MicroGPTError, match="logits are not finite numbers.*--engine fused"):
             draw()
+
+
+# ---- a flag given where it does nothing is refused, not silently ignored
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["graph", "--tiny", "-a", "3"], "-a and -b set the worked example"),
+    (["graph", "--model", "{model}", "-b", "1"], "-a and -b set the worked example"),
+    (["graph", "--target", "a"], "--target goes with --model or --tiny"),
+    (["graph", "--model", "{model}", "--seed", "3"], "--seed draws the fresh weights of --tiny"),
+    (["graph", "--seed", "3"], "--seed draws the fresh weights of --tiny"),
+    (["parameters", "--model", "{model}", "--n-embd", "64"], "--n-embd describes a fresh model"),
+    (["architecture", "--model", "{model}", "--seed", "3"], "--seed describes a fresh model"),
+    (["architecture", "--model", "{model}", "--data", "{docs}"], "--data describes a fresh model"),
+    (["tokenizer", "--model", "{model}", "--data", "{docs}"], "give one of them"),
+    (["plot", "{model}", "--bigram", "--smooth", "3"], "--smooth goes with run logs"),
+    (["sample", "{text_model}", "--data", "{docs}"], "a --text model's passages are not marked"),
+])
+def test_a_flag_that_would_be_ignored_is_refused(tmp_path, capsys, text_model, argv, needle):
+    (tmp_path / "docs.txt").write_text("\n".join(DOCS))
+    train(["--data", "docs.txt", "--out", "m.json"], tmp_path, capsys)
+    paths = {"model": tmp_path / "m.json", "docs": tmp_path / "docs.txt", "text_model": text_model}
+    out = tmp_path / "g.dot"
+    args = [a.format(**paths) for a in argv] + (["--out", str(out)] if argv[0] == "graph" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_the_flags_still_work_where_they_belong(tmp_path, capsys):
+    (tmp_path / "docs.txt").write_text("\n".join(DOCS))
+    assert main(["graph", "--tiny", "--seed", "3", "--target", "e", "--out", str(tmp_path / "t.dot")]) == 0
+    assert main(["graph", "-a", "-1", "-b", "4", "--out", str(tmp_path / "w.dot")]) == 0
+    assert "a = -1, b = 4" in (tmp_path / "w.dot").read_text()
+    assert main(["architecture", "--data", str(tmp_path / "docs.txt"), "--n-embd", "8", "--n-head", "2",
+                 "--seed", "1", "ab"]) == 0
+    assert main(["parameters", "--data", str(tmp_path / "docs.txt")]) == 0
+    assert "total: " in capsys.readouterr().out

@@ -16,9 +16,9 @@ import zlib
 from importlib import resources
 from pathlib import Path
 
-from microgpt import resources
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.inputs import read_bytes, stat_regular, strip_bom
+from microgpt.resources import check_bytes
 
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"  # makemore's names.txt, decompressed
 NAMES_COUNT = 32_033
@@ -74,7 +74,7 @@ def read_text(path, what="data file"):
     if size > MAX_DATA_BYTES:
         raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
     # the bytes, their text and its newline-normalised copies: ~4 times the file at once
-    resources.check_bytes(4 * size, f"reading the {what} {path} ({size:,} bytes)")
+    check_bytes(4 * size, f"reading the {what} {path} ({size:,} bytes)")
     raw = read_bytes(path, what, MAX_DATA_BYTES)
     if b"\x00" in raw:
         raise MicroGPTError(f"{what} looks binary (it has NUL bytes), expected UTF-8 text: {path}")
@@ -88,7 +88,7 @@ def read_text(path, what="data file"):
 def read_docs(path):
     """Documents of a text file: one per line, stripped, empty lines dropped."""
     text = read_text(path)
-    resources.check_bytes(BYTES_PER_LINE * text.count("\n"), f"the lines of {path}")
+    check_bytes(BYTES_PER_LINE * text.count("\n"), f"the lines of {path}")
     docs = [line.strip() for line in text.split("\n") if line.strip()]
     if not docs:
         raise MicroGPTError(f"data file has no documents (it is empty or only whitespace): {path}")

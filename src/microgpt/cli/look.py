@@ -9,6 +9,7 @@
 import random
 
 from microgpt.cli.args import add_data_arg, add_model_args, finite_float, nonneg_float, positive_int
+from microgpt.config import GPTConfig, defaults
 from microgpt.errors import MicroGPTError, UsageError
 
 
@@ -27,6 +28,8 @@ def cmd_tokenizer(args):
     from microgpt.tokenizer import Tokenizer
     from microgpt.inspection.views import tokenizer_view
 
+    if args.model and args.data:
+        raise UsageError("--model's tokenizer or one built from --data: give one of them")
     if args.model:
         tok = checkpoint.load(args.model).tokenizer
     else:
@@ -47,9 +50,15 @@ def _model_or_fresh(args, weights=True):
     (with weights=False, its config and tokenizer only: no weights drawn)."""
     from microgpt import checkpoint
 
+    fresh = {k: getattr(args, k) for k in FRESH_FLAGS if getattr(args, k) is not None}
     if args.model:
+        if fresh:  # a saved model fixes all of them: they would be silently ignored
+            flag = "--" + next(iter(fresh)).replace("_", "-")
+            raise UsageError(f"{flag} describes a fresh model; --model {args.model} fixes its own (drop {flag})")
         ckpt = checkpoint.load(args.model)
         return ckpt.config, ckpt.weights, ckpt.tokenizer
+    for k, v in FRESH_DEFAULTS.items():
+        setattr(args, k, fresh.get(k, v))
     from microgpt import resources
     from microgpt.config import GPTConfig
     from microgpt.data import read_docs, resolve_data_path
@@ -66,6 +75,8 @@ def _model_or_fresh(args, weights=True):
 
 
 FRESH_BYTES_PER_PARAM = 48
+FRESH_DEFAULTS = {**defaults(GPTConfig), "seed": 42}  # (vocab_size has none: it comes from the data)
+FRESH_FLAGS = ("n_embd", "n_head", "n_layer", "block_size", "data", "seed")
 
 
 def cmd_parameters(args):
@@ -108,6 +119,8 @@ def cmd_plot(args):
         check_temperature(args.temperature)
     if args.data and not args.bigram:
         raise UsageError("--data goes with --bigram")
+    if args.smooth is not None and views:
+        raise UsageError("--smooth goes with run logs (loss curves), not with a view of a model")
     if not views:
         from microgpt.inspection.plots.loss import loss_figure
         from microgpt.inspection.plots.runs import read_runs
@@ -168,6 +181,18 @@ def _tiny_model(seed):
     return config, init_weights(config, random.Random(seed)), tokenizer
 
 
+def _check_graph_flags(args):
+    """Each flag belongs to one of the graphs; given with another, it would be silently ignored."""
+    model_graph = args.model or args.tiny
+    if model_graph and (args.a is not None or args.b is not None):
+        raise UsageError("-a and -b set the worked example L = a*b + a; --model and --tiny draw a GPT's graph")
+    if not model_graph and args.target is not None:
+        raise UsageError("--target goes with --model or --tiny (the worked example has no target)")
+    if args.seed is not None and not args.tiny:
+        raise UsageError("--seed draws the fresh weights of --tiny" + (f"; --model {args.model} has its own"
+                                                                       if args.model else ""))
+
+
 def cmd_graph(args):
     from pathlib import Path
 
@@ -177,6 +202,7 @@ def cmd_graph(args):
 
     if args.tiny and args.model:
         raise UsageError("--tiny draws a fresh tiny GPT, --model a saved one: give one of them")
+    _check_graph_flags(args)
     out = Path(args.out or ("graph_model.svg" if args.model or args.tiny else "graph.svg"))
     if out.suffix.lower() not in (".dot", ".svg", ".png"):
         raise UsageError(f"--out {out}: use .dot (DOT text only), .svg or .png")
@@ -185,7 +211,7 @@ def cmd_graph(args):
             ckpt = checkpoint.load(args.model)
             config, weights, tokenizer, what = ckpt.config, ckpt.weights, ckpt.tokenizer, Path(args.model).name
         else:
-            config, weights, tokenizer = _tiny_model(args.seed)
+            config, weights, tokenizer = _tiny_model(42 if args.seed is None else args.seed)
             what = f"a fresh tiny GPT (n_embd {config.n_embd}, {config.n_head} head, vocabulary 'aem' + BOS)"
         target = args.target if args.target is not None else tokenizer.chars[0]
         graph.check_target(tokenizer, target)
@@ -193,8 +219,9 @@ def cmd_graph(args):
         root, names = graph.model_example(weights, config, tokenizer, target)
         title = f"{what}: loss of BOS -> {target!r} at position 0, every Value with its data and grad"
     else:
-        root, names = graph.worked_example(args.a, args.b)
-        title = (f"L = a*b + a with a = {args.a:g}, b = {args.b:g}: data flows forward, grad backward; "
+        a, b = 2.0 if args.a is None else args.a, 3.0 if args.b is None else args.b
+        root, names = graph.worked_example(a, b)
+        title = (f"L = a*b + a with a = {a:g}, b = {b:g}: data flows forward, grad backward; "
                  "edges carry the local derivative")
     text, n = graph.to_dot(root, names, title)
     dot_path = out.with_suffix(".dot")
@@ -241,8 +268,8 @@ def register(sub):
         p = sub.add_parser(name, help=helptext, description=helptext[6:].capitalize() + ".")
         p.add_argument("--model", help="a saved model (default: a fresh one over the data's vocabulary)")
         add_data_arg(p)
-        add_model_args(p)
-        p.add_argument("--seed", type=int, default=42, help="init seed for a fresh model (default: 42)")
+        add_model_args(p, resumable=True)  # (defaults None: given flags are told apart, and refused with --model)
+        p.add_argument("--seed", type=int, default=None, help="init seed for a fresh model (default: 42)")
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
@@ -275,14 +302,14 @@ def register(sub):
                                    "when Graphviz's dot is installed. Default: the worked example "
                                    "L = a*b + a. With --model or --tiny: the loss of one token (BOS at "
                                    "position 0 predicting --target) through a GPT.")
-    p.add_argument("-a", type=finite_float, default=2.0, help="worked example: value of a (default: 2)")
-    p.add_argument("-b", type=finite_float, default=3.0, help="worked example: value of b (default: 3)")
+    p.add_argument("-a", type=finite_float, default=None, help="worked example: value of a (default: 2)")
+    p.add_argument("-b", type=finite_float, default=None, help="worked example: value of b (default: 3)")
     p.add_argument("--model", metavar="MODEL", help="a checkpoint (keep it tiny: every scalar is a node)")
     p.add_argument("--tiny", action="store_true",
                    help="a fresh GPT with n_embd 2, 1 head, 1 layer, vocabulary 'aem' (under 300 nodes)")
     p.add_argument("--target", metavar="CHAR", help="the character BOS should predict (default: the first "
                                                     "of the vocabulary)")
-    p.add_argument("--seed", type=int, default=42, help="init seed for --tiny (default: 42)")
+    p.add_argument("--seed", type=int, default=None, help="init seed for --tiny (default: 42)")
     p.add_argument("--out", metavar="PATH",
                    help="graph.svg by default; .png also works, .dot writes only the DOT text (the .dot "
                         "beside an image is always written)")

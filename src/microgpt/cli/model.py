@@ -42,6 +42,9 @@ def cmd_sample(args):
     from microgpt.inspection import provenance
 
     model = load(args.model, args.engine, args)
+    if model.is_text and args.data:  # it would be silently ignored
+        raise UsageError("--data marks a names model's samples new or copied; a --text model's passages are "
+                         "not marked")
     samples = model.samples(args.n, args.temperature, args.top_k, args.prefix, args.seed, args.chars)
     if model.is_text:  # one long text: passages, not names
         for i, passage in enumerate(samples):
