@@ -157,6 +157,8 @@ CATALOGUE = [
                                                                    "--n-embd", "64"], 2, "describes a fresh model"),
     ("plot-smooth-view", "plot --smooth with a view of a model", ["plot", "{model}", "--bigram", "--smooth", "5"], 2,
      "--smooth goes with run logs"),
+    ("ckpt-billion-layers", "a small checkpoint whose config claims a billion layers", ["info", "{billion}"], 1,
+     "6,000,000,003 matrices"),
     ("graph-zero-p", "graph of a target the model gives probability exactly 0", ["graph", "--model", "{sharp}",
                                                                                 "--target", "{zero}"], 1,
      "probability of exactly 0"),
@@ -232,6 +234,10 @@ def make_files(tmp):
     from microgpt.model import init_weights
     from microgpt.tokenizer import Tokenizer
 
+    billion = json.loads(text)
+    billion["config"]["n_layer"] = 10**9
+    billion["weights"] = {}
+    put("billion.json", json.dumps(billion))
     sharp = json.loads(text)  # finite weights, but logit gaps of thousands: probabilities of exactly 0
     sharp["weights"]["lm_head"] = [[x * 1e4 for x in row] for row in sharp["weights"]["lm_head"]]
     put("sharp.json", json.dumps(sharp))

@@ -176,3 +176,32 @@ def test_reading_and_parsing_are_checked_too(docs, tmp_path, monkeypatch):
     monkeypatch.setattr(resources, "available", lambda: 4 * docs.stat().st_size)  # the text fits, its lines do not
     with pytest.raises(MicroGPTError, match="the lines of"):
         data.read_docs(docs)
+
+
+@pytest.mark.parametrize("dims", [(4, 1, 1, 4, 3), (16, 4, 3, 16, 27), (64, 8, 2, 128, 100)])
+def test_num_params_is_the_sum_of_the_shapes_without_listing_them(dims):
+    from microgpt.model import num_params, parameter_shapes
+
+    n_embd, n_head, n_layer, block, vocab = dims
+    config = GPTConfig(vocab, n_embd, n_head, n_layer, block)
+    assert num_params(config) == sum(r * c for r, c in parameter_shapes(config).values())
+
+
+HUGE_LAYERS = '{"format":"microgpt","version":1,"config":{"vocab_size":3,"n_embd":4,"n_head":1,' \
+              '"n_layer":1000000000,"block_size":4},"tokenizer":{"type":"char","chars":"ab"},"weights":{}}'
+
+
+@pytest.mark.parametrize("argv", [["info", "{ck}"], ["train", "--n-layer", "1000000000"],
+                                  ["architecture", "--n-layer", "1000000000"],
+                                  ["parameters", "--n-layer", "1000000000"]])
+def test_a_billion_layers_is_sized_at_once_not_listed(tmp_path, argv):
+    """A config claiming 10**9 layers (a flag, or a small hand-edited checkpoint) used to be listed
+    matrix by matrix before anything was checked: minutes, then MemoryError."""
+    (tmp_path / "ck.json").write_text(HUGE_LAYERS)
+    p = subprocess.run([sys.executable, "-m", "microgpt", *[a.format(ck=tmp_path / "ck.json") for a in argv]],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    if argv[0] == "parameters":  # a view of the config: the layers between are one line
+        assert p.returncode == 0 and "999,999,997 more layers" in p.stdout and len(p.stdout.splitlines()) < 30
+        return
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    assert "6,000,000,003 matrices" in p.stderr or "of memory" in p.stderr

@@ -18,6 +18,7 @@ run tries to resume, while the weights can still be sampled and scored.
 import json
 import math
 import re
+from itertools import islice
 from pathlib import Path
 
 from microgpt import resources
@@ -26,7 +27,7 @@ from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.inputs import open_regular, read_at_most, stat_regular, strip_bom
 from microgpt.metadata import TrainingRecord
-from microgpt.model import parameter_shapes
+from microgpt.model import iter_parameter_shapes, num_params, parameter_shapes
 from microgpt.tokenizer import Tokenizer
 
 FORMAT = "microgpt"
@@ -136,13 +137,16 @@ def _finite(label, x):
 
 
 def _matrices(what, d, config):
-    shapes = parameter_shapes(config)
     if not isinstance(d, dict):
         raise MicroGPTError(f"checkpoint {what} must be an object of named matrices")
-    missing = [n for n in shapes if n not in d]
-    extra = [n for n in d if n not in shapes]
+    # names one at a time, stopping at the fourth missing: a hand-edited config may
+    # claim a billion layers, and listing them all first would never end
+    missing = list(islice((n for n, _ in iter_parameter_shapes(config) if n not in d), 4))
     if missing:
-        raise MicroGPTError(f"checkpoint {what} lack {', '.join(missing[:4])} (config says {len(shapes)} matrices)")
+        count = 3 + 6 * config.n_layer
+        raise MicroGPTError(f"checkpoint {what} lack {', '.join(missing)} (config says {count:,} matrices)")
+    shapes = parameter_shapes(config)  # every name is in d now: no more of them than the file holds
+    extra = [n for n in d if n not in shapes]
     if extra:
         raise MicroGPTError(f"checkpoint {what} have unknown matrices: {', '.join(map(str, extra[:4]))}")
     what = "weight" if what == "weights" else what
@@ -187,7 +191,7 @@ def load(path):
 
 
 def _implied_max_bytes(config):
-    return 64 * sum(r * c for r, c in parameter_shapes(config).values()) * 3 + (1 << 20)
+    return 64 * num_params(config) * 3 + (1 << 20)
 
 
 def _check_size_against_config(path, size, head):
