@@ -205,3 +205,18 @@ def test_a_billion_layers_is_sized_at_once_not_listed(tmp_path, argv):
         return
     assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     assert "6,000,000,003 matrices" in p.stderr or "of memory" in p.stderr
+
+
+def test_on_a_gpu_the_tensors_are_checked_against_its_free_memory(docs, monkeypatch):
+    """(No GPU needed: the device and its free memory are stood in for.)"""
+    monkeypatch.setattr(resources, "_torch_device", lambda options: options.get("device", "cpu"))
+    monkeypatch.setattr(resources, "device_available", lambda device: 1 << 20)
+    config, tc = GPTConfig(27, 256, 4, 2, 64), TrainConfig(batch_size=64)
+    on_gpu = resources.estimate("torch", config, tc, {"device": "cuda"})
+    on_cpu = resources.estimate("torch", config, tc, {"device": "cpu"})
+    assert on_gpu.device > 0 and on_gpu.host < on_cpu.host
+    assert on_gpu.host + on_gpu.device == on_cpu.host  # the same bytes, on two memories
+    with pytest.raises(MicroGPTError, match="of GPU memory .* more than the 1.0 MiB free"):
+        resources.check("torch", config, tc, {"device": "cuda"})
+    monkeypatch.setattr(resources, "device_available", lambda device: None)  # unknown: not refused
+    resources.check("torch", config, tc, {"device": "cuda"})
