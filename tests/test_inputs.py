@@ -174,4 +174,4 @@ def test_a_json_number_too_long_to_read_is_one_line(files, tmp_path):
     text = json.dumps(d).replace(repr(d["weights"]["wte"][0][0]), "9" * 5000, 1)
     (tmp_path / "long.json").write_text(text)
     rc, _, err = cli("info", tmp_path / "long.json")
-    assert rc == 1 and one_line(err) and "cannot read" in err
+    assert rc == 1 and one_line(err) and "too long to read" in err

@@ -185,8 +185,9 @@ def load(path):
         raise MicroGPTError(f"checkpoint JSON is nested too deeply to be a microgpt model: {path}") from None
     except json.JSONDecodeError as e:
         raise MicroGPTError(f"checkpoint is not valid JSON ({e.msg} at line {e.lineno}); truncated? {path}") from None
-    except ValueError as e:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
-        raise MicroGPTError(f"checkpoint holds a number microgpt cannot read ({e}): {path}") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise MicroGPTError(f"checkpoint holds a number too long to read (thousands of digits; no float "
+                            f"holds it): {path}") from None
     return from_dict(d, path, size)
 
 
@@ -278,7 +279,8 @@ def _optimizer_state(state, config, training):
         return {"t": t}
     missing = [k for k in ("m", "v") if k not in state]
     if missing:
-        raise MicroGPTError(f"optimizer.{' and optimizer.'.join(missing)} {'is' if len(missing) == 1 else 'are'} missing: "
+        are = "is" if len(missing) == 1 else "are"
+        raise MicroGPTError(f"optimizer.{' and optimizer.'.join(missing)} {are} missing: "
                             "the run used Adam, which goes on from both moments")
     out = {"t": t, "m": _matrices("optimizer.m", state["m"], config),
            "v": _matrices("optimizer.v", state["v"], config)}
@@ -317,5 +319,6 @@ def _rng_state(state):
         except OverflowError:
             g = math.nan
         if not math.isfinite(g):
-            raise MicroGPTError(f"rng_state.gauss_next must be null or a finite number, got {state['gauss_next']!r:.40}")
+            raise MicroGPTError("rng_state.gauss_next must be null or a finite number, "
+                                f"got {state['gauss_next']!r:.40}")
     return {"version": RNG_VERSION, "state": list(words), "gauss_next": g}

@@ -45,6 +45,11 @@ def cmd_autograd(args):
     return 0
 
 
+FRESH_BYTES_PER_PARAM = 48
+FRESH_DEFAULTS = {**defaults(GPTConfig), "seed": 42}  # (vocab_size has none: it comes from the data)
+FRESH_FLAGS = ("n_embd", "n_head", "n_layer", "block_size", "data", "seed")
+
+
 def _model_or_fresh(args, weights=True):
     """A saved model, or a freshly initialised one over the dataset's vocabulary
     (with weights=False, its config and tokenizer only: no weights drawn)."""
@@ -60,7 +65,6 @@ def _model_or_fresh(args, weights=True):
     for k, v in FRESH_DEFAULTS.items():
         setattr(args, k, fresh.get(k, v))
     from microgpt import resources
-    from microgpt.config import GPTConfig
     from microgpt.data import read_docs, resolve_data_path
     from microgpt.model import init_weights, num_params
     from microgpt.tokenizer import Tokenizer
@@ -70,13 +74,9 @@ def _model_or_fresh(args, weights=True):
     if not weights:
         return config, None, tok
     # drawn as Python lists of floats, about 40 bytes each (measured), before one forward pass
-    resources.check_bytes(FRESH_BYTES_PER_PARAM * num_params(config), f"a fresh model of {num_params(config):,} parameters")
+    n = num_params(config)
+    resources.check_bytes(FRESH_BYTES_PER_PARAM * n, f"a fresh model of {n:,} parameters")
     return config, init_weights(config, random.Random(args.seed)), tok
-
-
-FRESH_BYTES_PER_PARAM = 48
-FRESH_DEFAULTS = {**defaults(GPTConfig), "seed": 42}  # (vocab_size has none: it comes from the data)
-FRESH_FLAGS = ("n_embd", "n_head", "n_layer", "block_size", "data", "seed")
 
 
 def cmd_parameters(args):
