@@ -198,7 +198,7 @@ def config_for(docs, dims):
 
 def check(engine, config, train_config, options=None, docs=None, text_mode=False):
     """Refuse, in one line, a run that would need more memory than there is."""
-    ranks_here = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)  # torchrun: each rank is its own process
+    ranks_here = _ranks_on_this_machine()
     est = estimate(engine, config, train_config, options, data_bytes(docs, text_mode) if docs else 0)
     what = (f"engine {engine}, {_count(config)} parameters, a batch of {train_config.batch_size} x "
             f"{config.block_size} positions; mostly {est.biggest()}")
@@ -214,6 +214,14 @@ def check(engine, config, train_config, options=None, docs=None, text_mode=False
                                 f"the {human(free)} free; make the model or the batch smaller "
                                 "(--n-embd, --n-layer, --block-size, --batch-size)")
     return est
+
+
+def _ranks_on_this_machine():
+    """torchrun's processes here, each holding its own copy of the run."""
+    try:
+        return max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    except ValueError:
+        return 1
 
 
 def check_bytes(need, what):
