@@ -137,6 +137,59 @@ CATALOGUE = [
      ["bench", "--data", "{three}", "--json", "{notes}"], 2, "add --force"),
     ("bench-json-data", "bench --json onto the data it reads", ["bench", "--data", "{three}", "--json", "{three}"], 2,
      "would destroy it"),
+    # inputs that are not regular files: refused at once, never waited on
+    ("data-fifo", "--data is a FIFO (it would wait forever for a writer)", ["train", "--data", "{fifo}"], 1,
+     "is a FIFO (named pipe), not a regular file"),
+    ("data-device", "--data is a device that never ends", ["train", "--data", "/dev/zero"], 1,
+     "is a character device, not a regular file"),
+    ("text-fifo", "--text is a FIFO", ["train", "--text", "{fifo}"], 1, "not a regular file"),
+    ("ckpt-fifo", "checkpoint path is a FIFO", ["sample", "{fifo}"], 1, "not a regular file"),
+    ("ckpt-device", "checkpoint path is /dev/zero", ["info", "/dev/zero"], 1, "not a regular file"),
+    ("score-file-fifo", "score --file is a FIFO", ["score", "{model}", "--file", "{fifo}"], 1, "not a regular file"),
+    ("plot-log-fifo", "a run log that is a FIFO", ["plot", "{fifo}"], 1, "not a regular file"),
+    # numbers no float holds
+    ("ckpt-huge-int", "a weight written as a JSON integer too large for a float", ["sample", "{hugeint}"], 1,
+     "too large for a float"),
+    ("ckpt-long-int", "a JSON integer of more digits than Python reads", ["info", "{longint}"], 1,
+     "too long to read"),
+    ("smp-temp-tiny", "a temperature so small that 1/T overflows", ["sample", "{model}", "--temperature", "1e-320"],
+     2, "use 0 for greedy"),
+    ("plot-temp-tiny", "plot --next at a temperature that overflows",
+     ["plot", "{model}", "--next", "a", "--temperature", "1e-320"], 2, "use 0 for greedy"),
+    # the state a resume goes on from, checked by schema (sampling the weights still works)
+    ("resume-adam-v", "resuming an Adam checkpoint whose v is missing", ["train", "--resume", "{nov}"], 1,
+     "optimizer.v is missing"),
+    ("resume-negative-v", "resuming with a negative Adam v", ["train", "--resume", "{negv}"], 1,
+     "running mean of squares"),
+    ("resume-t", "resuming with a step count that is a string", ["train", "--resume", "{tstr}"], 1,
+     "optimizer.t must be an integer"),
+    ("resume-rng", "resuming with a damaged random-generator state", ["train", "--resume", "{badrng}"], 1,
+     "rng_state.state[5] must be an integer in [0, 2**32)"),
+    # more than the machine holds: refused before any work
+    ("mem-embd", "a model too wide for memory", ["train", "--data", "{three}", "--n-embd", "65536"], 1,
+     "of memory"),
+    ("mem-batch", "a batch too large for memory", ["train", "--data", "{three}", "--batch-size", "1000000000"], 1,
+     "of memory"),
+    ("mem-architecture", "a fresh model too wide for memory", ["architecture", "--data", "{three}",
+                                                              "--n-embd", "65536"], 1, "of memory"),
+    # flags that were silently ignored, pictures that were silently not drawn
+    ("smp-chars-names", "--chars for a names model", ["sample", "{model}", "--chars", "50"], 2,
+     "--chars is for models trained with --text"),
+    ("graph-tiny-model", "graph --tiny with --model", ["graph", "--tiny", "--model", "{model}"], 2,
+     "give one of them"),
+    ("graph-not-drawn", "graph --out PNG of a model too large to draw", ["graph", "--model", "{wide}", "--out",
+                                                                        "{tmp}/g.png"], 1, "but not"),
+    ("graph-a-with-model", "graph -a (the worked example's) with --model", ["graph", "--model", "{model}", "-a", "3"],
+     2, "-a and -b set the worked example"),
+    ("arch-size-with-model", "architecture --n-embd with --model", ["architecture", "--model", "{model}",
+                                                                   "--n-embd", "64"], 2, "describes a fresh model"),
+    ("plot-smooth-view", "plot --smooth with a view of a model", ["plot", "{model}", "--bigram", "--smooth", "5"], 2,
+     "--smooth goes with run logs"),
+    ("ckpt-billion-layers", "a small checkpoint whose config claims a billion layers", ["info", "{billion}"], 1,
+     "6,000,000,003 matrices"),
+    ("graph-zero-p", "graph of a target the model gives probability exactly 0", ["graph", "--model", "{sharp}",
+                                                                                "--target", "{zero}"], 1,
+     "probability of exactly 0"),
 ]
 
 
@@ -197,6 +250,38 @@ def make_files(tmp):
     noopt = json.loads(text)
     noopt.pop("optimizer")
     put("noopt.json", json.dumps(noopt))
+    put("hugeint.json", text.replace(repr(good["weights"]["wte"][0][0]), str(10**400), 1))
+    put("longint.json", text.replace(repr(good["weights"]["wte"][0][0]), "9" * 5000, 1))
+    for name, edit in [("nov", lambda d: d["optimizer"].pop("v")),
+                       ("negv", lambda d: d["optimizer"]["v"]["wte"][0].__setitem__(1, -0.5)),
+                       ("tstr", lambda d: d["optimizer"].__setitem__("t", "2")),
+                       ("badrng", lambda d: d["rng_state"]["state"].__setitem__(5, 2**32))]:
+        d = json.loads(text)
+        edit(d)
+        put(f"{name}.json", json.dumps(d))
+    import random
+
+    from microgpt.checkpoint import Checkpoint
+    from microgpt.config import GPTConfig
+    from microgpt.model import init_weights
+    from microgpt.tokenizer import Tokenizer
+
+    billion = json.loads(text)
+    billion["config"]["n_layer"] = 10**9
+    billion["weights"] = {}
+    put("billion.json", json.dumps(billion))
+    sharp = json.loads(text)  # finite weights, but logit gaps of thousands: probabilities of exactly 0
+    sharp["weights"]["lm_head"] = [[x * 1e4 for x in row] for row in sharp["weights"]["lm_head"]]
+    put("sharp.json", json.dumps(sharp))
+    from microgpt import forward
+    from microgpt.checkpoint import load
+
+    ck = load(f["sharp"])
+    probs = forward.softmax(forward.sequence_logits(ck.weights, ck.config, [ck.tokenizer.bos])[0])
+    f["zero"] = next(c for c in ck.tokenizer.chars if probs[ck.tokenizer.stoi[c]] == 0.0)
+    wide = GPTConfig(3, n_embd=16, n_head=2, n_layer=1, block_size=8)  # over 4,000 nodes: never drawn
+    Checkpoint(wide, Tokenizer("ab"), init_weights(wide, random.Random(0))).save(tmp / "wide.json")
+    f["wide"] = str(tmp / "wide.json")
     return f
 
 
@@ -206,7 +291,9 @@ def run(argv, files, broken=False):
     if broken:
         env["PYTHONPATH"] = files["broken"]
     args = [a.format(**files) for a in argv]
-    p = subprocess.run([sys.executable, "-m", "microgpt", *args], capture_output=True, text=True, env=env, timeout=120)
+    # in the scratch folder, so a command's default output (bigram.png, graph.svg) lands there
+    p = subprocess.run([sys.executable, "-m", "microgpt", *args], capture_output=True, text=True, env=env, timeout=120,
+                       cwd=files["tmp"])
     return p.returncode, p.stderr
 
 

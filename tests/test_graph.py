@@ -58,14 +58,34 @@ def test_model_graph_is_the_models_loss_and_stays_small():
     assert 'label="' not in text.split("->", 1)[1]  # too many nodes for edge labels
 
 
-def test_graph_without_graphviz_still_writes_dot(tmp_path, monkeypatch, capsys):
+def test_graph_without_graphviz_writes_dot_and_fails(tmp_path, monkeypatch, capsys):
+    """The picture asked for is not drawn: exit 1, one line saying the DOT was written and why not."""
     monkeypatch.setattr(graph.shutil, "which", lambda name: None)
     out = tmp_path / "g.svg"
-    assert main(["graph", "--out", str(out)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"wrote {tmp_path / 'g.dot'} (4 nodes)"
-    assert len(lines) == 2 and "dot program is not installed" in lines[1]
+    assert main(["graph", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"wrote {tmp_path / 'g.dot'} (4 nodes)"]
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and f"wrote {tmp_path / 'g.dot'}, but not {out}" in err[0]
+    assert "dot program is not installed" in err[0]
     assert (tmp_path / "g.dot").read_text().startswith("digraph") and not out.exists()
+
+
+def test_graph_too_large_to_draw_fails_after_writing_dot(tmp_path, monkeypatch, capsys):
+    """Before: `graph --model M --out g.png` printed 'not rendering' and exited 0 with no g.png."""
+    monkeypatch.setattr(graph, "MAX_RENDER_NODES", 3)
+    monkeypatch.setattr(graph.shutil, "which", lambda name: "/usr/bin/dot")  # (never run: too many nodes)
+    out = tmp_path / "g.png"
+    assert main(["graph", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"wrote {tmp_path / 'g.dot'}, but not {out}: 4 nodes is more than 3" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists() and (tmp_path / "g.dot").exists()
+
+
+def test_graph_tiny_and_model_are_refused_together(tmp_path, capsys):
+    assert main(["graph", "--tiny", "--model", str(tmp_path / "m.json"), "--out", str(tmp_path / "g.dot")]) == 2
+    assert "give one of them" in capsys.readouterr().err
+    assert not (tmp_path / "g.dot").exists()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")

@@ -11,7 +11,6 @@ import pytest
 
 from microgpt import forward
 from microgpt.data import fingerprint
-from microgpt.inspection import provenance as training_data
 from microgpt.cli import main
 from microgpt.config import TrainConfig
 from microgpt.errors import MicroGPTError, UsageError

@@ -24,7 +24,7 @@ from microgpt.training import plan
 
 
 def train(data=None, **options):
-    """Plan a run (see train.plan for every option: text=, resume=, out=, engine=,
+    """Plan a run (see training.plan for every option: text=, resume=, out=, engine=,
     engine_options=, val_docs=, n_embd=..., steps=..., lr=..., seed=...) and train
     it to the end. Returns the Run: run.save(path), run.val_loss, Model.of(run)."""
     return plan(data=data, **options).train()
@@ -70,15 +70,19 @@ class Model:
         return Path(path)
 
     # ---- writing
-    def samples(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=PASSAGE_CHARS,
-                rng=None, stream=False):
+    def samples(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=None, rng=None,
+                stream=False):
         """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
-        or, for a --text model, passages of `chars` characters after `prefix` (a
-        newline by default; with stream=True each passage is an iterator of its
-        pieces as they are drawn: the prefix, then one character at a time).
-        The arguments are checked at once."""
+        or, for a --text model, passages of `chars` characters (PASSAGE_CHARS by
+        default) after `prefix` (a newline by default; with stream=True each
+        passage is an iterator of its pieces as they are drawn: the prefix, then
+        one character at a time). The arguments are checked at once."""
         rng = rng or random.Random(seed)
         text = self.is_text
+        if chars is not None and not text:  # a names model stops at its end token: a length would be ignored
+            raise UsageError("--chars is for models trained with --text; a names model ends each sample "
+                             "where it predicts the end")
+        chars = PASSAGE_CHARS if chars is None else chars
         sampling.check_sampling_args(self.tokenizer, self.config, temperature, top_k, "" if text else prefix, n)
         if text:
             prefix = prefix or sampling.default_text_prefix(self.tokenizer)
@@ -86,7 +90,7 @@ class Model:
             return (write(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix) for _ in range(n))
         return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
 
-    def sample(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=PASSAGE_CHARS):
+    def sample(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=None):
         """n samples as a list of strings (the same seed gives the same samples)."""
         return list(self.samples(n, temperature, top_k, prefix, seed, chars))
 
@@ -96,7 +100,7 @@ class Model:
         text so far, next character or None for the end, p), .total, .mean, .perplexity."""
         from microgpt.inspection.score import score
 
-        return score(self.checkpoint.weights, self.config, self.tokenizer, text)
+        return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text)
 
     def evaluate(self, data=None, progress=None):
         """Mean loss per token on the held-out split the model was trained with
@@ -116,11 +120,12 @@ class Model:
     def training_data(self, data=None):
         """The documents the model was trained on, found from the checkpoint (or
         `data`), with its train/validation split when it can be rebuilt; None if
-        they cannot be found."""
-        if self.is_text:
-            raise UsageError("a --text model has no documents to look up")
+        they cannot be found. For a --text model: its text, split by position
+        (a provenance.TrainingText)."""
         from microgpt.inspection import provenance
 
+        if self.is_text:
+            return provenance.find_text(self.checkpoint, data, self.path)
         return provenance.find(self.checkpoint, data, self.path)
 
 

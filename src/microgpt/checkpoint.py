@@ -8,20 +8,26 @@ loads back bit for bit.
 
 Files are written atomically: to a temporary file in the same folder, flushed
 to disk, then renamed over the target. A crash leaves the old file or the new
-one, never half of one. Loading trusts nothing: it checks the format, version,
-shapes and that every weight is a finite number, and reads nothing but JSON.
+one, never half of one. Loading trusts nothing: it reads only a regular file
+of bounded size (inputs.py), checks the format, version, shapes and that every
+weight is a finite float, and reads nothing but JSON. The optimizer's state
+and the RNG's are checked as strictly; a bad one is named in one line when a
+run tries to resume, while the weights can still be sampled and scored.
 """
 
 import json
 import math
 import re
+from itertools import islice
 from pathlib import Path
 
+from microgpt import resources
 from microgpt.atomic import atomic_write_bytes, atomic_write_text
 from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.inputs import open_regular, read_at_most, stat_regular, strip_bom
 from microgpt.metadata import TrainingRecord
-from microgpt.model import parameter_shapes
+from microgpt.model import iter_parameter_shapes, num_params, parameter_shapes
 from microgpt.tokenizer import Tokenizer
 
 FORMAT = "microgpt"
@@ -45,7 +51,8 @@ def unused_name(path):
 
 
 class Checkpoint:
-    def __init__(self, config, tokenizer, weights, training=None, optimizer=None, rng_state=None):
+    def __init__(self, config, tokenizer, weights, training=None, optimizer=None, rng_state=None,
+                 resume_problem=None):
         self.config = config
         self.tokenizer = tokenizer
         self.weights = weights
@@ -53,6 +60,30 @@ class Checkpoint:
         self.training = training if isinstance(training, TrainingRecord) else TrainingRecord.from_dict(training)
         self.optimizer = optimizer
         self.rng_state = rng_state
+        # why the saved optimizer or RNG state cannot be trusted (load() then keeps neither), or None
+        self.resume_problem = resume_problem
+
+    def why_not_resumable(self):
+        """None if training can go on from here, else a phrase saying what is missing or wrong."""
+        if self.resume_problem:
+            return self.resume_problem
+        if self.optimizer is None:
+            return "no optimizer state"
+        if self.rng_state is None:
+            return "no random-generator state"
+        if self.training.train_config is None:
+            return "no training config"
+        return None
+
+    def check_resumable(self):
+        """Raise the one line that says why training cannot go on from this checkpoint."""
+        if self.resume_problem:
+            raise MicroGPTError(f"checkpoint {self.resume_problem}; it cannot be resumed "
+                                "(sample, score and eval still work: the weights are fine)")
+        if self.optimizer is None or self.rng_state is None:
+            raise MicroGPTError("checkpoint has no optimizer or RNG state (saved by an older version?); cannot resume")
+        if self.training.train_config is None:
+            raise MicroGPTError("checkpoint has no training config; it cannot be resumed")
 
     def to_dict(self):
         d = {
@@ -77,33 +108,49 @@ class Checkpoint:
         atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")))
 
 
-def _matrix(name, value, rows, cols):
+def _matrix(name, value, rows, cols, what="weight"):
+    """A (rows, cols) list of lists of finite floats, or one line naming the matrix."""
+    label = f"{what} {name!r}"
     if not isinstance(value, list) or len(value) != rows:
         got = len(value) if isinstance(value, list) else type(value).__name__
-        raise MicroGPTError(f"weight {name!r} should have {rows} rows, found {got}")
+        raise MicroGPTError(f"{label} should have {rows} rows, found {got}")
+    out = []
     for row in value:
         if not isinstance(row, list) or len(row) != cols:
             got = len(row) if isinstance(row, list) else type(row).__name__
-            raise MicroGPTError(f"weight {name!r} should have {cols} columns, found a row of {got}")
-        for x in row:
-            if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise MicroGPTError(f"weight {name!r} holds a non-number: {x!r:.40}")
-            if not math.isfinite(x):
-                raise MicroGPTError(f"weight {name!r} holds {x} (NaN or infinite): the model is corrupt")
-    return [[float(x) for x in row] for row in value]
+            raise MicroGPTError(f"{label} should have {cols} columns, found a row of {got}")
+        out.append([_finite(label, x) for x in row])
+    return out
+
+
+def _finite(label, x):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise MicroGPTError(f"{label} holds a non-number: {x!r:.40}")
+    try:
+        f = float(x)
+    except OverflowError:  # JSON allows any integer; 10**400 has no float
+        raise MicroGPTError(f"{label} holds an integer of {len(str(abs(x)))} digits, too large for a float: "
+                            "the model is corrupt") from None
+    if not math.isfinite(f):
+        raise MicroGPTError(f"{label} holds {x} (NaN or infinite): the model is corrupt")
+    return f
 
 
 def _matrices(what, d, config):
-    shapes = parameter_shapes(config)
     if not isinstance(d, dict):
         raise MicroGPTError(f"checkpoint {what} must be an object of named matrices")
-    missing = [n for n in shapes if n not in d]
-    extra = [n for n in d if n not in shapes]
+    # names one at a time, stopping at the fourth missing: a hand-edited config may
+    # claim a billion layers, and listing them all first would never end
+    missing = list(islice((n for n, _ in iter_parameter_shapes(config) if n not in d), 4))
     if missing:
-        raise MicroGPTError(f"checkpoint {what} lack {', '.join(missing[:4])} (config says {len(shapes)} matrices)")
+        count = 3 + 6 * config.n_layer
+        raise MicroGPTError(f"checkpoint {what} lack {', '.join(missing)} (config says {count:,} matrices)")
+    shapes = parameter_shapes(config)  # every name is in d now: no more of them than the file holds
+    extra = [n for n in d if n not in shapes]
     if extra:
         raise MicroGPTError(f"checkpoint {what} have unknown matrices: {', '.join(map(str, extra[:4]))}")
-    return {n: _matrix(n, d[n], *shapes[n]) for n in shapes}
+    what = "weight" if what == "weights" else what
+    return {n: _matrix(n, d[n], *shapes[n], what=what) for n in shapes}
 
 
 def load(path):
@@ -112,39 +159,45 @@ def load(path):
         raise MicroGPTError(f"checkpoint not found: {path}")
     if path.is_dir():
         raise MicroGPTError(f"checkpoint path is a directory: {path}")
-    size = path.stat().st_size
+    size = stat_regular(path, "checkpoint").st_size  # a FIFO or /dev/zero would never end
     if size > MAX_BYTES:
         raise MicroGPTError(f"checkpoint is {size:,} bytes, too large to be a microgpt model: {path}")
+    # the bytes, their text and the parsed floats take ~3.9 times the file (measured)
+    resources.check_bytes(4 * size, f"loading the checkpoint {path} ({size:,} bytes)")
+    with open_regular(path, "checkpoint") as f:
+        # microgpt writes the config near the start: a file far larger than its
+        # config implies is refused from its first bytes, before parsing all of it
+        head = read_at_most(f, 1 << 16, path, "checkpoint")
+        if path.suffix != ".safetensors":
+            _check_size_against_config(path, size, head)
+        raw = head + read_at_most(f, MAX_BYTES + 1 - len(head), path, "checkpoint")
+    if len(raw) > MAX_BYTES:
+        raise MicroGPTError(f"checkpoint grew past {MAX_BYTES:,} bytes while it was read: {path}")
     if path.suffix == ".safetensors":
         from microgpt import safetensors_io
 
-        return from_dict(safetensors_io.from_bytes(path.read_bytes(), path), path, size)
-    _check_size_against_config(path, size)
+        return from_dict(safetensors_io.from_bytes(raw, path), path, size)
     try:
-        text = path.read_bytes().decode("utf-8")
-        d = json.loads(text)
+        d = json.loads(strip_bom(raw.decode("utf-8")))
     except UnicodeDecodeError:
         raise MicroGPTError(f"checkpoint is not UTF-8 JSON text: {path}") from None
     except RecursionError:
         raise MicroGPTError(f"checkpoint JSON is nested too deeply to be a microgpt model: {path}") from None
     except json.JSONDecodeError as e:
         raise MicroGPTError(f"checkpoint is not valid JSON ({e.msg} at line {e.lineno}); truncated? {path}") from None
-    except OSError as e:
-        raise MicroGPTError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise MicroGPTError(f"checkpoint holds a number too long to read (thousands of digits; no float "
+                            f"holds it): {path}") from None
     return from_dict(d, path, size)
 
 
 def _implied_max_bytes(config):
-    return 64 * sum(r * c for r, c in parameter_shapes(config).values()) * 3 + (1 << 20)
+    return 64 * num_params(config) * 3 + (1 << 20)
 
 
-def _check_size_against_config(path, size):
-    """Refuse a file far larger than its config implies, before parsing all of it.
-
-    microgpt writes the config near the start, so a look at the first bytes finds it."""
-    with open(path, "rb") as f:
-        head = f.read(1 << 16).decode("utf-8", errors="replace")
-    m = re.search(r'"config"\s*:\s*(\{[^{}]*\})', head)
+def _check_size_against_config(path, size, head):
+    """Refuse a file far larger than its config implies, from the config in its first bytes."""
+    m = re.search(r'"config"\s*:\s*(\{[^{}]*\})', head.decode("utf-8", errors="replace"))
     if not m:
         return
     try:
@@ -192,12 +245,80 @@ def from_dict(d, path="<checkpoint>", size=None):
         )
     weights = _matrices("weights", d.get("weights"), config)
     training = TrainingRecord.from_dict(d.get("training"))
-    optimizer = d.get("optimizer")
-    if optimizer is not None:
-        if not isinstance(optimizer, dict) or not isinstance(optimizer.get("t"), int):
-            raise MicroGPTError("checkpoint optimizer state must be an object with a step count t")
-        optimizer = dict(optimizer)
-        for key in ("m", "v"):
-            if key in optimizer:
-                optimizer[key] = _matrices(f"optimizer.{key}", optimizer[key], config)
-    return Checkpoint(config, tokenizer, weights, training, optimizer, d.get("rng_state"))
+    optimizer, rng_state, problem = d.get("optimizer"), d.get("rng_state"), None
+    try:
+        if optimizer is not None:
+            optimizer = _optimizer_state(optimizer, config, training)
+        if rng_state is not None:
+            rng_state = _rng_state(rng_state)
+    except MicroGPTError as e:  # what is wrong stops a resume, not a look at the weights
+        optimizer, rng_state, problem = None, None, str(e)
+    return Checkpoint(config, tokenizer, weights, training, optimizer, rng_state, problem)
+
+
+# ---- the state a resumed run goes on from, checked as the weights are. A
+# hand-edited or damaged part is named exactly; it keeps the checkpoint from
+# being resumed (an engine would crash on it, or train on nonsense and call it
+# divergence) but not from being sampled, scored or evaluated.
+
+MAX_STEP = 2**53  # the torch engine keeps Adam's step count as a float
+
+
+def _optimizer_state(state, config, training):
+    if not isinstance(state, dict):
+        raise MicroGPTError("optimizer state must be an object with a step count t")
+    t = state.get("t")
+    if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= MAX_STEP:
+        raise MicroGPTError(f"optimizer.t must be an integer in [0, 2**53], got {t!r:.40}")
+    tc = training.train_config
+    expected = tc.optimizer if tc is not None else ("adam" if "m" in state or "v" in state else "sgd")
+    moments = [k for k in ("m", "v") if k in state]
+    if expected == "sgd":
+        if moments:
+            raise MicroGPTError(f"optimizer.{moments[0]} is there, but the run used SGD, which keeps no moments")
+        return {"t": t}
+    missing = [k for k in ("m", "v") if k not in state]
+    if missing:
+        are = "is" if len(missing) == 1 else "are"
+        raise MicroGPTError(f"optimizer.{' and optimizer.'.join(missing)} {are} missing: "
+                            "the run used Adam, which goes on from both moments")
+    out = {"t": t, "m": _matrices("optimizer.m", state["m"], config),
+           "v": _matrices("optimizer.v", state["v"], config)}
+    for name, mat in out["v"].items():
+        for r, row in enumerate(mat):
+            for c, x in enumerate(row):
+                if x < 0:
+                    raise MicroGPTError(f"optimizer.v {name!r} holds {x} at [{r}][{c}], but Adam's v is a "
+                                        "running mean of squares (>= 0)")
+    return out
+
+
+RNG_VERSION = 3  # random.Random.getstate(): (3, 624 words and a position, gauss_next)
+RNG_WORDS = 624
+
+
+def _rng_state(state):
+    if not isinstance(state, dict) or set(state) != {"version", "state", "gauss_next"}:
+        raise MicroGPTError('rng_state must be an object with "version", "state" and "gauss_next"')
+    if state["version"] != RNG_VERSION or isinstance(state["version"], bool):
+        raise MicroGPTError(f"rng_state.version must be {RNG_VERSION}, got {state['version']!r:.40}")
+    words = state["state"]
+    if not isinstance(words, list) or len(words) != RNG_WORDS + 1:
+        got = len(words) if isinstance(words, list) else type(words).__name__
+        raise MicroGPTError(f"rng_state.state must be a list of {RNG_WORDS + 1} integers, found {got}")
+    for i, w in enumerate(words):
+        if isinstance(w, bool) or not isinstance(w, int) or not 0 <= w < 2**32:
+            raise MicroGPTError(f"rng_state.state[{i}] must be an integer in [0, 2**32), got {w!r:.40}")
+    if words[-1] > RNG_WORDS:
+        raise MicroGPTError(f"rng_state.state[{RNG_WORDS}] (the position in the state) must be at most "
+                            f"{RNG_WORDS}, got {words[-1]}")
+    g = state["gauss_next"]
+    if g is not None:
+        try:
+            g = float(g) if not isinstance(g, bool) and isinstance(g, (int, float)) else math.nan
+        except OverflowError:
+            g = math.nan
+        if not math.isfinite(g):
+            raise MicroGPTError("rng_state.gauss_next must be null or a finite number, "
+                                f"got {state['gauss_next']!r:.40}")
+    return {"version": RNG_VERSION, "state": list(words), "gauss_next": g}

@@ -17,12 +17,15 @@ from importlib import resources
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.inputs import read_bytes, stat_regular, strip_bom
+from microgpt.resources import check_bytes
 
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"  # makemore's names.txt, decompressed
 NAMES_COUNT = 32_033
 BUNDLED_NAMES = "bundled:names.txt"  # what --data, $MICROGPT_DATA and checkpoints say for the shipped names
 MAX_DATA_BYTES = 1 << 30  # 1 GiB: larger files are almost surely a mistake for this trainer
 MAX_DOC_CHARS = 100_000  # a "document" this long is a whole text on one line, not a name or a word
+BYTES_PER_LINE = 96  # a short line as a list entry and a str object: ~86 bytes, measured on the names
 
 
 def bundled_names_file():
@@ -58,36 +61,34 @@ def describe_source(path):
 
 
 def read_text(path, what="data file"):
-    """A whole UTF-8 text file as one string, newlines normalised to \\n.
+    """A whole UTF-8 text file as one string, newlines normalised to \\n and a
+    leading byte-order mark dropped (it is not a character of the text).
 
-    BUNDLED_NAMES reads the names shipped with the package. Every way a path
-    can fail to be readable text is a one-line MicroGPTError."""
+    BUNDLED_NAMES reads the names shipped with the package. Only a regular
+    file is read (inputs.py), and every way a path can fail to be readable
+    text is a one-line MicroGPTError."""
     if is_bundled(path):
         return read_bundled_names()
     path = Path(path)
-    if not path.exists():
-        raise MicroGPTError(f"{what} not found: {path}")
-    if path.is_dir():
-        raise MicroGPTError(f"{what} path is a directory, not a file: {path}")
-    try:
-        size = path.stat().st_size
-        if size > MAX_DATA_BYTES:
-            raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
-        raw = path.read_bytes()
-    except OSError as e:
-        raise MicroGPTError(f"cannot read {what} {path}: {e.strerror or e}") from None
+    size = stat_regular(path, what).st_size
+    if size > MAX_DATA_BYTES:
+        raise MicroGPTError(f"{what} is {size:,} bytes, more than the 1 GiB this trainer reads: {path}")
+    # the bytes, their text and its newline-normalised copies: ~4 times the file at once
+    check_bytes(4 * size, f"reading the {what} {path} ({size:,} bytes)")
+    raw = read_bytes(path, what, MAX_DATA_BYTES)
     if b"\x00" in raw:
         raise MicroGPTError(f"{what} looks binary (it has NUL bytes), expected UTF-8 text: {path}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise MicroGPTError(f"{what} is not UTF-8 text (bad byte at offset {e.start}): {path}") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() reads text
+    return strip_bom(text).replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() reads text
 
 
 def read_docs(path):
     """Documents of a text file: one per line, stripped, empty lines dropped."""
     text = read_text(path)
+    check_bytes(BYTES_PER_LINE * text.count("\n"), f"the lines of {path}")
     docs = [line.strip() for line in text.split("\n") if line.strip()]
     if not docs:
         raise MicroGPTError(f"data file has no documents (it is empty or only whitespace): {path}")
@@ -109,6 +110,14 @@ def resolve_data_path(data=None):
     if env:
         return Path(env)
     return Path(BUNDLED_NAMES)
+
+
+def recorded_path(path):
+    """The data path a checkpoint records: absolute, so that score, eval and
+    --resume find the file from any folder; the bundled names by their name."""
+    if is_bundled(path):
+        return BUNDLED_NAMES
+    return os.path.abspath(path)
 
 
 def default_val_size(n_docs):

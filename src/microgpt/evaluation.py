@@ -57,7 +57,7 @@ class HeldOut:
 def held_out(ckpt, data=None, model_path=None):
     """The held-out split the model was trained with (or all of `data`), as a HeldOut."""
     if ckpt.training.is_text:
-        return _held_out_text(ckpt, data)
+        return _held_out_text(ckpt, data, model_path)
     from microgpt.data import read_docs
     from microgpt.inspection import provenance
 
@@ -80,16 +80,19 @@ def held_out(ckpt, data=None, model_path=None):
     return HeldOut(encode_all(ckpt.tokenizer, docs), what, label, "docs")
 
 
-def _held_out_text(ckpt, path=None):
+def _held_out_text(ckpt, path=None, model_path=None):
     """A --text model: the windows tiling the held-out last 10% of its text, or all of `path`."""
     from microgpt.batches import split_text, val_windows
-    from microgpt.data import fingerprint, read_text
+    from microgpt.data import fingerprint
+    from microgpt.inspection import provenance
 
     whole_file = path is not None
-    path = path or ckpt.training.data
-    if not path:
+    if not whole_file and not ckpt.training.data:
         raise UsageError("the checkpoint does not record its text file; pass --data FILE")
-    text = read_text(path, what="text file")
+    if whole_file:
+        text = provenance.read_text_file(path)
+    else:  # as recorded, else (an older, relative record) from here or beside the model
+        path, text = provenance.read_recorded(ckpt.training, model_path, provenance.read_text_file)
     ids = ckpt.tokenizer.encode(text)  # characters the model never saw are an error here
     block = ckpt.config.block_size
     if whole_file:

@@ -84,6 +84,12 @@ def sequence_logits(weights, config, tokens):
     return [gpt(weights, config, t, pos, keys, values) for pos, t in enumerate(tokens[: config.block_size])]
 
 
+def surprise(p):
+    """-ln p; a probability that underflowed to exactly 0 (a hand-edited or
+    extreme model) is infinitely surprising, not a math domain error."""
+    return -math.log(p) if p > 0 else math.inf
+
+
 def doc_nll(weights, config, tokens):
     """Sum of -log p(next token) over a document, and how many tokens that is.
 
@@ -94,7 +100,7 @@ def doc_nll(weights, config, tokens):
     total = 0.0
     for pos in range(n):
         probs = softmax(gpt(weights, config, tokens[pos], pos, keys, values))
-        total += -math.log(probs[tokens[pos + 1]])
+        total += surprise(probs[tokens[pos + 1]])
     return total, n
 
 

@@ -21,25 +21,31 @@ from microgpt.autograd import Value
 INIT_STD = 0.08
 
 
+def iter_parameter_shapes(config):
+    """(name, (rows, cols)) of every matrix, in the order they are initialised,
+    one at a time: a config read from a file may claim a billion layers."""
+    yield "wte", (config.vocab_size, config.n_embd)
+    yield "wpe", (config.block_size, config.n_embd)
+    yield "lm_head", (config.vocab_size, config.n_embd)
+    for i in range(config.n_layer):
+        yield f"layer{i}.attn_wq", (config.n_embd, config.n_embd)
+        yield f"layer{i}.attn_wk", (config.n_embd, config.n_embd)
+        yield f"layer{i}.attn_wv", (config.n_embd, config.n_embd)
+        yield f"layer{i}.attn_wo", (config.n_embd, config.n_embd)
+        yield f"layer{i}.mlp_fc1", (4 * config.n_embd, config.n_embd)
+        yield f"layer{i}.mlp_fc2", (config.n_embd, 4 * config.n_embd)
+
+
 def parameter_shapes(config):
     """Names and (rows, cols) of every matrix, in the order they are initialised."""
-    shapes = {
-        "wte": (config.vocab_size, config.n_embd),
-        "wpe": (config.block_size, config.n_embd),
-        "lm_head": (config.vocab_size, config.n_embd),
-    }
-    for i in range(config.n_layer):
-        shapes[f"layer{i}.attn_wq"] = (config.n_embd, config.n_embd)
-        shapes[f"layer{i}.attn_wk"] = (config.n_embd, config.n_embd)
-        shapes[f"layer{i}.attn_wv"] = (config.n_embd, config.n_embd)
-        shapes[f"layer{i}.attn_wo"] = (config.n_embd, config.n_embd)
-        shapes[f"layer{i}.mlp_fc1"] = (4 * config.n_embd, config.n_embd)
-        shapes[f"layer{i}.mlp_fc2"] = (config.n_embd, 4 * config.n_embd)
-    return shapes
+    return dict(iter_parameter_shapes(config))
 
 
 def num_params(config):
-    return sum(r * c for r, c in parameter_shapes(config).values())
+    """The sum of parameter_shapes' sizes, computed without listing them (so a
+    huge config is sized at once, to be refused)."""
+    n = config.n_embd
+    return (2 * config.vocab_size + config.block_size) * n + config.n_layer * 12 * n * n
 
 
 def init_weights(config, rng, std=INIT_STD):

@@ -12,8 +12,14 @@ from a prefix (a newline by default), never draws BOS (no window held one), and
 when its context is full goes on from the recent half of it.
 """
 
+import math
+
 from microgpt import forward
 from microgpt.errors import MicroGPTError, UsageError
+
+# Logits of a model microgpt trains stay within a few dozen; a temperature is
+# refused when logits this large, scaled by 1/T, would overflow a float.
+LOGIT_HEADROOM = 1e6
 
 
 TEMPERATURE = 0.5  # the original's: typical names, a little variety
@@ -26,18 +32,34 @@ def next_token_probs(logits, temperature=1.0, top_k=None):
     """Probabilities of the next token, computed as the original does
     (logits / temperature, then softmax), with all but the top-k set to 0."""
     scale = temperature**-1  # the original divides a Value, which multiplies by t**-1
-    probs = forward.softmax([l * scale for l in logits])
+    scaled = [l * scale for l in logits]
+    if not all(map(math.isfinite, scaled)):  # logits beyond the headroom: shift by the max first (no inf - inf)
+        top = max(logits)
+        scaled = [(l - top) * scale for l in logits]
+    probs = forward.softmax(scaled)
     if top_k is not None and top_k < len(probs):
         keep = set(sorted(range(len(probs)), key=lambda i: -probs[i])[:top_k])
         probs = [p if i in keep else 0.0 for i, p in enumerate(probs)]
     return probs
 
 
+def check_temperature(temperature):
+    if temperature != temperature or temperature < 0 or temperature == float("inf"):
+        raise UsageError(f"temperature must be a finite number >= 0, got {temperature}")
+    if temperature > 0:
+        try:
+            too_cold = not math.isfinite(temperature**-1 * LOGIT_HEADROOM)
+        except OverflowError:
+            too_cold = True
+        if too_cold:
+            raise UsageError(f"temperature {temperature!r} is too small: logits divided by it overflow a float; "
+                             "use 0 for greedy sampling (always the most likely token)")
+
+
 def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
     if not isinstance(n, int) or n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
-    if temperature != temperature or temperature < 0 or temperature == float("inf"):
-        raise UsageError(f"temperature must be a finite number >= 0, got {temperature}")
+    check_temperature(temperature)
     if top_k is not None and not 1 <= top_k <= tokenizer.vocab_size:
         raise UsageError(f"top-k must be between 1 and the vocabulary size {tokenizer.vocab_size}, got {top_k}")
     if prefix:
@@ -52,6 +74,17 @@ def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
             )
 
 
+def checked(logits, engine):
+    """The logits, unless one is NaN or infinite: no distribution can be drawn
+    from those (random.choices would fail on NaN weights, argmax would guess)."""
+    if not all(map(math.isfinite, logits)):
+        hint = "" if getattr(engine, "name", "") in ("scalar", "fused") else \
+            " (--engine fused computes in float64, which holds larger numbers)"
+        raise MicroGPTError("the model's logits are not finite numbers: its weights are too large for the "
+                            f"engine's arithmetic{hint}")
+    return logits
+
+
 def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
     """One sample, as a string (the prefix included)."""
     config = engine.config
@@ -60,7 +93,7 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
     token_id = tokenizer.bos
     out = []
     for pos_id in range(config.block_size):
-        logits = engine.next_logits(token_id, pos_id, cache)
+        logits = checked(engine.next_logits(token_id, pos_id, cache), engine)
         if pos_id < len(prefix_ids):  # feed the prefix, drawing nothing
             token_id = prefix_ids[pos_id]
         elif temperature == 0:
@@ -102,7 +135,7 @@ def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, pr
         for t in ids:
             logits = engine.next_logits(t, pos, cache)
             pos += 1
-        return logits
+        return checked(logits, engine)
 
     logits = feed(context[-block:])
     yield prefix

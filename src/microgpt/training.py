@@ -30,10 +30,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from microgpt import checkpoint, distributed, interrupts, outputs
+from microgpt import checkpoint, distributed, interrupts, outputs, resources
 from microgpt.batches import Documents, TextWindows
 from microgpt.config import GPTConfig, TrainConfig, defaults
-from microgpt.data import fingerprint, read_docs, read_text, resolve_data_path
+from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
 from microgpt.engines import DEFAULT_ENGINE, make_engine, option_names
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import evaluate
@@ -99,8 +99,7 @@ class Trainer:
         if resume.tokenizer.chars != self.tokenizer.chars:
             flag = "--data" if text is None else "--text"
             raise MicroGPTError(f"the data's characters differ from the checkpoint's: resume with the same {flag}")
-        if resume.optimizer is None or resume.rng_state is None:
-            raise MicroGPTError("checkpoint has no optimizer or RNG state (saved by an older version?); cannot resume")
+        resume.check_resumable()  # one line naming what is missing or wrong, not a crash inside an engine
         self.config = resume.config
         self.engine = make_engine(engine, self.config, resume.weights, tc, **options)
         self.engine.load_optimizer_state(resume.optimizer)
@@ -270,6 +269,8 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     if keep_best and not eval_every:
         raise UsageError("--keep-best needs --eval-every N: the best model is judged at each validation")
     source = {"docs": docs} if not text_mode else {"text": docs[0]}
+    # a run the machine cannot hold is refused now, not after drawing the weights (resources.py)
+    resources.check(engine, ckpt.config if ckpt else resources.config_for(docs, dims), tc, options, docs, text_mode)
     if ckpt is None:
         trainer = Trainer(**source, **dims, train_config=tc, engine=engine, val_docs=val_docs,
                           engine_options=options)
@@ -326,7 +327,7 @@ class Run:
             extra.setdefault("best_val_loss", self.best_val_loss)
         if self.val_loss is not None:
             extra.setdefault("val_loss", self.val_loss)
-        return self.trainer.checkpoint(data=str(self.data_path), data_sha256=self.data_sha256,
+        return self.trainer.checkpoint(data=recorded_path(self.data_path), data_sha256=self.data_sha256,
                                        engine_options=self.engine_options, **extra)
 
     def training_data(self):

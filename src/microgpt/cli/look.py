@@ -9,7 +9,8 @@
 import random
 
 from microgpt.cli.args import add_data_arg, add_model_args, finite_float, nonneg_float, positive_int
-from microgpt.errors import UsageError
+from microgpt.config import GPTConfig, defaults
+from microgpt.errors import MicroGPTError, UsageError
 
 
 def cmd_dataset(args):
@@ -27,6 +28,8 @@ def cmd_tokenizer(args):
     from microgpt.tokenizer import Tokenizer
     from microgpt.inspection.views import tokenizer_view
 
+    if args.model and args.data:
+        raise UsageError("--model's tokenizer or one built from --data: give one of them")
     if args.model:
         tok = checkpoint.load(args.model).tokenizer
     else:
@@ -42,27 +45,44 @@ def cmd_autograd(args):
     return 0
 
 
-def _model_or_fresh(args):
-    """A saved model, or a freshly initialised one over the dataset's vocabulary."""
+FRESH_BYTES_PER_PARAM = 48
+FRESH_DEFAULTS = {**defaults(GPTConfig), "seed": 42}  # (vocab_size has none: it comes from the data)
+FRESH_FLAGS = ("n_embd", "n_head", "n_layer", "block_size", "data", "seed")
+
+
+def _model_or_fresh(args, weights=True):
+    """A saved model, or a freshly initialised one over the dataset's vocabulary
+    (with weights=False, its config and tokenizer only: no weights drawn)."""
     from microgpt import checkpoint
 
+    fresh = {k: getattr(args, k) for k in FRESH_FLAGS if getattr(args, k) is not None}
     if args.model:
+        if fresh:  # a saved model fixes all of them: they would be silently ignored
+            flag = "--" + next(iter(fresh)).replace("_", "-")
+            raise UsageError(f"{flag} describes a fresh model; --model {args.model} fixes its own (drop {flag})")
         ckpt = checkpoint.load(args.model)
         return ckpt.config, ckpt.weights, ckpt.tokenizer
-    from microgpt.config import GPTConfig
+    for k, v in FRESH_DEFAULTS.items():
+        setattr(args, k, fresh.get(k, v))
+    from microgpt import resources
     from microgpt.data import read_docs, resolve_data_path
-    from microgpt.model import init_weights
+    from microgpt.model import init_weights, num_params
     from microgpt.tokenizer import Tokenizer
 
     tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
     config = GPTConfig(tok.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    if not weights:
+        return config, None, tok
+    # drawn as Python lists of floats, about 40 bytes each (measured), before one forward pass
+    n = num_params(config)
+    resources.check_bytes(FRESH_BYTES_PER_PARAM * n, f"a fresh model of {n:,} parameters")
     return config, init_weights(config, random.Random(args.seed)), tok
 
 
 def cmd_parameters(args):
     from microgpt.inspection.views import parameters_view
 
-    print(parameters_view(_model_or_fresh(args)[0]))
+    print(parameters_view(_model_or_fresh(args, weights=False)[0]))
     return 0
 
 
@@ -112,14 +132,22 @@ def cmd_plot(args):
     out = check_out(args.out or _picture_default(args))  # a wrong extension fails before any work
     if args.temperature is not None and args.next is None:
         raise UsageError("--temperature goes with --next PREFIX")
+    if args.temperature is not None:
+        from microgpt.sample import check_temperature
+
+        check_temperature(args.temperature)
     if args.data and not args.bigram:
         raise UsageError("--data goes with --bigram")
     check_pictures(args, [out], [*args.inputs, args.data])
+    if args.smooth is not None and views:
+        raise UsageError("--smooth goes with run logs (loss curves), not with a view of a model")
     if not views:
         from microgpt.inspection.plots.loss import loss_figure
         from microgpt.inspection.plots.runs import read_runs
 
         runs = [r for path in args.inputs for r in read_runs(path)]
+        for line in [line for r in runs for line in r.summary()]:
+            print(f"note: {line}")
         fig = loss_figure(runs, args.smooth)
     else:
         if len(args.inputs) != 1:
@@ -171,6 +199,18 @@ def _tiny_model(seed):
     return config, init_weights(config, random.Random(seed)), tokenizer
 
 
+def _check_graph_flags(args):
+    """Each flag belongs to one of the graphs; given with another, it would be silently ignored."""
+    model_graph = args.model or args.tiny
+    if model_graph and (args.a is not None or args.b is not None):
+        raise UsageError("-a and -b set the worked example L = a*b + a; --model and --tiny draw a GPT's graph")
+    if not model_graph and args.target is not None:
+        raise UsageError("--target goes with --model or --tiny (the worked example has no target)")
+    if args.seed is not None and not args.tiny:
+        raise UsageError("--seed draws the fresh weights of --tiny" + (f"; --model {args.model} has its own"
+                                                                       if args.model else ""))
+
+
 def cmd_graph(args):
     from pathlib import Path
 
@@ -178,6 +218,9 @@ def cmd_graph(args):
     from microgpt.atomic import atomic_write_text
     from microgpt.inspection import graph
 
+    if args.tiny and args.model:
+        raise UsageError("--tiny draws a fresh tiny GPT, --model a saved one: give one of them")
+    _check_graph_flags(args)
     out = Path(args.out or ("graph_model.svg" if args.model or args.tiny else "graph.svg"))
     if out.suffix.lower() not in (".dot", ".svg", ".png"):
         raise UsageError(f"--out {out}: use .dot (DOT text only), .svg or .png")
@@ -188,29 +231,32 @@ def cmd_graph(args):
             ckpt = checkpoint.load(args.model)
             config, weights, tokenizer, what = ckpt.config, ckpt.weights, ckpt.tokenizer, Path(args.model).name
         else:
-            config, weights, tokenizer = _tiny_model(args.seed)
+            config, weights, tokenizer = _tiny_model(42 if args.seed is None else args.seed)
             what = f"a fresh tiny GPT (n_embd {config.n_embd}, {config.n_head} head, vocabulary 'aem' + BOS)"
         target = args.target if args.target is not None else tokenizer.chars[0]
         graph.check_target(tokenizer, target)
+        graph.check_memory(config)
         root, names = graph.model_example(weights, config, tokenizer, target)
         title = f"{what}: loss of BOS -> {target!r} at position 0, every Value with its data and grad"
     else:
-        root, names = graph.worked_example(args.a, args.b)
-        title = (f"L = a*b + a with a = {args.a:g}, b = {args.b:g}: data flows forward, grad backward; "
+        a, b = 2.0 if args.a is None else args.a, 3.0 if args.b is None else args.b
+        root, names = graph.worked_example(a, b)
+        title = (f"L = a*b + a with a = {a:g}, b = {b:g}: data flows forward, grad backward; "
                  "edges carry the local derivative")
     text, n = graph.to_dot(root, names, title)
     atomic_write_text(dot_path, text)
     print(f"wrote {dot_path} ({n} nodes)")
     if out.suffix.lower() == ".dot":
         return 0
+    # The picture asked for (or the default one) not drawn is a failure, not a note:
+    # a script that goes on to open it must not be told all went well.
     if n > graph.MAX_RENDER_NODES:
-        print(f"not rendering {out}: {n} nodes is more than {graph.MAX_RENDER_NODES} can be drawn legibly "
-              "(try 'microgpt graph --tiny')")
-        return 0
+        raise MicroGPTError(f"wrote {dot_path}, but not {out}: {n} nodes is more than {graph.MAX_RENDER_NODES} "
+                            f"can be drawn legibly (try 'microgpt graph --tiny', or --out {dot_path} for the DOT only)")
     if graph.dot_program() is None:
-        print(f"Graphviz's dot program is not installed, so {out} was not drawn; install graphviz (e.g. "
-              f"apt-get install graphviz) or render the DOT elsewhere: dot -T{out.suffix[1:]} {dot_path} -o {out}")
-        return 0
+        raise MicroGPTError(f"wrote {dot_path}, but not {out}: Graphviz's dot program is not installed; install "
+                            f"graphviz (e.g. apt-get install graphviz) or render the DOT elsewhere: "
+                            f"dot -T{out.suffix[1:]} {dot_path} -o {out}")
     graph.render(dot_path, out)
     print(f"wrote {out}")
     return 0
@@ -241,8 +287,8 @@ def register(sub):
         p = sub.add_parser(name, help=helptext, description=helptext[6:].capitalize() + ".")
         p.add_argument("--model", help="a saved model (default: a fresh one over the data's vocabulary)")
         add_data_arg(p)
-        add_model_args(p)
-        p.add_argument("--seed", type=int, default=42, help="init seed for a fresh model (default: 42)")
+        add_model_args(p, resumable=True)  # (defaults None: given flags are told apart, and refused with --model)
+        p.add_argument("--seed", type=int, default=None, help="init seed for a fresh model (default: 42)")
         if name == "architecture":
             p.add_argument("text", nargs="?", default="", help="context after BOS (default: empty)")
         p.set_defaults(func=func)
@@ -279,14 +325,14 @@ def register(sub):
                                    "when Graphviz's dot is installed. Default: the worked example "
                                    "L = a*b + a. With --model or --tiny: the loss of one token (BOS at "
                                    "position 0 predicting --target) through a GPT.")
-    p.add_argument("-a", type=finite_float, default=2.0, help="worked example: value of a (default: 2)")
-    p.add_argument("-b", type=finite_float, default=3.0, help="worked example: value of b (default: 3)")
+    p.add_argument("-a", type=finite_float, default=None, help="worked example: value of a (default: 2)")
+    p.add_argument("-b", type=finite_float, default=None, help="worked example: value of b (default: 3)")
     p.add_argument("--model", metavar="MODEL", help="a checkpoint (keep it tiny: every scalar is a node)")
     p.add_argument("--tiny", action="store_true",
                    help="a fresh GPT with n_embd 2, 1 head, 1 layer, vocabulary 'aem' (under 300 nodes)")
     p.add_argument("--target", metavar="CHAR", help="the character BOS should predict (default: the first "
                                                     "of the vocabulary)")
-    p.add_argument("--seed", type=int, default=42, help="init seed for --tiny (default: 42)")
+    p.add_argument("--seed", type=int, default=None, help="init seed for --tiny (default: 42)")
     p.add_argument("--out", metavar="PATH",
                    help="graph.svg by default; .png also works, .dot writes only the DOT text (the .dot "
                         "beside an image is always written). Each may replace a file of its own format "

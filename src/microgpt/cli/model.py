@@ -2,7 +2,6 @@
 
 Each is the Python API's call (api.Model) with its result printed."""
 
-import math
 import sys
 
 from microgpt.cli.args import add_engine_arg, add_engine_options, given_engine_options, nonneg_float, positive_int
@@ -47,6 +46,9 @@ def cmd_sample(args):
     from microgpt.inspection import provenance
 
     model = load(args.model, args.engine, args)
+    if model.is_text and args.data:  # it would be silently ignored
+        raise UsageError("--data marks a names model's samples new or copied; a --text model's passages are "
+                         "not marked")
     samples = model.samples(args.n, args.temperature, args.top_k, args.prefix, args.seed, args.chars,
                             stream=model.is_text)
     if model.is_text:  # one long text: passages, not names, written as they are drawn
@@ -83,19 +85,31 @@ def cmd_info(args):
             elif isinstance(v, list):
                 v = f"[{len(v)} values]"
             print(f"  {k}: {v}")
-    print(f"resumable: {'yes' if ckpt.optimizer is not None else 'no (no optimizer state)'}")
+    why_not = ckpt.why_not_resumable()
+    print(f"resumable: {'yes' if why_not is None else f'no ({why_not})'}")
     return 0
 
 
+SEEN = {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}
+# a --text model's text is split by position: the first 90% trained on, the last 10% held out
+SEEN_IN_TEXT = {"train": "yes, in the training part of the text", "val": "yes, only in the held-out part of the text",
+                "data": "yes, across the training and held-out parts", None: "no"}
+
+
 def _seen_phrase(training_data, text):
+    from microgpt.inspection.provenance import TrainingText
+
     if training_data is None:
         return "unknown"
     where = training_data.where(text)
-    return {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}[where]
+    if isinstance(training_data, TrainingText) and training_data.exact:
+        return SEEN_IN_TEXT[where]
+    return SEEN[where]
 
 
 def cmd_score(args):
     from microgpt.data import read_docs
+    from microgpt.evaluation import perplexity
     from microgpt.inspection import provenance
     from microgpt.inspection.score import check_text, format_table
 
@@ -106,7 +120,7 @@ def cmd_score(args):
         raise UsageError("nothing to score: give one or more strings, or --file FILE")
     model = load(args.model)
     for t in texts:  # every string is checked before any is scored
-        check_text(model.tokenizer, model.config, t)
+        check_text(model.tokenizer, model.config, t, bos=not model.is_text)
     data = model.training_data(args.data)
     if data is None:
         print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
@@ -130,7 +144,7 @@ def cmd_score(args):
         total, n = sum(s.total for s in scores), sum(s.n for s in scores)
         known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
         print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
-              f"perplexity {math.exp(total / n):.2f}{known}")
+              f"perplexity {perplexity(total / n):.2f}{known}")
     return 0
 
 
@@ -169,7 +183,7 @@ def register(sub):
     p.add_argument("--prefix", default="", help="start every sample with this text")
     p.add_argument("--seed", type=int, default=SEED,
                    help=f"random seed; the same seed gives the same samples (default: {SEED})")
-    p.add_argument("--chars", type=positive_int, default=PASSAGE_CHARS,
+    p.add_argument("--chars", type=positive_int, default=None,
                    help=f"characters per sample, for a model trained with --text (default: {PASSAGE_CHARS})")
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to mark each sample new or a copy (default: the path the checkpoint "

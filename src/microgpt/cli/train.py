@@ -1,6 +1,5 @@
 """`microgpt train`: plan a run, train it with a progress bar, save, sample."""
 
-import math
 import os
 import shlex
 import signal
@@ -13,7 +12,6 @@ from microgpt.config import TrainConfig, defaults
 from microgpt.sample import SAMPLES, TEMPERATURE
 
 SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", *defaults(TrainConfig))
-SAMPLES, TEMPERATURE = 20, 0.5  # the defaults of --samples and --temperature
 
 
 def cmd_train(args):
@@ -25,6 +23,10 @@ def cmd_train(args):
 
     if not distributed.is_main():  # under torchrun only rank 0 speaks
         sys.stdout = open(os.devnull, "w")
+    if args.samples:  # the samples come after training: a temperature they cannot use is refused first
+        from microgpt.sample import check_temperature
+
+        check_temperature(args.temperature)
     with keep_going() as stdout:  # a closed stdout must not cost the run: it trains on and saves, quietly
         run = plan(data=args.data, text=args.text, resume=args.resume, out=args.out, log=args.log,
                    engine=args.engine, engine_options=given_engine_options(args), val_docs=args.val_docs,
@@ -39,25 +41,11 @@ def cmd_train(args):
 
 def train_and_save(run, args, stdout):
     from microgpt import distributed, interrupts
-    from microgpt.api import Model
-    from microgpt.cli.model import print_samples
-    from microgpt.data import describe_source
-    from microgpt.model import num_params
+    from microgpt.evaluation import perplexity
     from microgpt.progress import Progress
 
     trainer, steps = run.trainer, run.trainer.train_config.steps
-    if describe_source(run.data_path):
-        print(describe_source(run.data_path))
-    print(trainer.source.describe(trainer.config.block_size))
-    print(f"vocab size: {trainer.tokenizer.vocab_size}")
-    print(f"num params: {num_params(trainer.config)}")
-    if not run.is_text:
-        n_long = sum(len(d) + 1 > trainer.config.block_size for d in run.docs)
-        if n_long:
-            print(f"note: {n_long} documents are longer than block_size {trainer.config.block_size} allows "
-                  "and are truncated (as in the original)")
-    if run.resumed_from:
-        print(f"resuming from {run.resumed_from} at step {trainer.step} of {steps}")
+    print_header(run)
     progress = Progress(steps, first_step=trainer.step)
 
     def say(line):  # a validation line: on a line of its own below a live bar
@@ -71,19 +59,13 @@ def train_and_save(run, args, stdout):
         if not run.trainer.done:
             progress.close()
     if run.stopped_by:
-        name = signal.Signals(run.stopped_by).name
         if distributed.is_main():  # (every rank got the signal; one reports)
-            if trainer.done:  # it came during the final validation
-                print(f"microgpt train: {name} during the final validation; saved {run.out} (all {steps} steps "
-                      "trained, no validation loss recorded)", file=sys.stderr)
-            else:
-                print(f"microgpt train: {name} at step {trainer.step} of {steps}; saved {run.out}. "
-                      f"Resume with: {resume_command(run, args)}", file=sys.stderr)
+            report_stop(run, args)
         return 128 + run.stopped_by
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {trainer.engine_name})")
     if run.val_loss is not None:
-        print(f"val loss {run.val_loss:.4f} | val perplexity {math.exp(run.val_loss):.2f} "
+        print(f"val loss {run.val_loss:.4f} | val perplexity {perplexity(run.val_loss):.2f} "
               f"({trainer.source.held_out()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
         run.save()
@@ -93,15 +75,52 @@ def train_and_save(run, args, stdout):
               file=sys.stderr)
         return 128 + signalled.got[0]
     if args.samples and distributed.is_main() and not stdout.reader_gone:
-        model = Model.of(run)
-        if run.is_text:
-            print("--- inference (a passage, from a newline) ---")
-            print(next(model.samples(1, args.temperature, rng=trainer.rng)))
-        else:
-            print("--- inference (new, hallucinated names) ---")
-            print_samples(model.samples(args.samples, args.temperature, rng=trainer.rng), run.training_data(),
-                          summary_to=sys.stdout)
+        print_run_samples(run, args)
     return 0
+
+
+def print_header(run):
+    from microgpt.data import describe_source
+    from microgpt.model import num_params
+
+    trainer = run.trainer
+    if describe_source(run.data_path):
+        print(describe_source(run.data_path))
+    print(trainer.source.describe(trainer.config.block_size))
+    print(f"vocab size: {trainer.tokenizer.vocab_size}")
+    print(f"num params: {num_params(trainer.config)}")
+    if not run.is_text:
+        n_long = sum(len(d) + 1 > trainer.config.block_size for d in run.docs)
+        if n_long:
+            print(f"note: {n_long} documents are longer than block_size {trainer.config.block_size} allows "
+                  "and are truncated (as in the original)")
+    if run.resumed_from:
+        print(f"resuming from {run.resumed_from} at step {trainer.step} of {trainer.train_config.steps}")
+
+
+def report_stop(run, args):
+    name, steps = signal.Signals(run.stopped_by).name, run.trainer.train_config.steps
+    if run.trainer.done:  # it came during the final validation
+        print(f"microgpt train: {name} during the final validation; saved {run.out} (all {steps} steps "
+              "trained, no validation loss recorded)", file=sys.stderr)
+    else:
+        print(f"microgpt train: {name} at step {run.trainer.step} of {steps}; saved {run.out}. "
+              f"Resume with: {resume_command(run, args)}", file=sys.stderr)
+
+
+def print_run_samples(run, args):
+    """The samples after training, drawn with the run's own generator (as the original does)."""
+    from microgpt.api import Model
+    from microgpt.cli.model import print_samples
+
+    model, rng = Model.of(run), run.trainer.rng
+    if run.is_text:
+        print("--- inference (a passage, from a newline) ---")
+        print(next(model.samples(1, args.temperature, rng=rng)))
+    else:
+        print("--- inference (new, hallucinated names) ---")
+        print_samples(model.samples(args.samples, args.temperature, rng=rng), run.training_data(),
+                      summary_to=sys.stdout)
 
 
 def resume_command(run, args):
@@ -178,7 +197,8 @@ def register(sub):
     g.add_argument("--log", "--log-file", metavar="FILE",
                    help="write one JSON object per step (step, loss, lr, elapsed)")
     g.add_argument("--samples", type=nonneg_int, default=SAMPLES,
-                   help=f"samples to print after training (default: {SAMPLES})")
+                   help=f"samples to print after training (default: {SAMPLES}; a --text run prints one passage, "
+                        "or none with 0)")
     g.add_argument("--temperature", type=nonneg_float, default=TEMPERATURE,
                    help=f"sampling temperature; 0 = always the most likely (default: {TEMPERATURE})")
     g.add_argument("--force", action="store_true",

@@ -7,6 +7,10 @@ same here gives back its exact train and validation split. Score, eval, sample
 and the bigram plot use this to say whether a string was seen in training, and
 to evaluate on the documents the model never saw.
 
+A --text model's text is found the same way; training split it by position
+(the last 10% held out), so a string can be said to occur in the part the
+model trained on or only in the held-out part.
+
 A model whose data cannot be found (moved, another machine) is not an error
 here: callers say "unknown" instead, unless the user named a file with --data.
 """
@@ -14,7 +18,8 @@ here: callers say "unknown" instead, unless the user named a file with --data.
 import random
 from pathlib import Path
 
-from microgpt.data import BUNDLED_NAMES, NAMES_SHA256, fingerprint, is_bundled, read_docs, split
+from microgpt.batches import split_text
+from microgpt.data import BUNDLED_NAMES, NAMES_SHA256, fingerprint, is_bundled, read_docs, read_text, split
 from microgpt.errors import MicroGPTError
 
 
@@ -61,11 +66,13 @@ def rebuild_split(training, docs):
     return split(shuffled, n_val), ""
 
 
-def _recorded_candidates(training, model_path):
-    """Where the recorded data path may point: as written, and, for a relative
-    path, beside the checkpoint (train saves there by default, so a relative
-    --data usually lives in the same folder). BUNDLED_NAMES is a name, not a
-    path: it is found wherever the package is installed."""
+def recorded_candidates(training, model_path=None):
+    """Where the recorded data path may point. microgpt records an absolute path
+    (data.recorded_path), found from any folder. Older checkpoints recorded the
+    path as given, so a relative one is also tried from here and beside the
+    checkpoint (train saves there by default, so a relative --data usually lives
+    in the same folder). BUNDLED_NAMES is a name, not a path: it is found
+    wherever the package is installed."""
     recorded = training.data
     path = Path(recorded)
     yield path
@@ -81,28 +88,85 @@ def _recorded_candidates(training, model_path):
         yield Path(BUNDLED_NAMES)
 
 
+def read_recorded(training, model_path, read):
+    """(path, read(path)) for the first recorded candidate that reads; if none
+    does, the error of the path as recorded is raised."""
+    first = None
+    for path in recorded_candidates(training, model_path):
+        try:
+            return path, read(path)
+        except (MicroGPTError, OSError) as e:
+            first = first or e
+    raise first
+
+
 def find(ckpt, data=None, model_path=None):
     """The model's training data: from `data` (a path the user gave; read errors
     are raised) or else the checkpoint's recorded path (None if unreadable)."""
     if data is not None:
         path, docs = Path(data), read_docs(data)
     else:
-        recorded = ckpt.training.data
-        if not recorded:
+        if not ckpt.training.data:
             return None
-        for path in _recorded_candidates(ckpt.training, model_path):
-            try:
-                docs = read_docs(path)
-                break
-            except (MicroGPTError, OSError):
-                continue
-        else:
+        try:
+            path, docs = read_recorded(ckpt.training, model_path, read_docs)
+        except (MicroGPTError, OSError):
             return None
     result, why = rebuild_split(ckpt.training, docs)
     if result is None:
         return TrainingData(path, docs, note=why)
     train, val = result
     return TrainingData(path, docs, train, val)
+
+
+class TrainingText:
+    """A --text model's text, and where training split it: the first 90% trained
+    on, the last 10% held out (batches.split_text). `exact` when the file is the
+    text the model was trained on."""
+
+    def __init__(self, path, text, n_train=None, note=""):
+        self.path = Path(path)
+        self.text = text
+        self.exact = n_train is not None
+        self.train = text[:n_train] if self.exact else None
+        self.val = text[n_train:] if self.exact else None
+        self.note = note
+
+    def where(self, s):
+        """'train', 'val' (only in the held-out part), 'data' (elsewhere in the
+        file: across the split, or the split is unknown), or None when unseen."""
+        if self.exact:
+            if s in self.train:
+                return "train"
+            if s in self.val:
+                return "val"
+        return "data" if s in self.text else None
+
+
+def read_text_file(path):
+    return read_text(path, what="text file")
+
+
+def find_text(ckpt, path=None, model_path=None):
+    """The text a --text model was trained on, from `path` (read errors are
+    raised) or the recorded path (None if unreadable)."""
+    if path is not None:
+        path, text = Path(path), read_text_file(path)
+    else:
+        if not ckpt.training.data:
+            return None
+        try:
+            path, text = read_recorded(ckpt.training, model_path, read_text_file)
+        except (MicroGPTError, OSError):
+            return None
+    if ckpt.training.data_sha256 not in (None, fingerprint([text])):
+        return TrainingText(path, text, note="the file is not the text the model was trained on")
+    try:
+        ids = ckpt.tokenizer.encode(text)
+        n_train = len(split_text(ids, ckpt.config.block_size)[0])
+    except MicroGPTError as e:
+        return TrainingText(path, text, note=str(e))
+    return TrainingText(path, text, n_train)
 
 
 def unknown_reason(ckpt):

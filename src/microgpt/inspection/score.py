@@ -7,6 +7,10 @@ per-position training loss). The last prediction is the closing BOS: how sure
 the model is that the name ends there. The mean surprise is the string's loss,
 and exp(mean) its perplexity: the number of equally likely choices the model
 was, on average, hesitating between.
+
+A model trained on one long text (--text) never saw BOS: its training windows
+start anywhere in the text. Its string is scored as a window is: the first
+character is context, and each later one is predicted from those before it.
 """
 
 import math
@@ -19,7 +23,7 @@ class Score:
     def __init__(self, text, rows):
         self.text = text
         self.rows = rows  # (position, text so far, next token as text or None for the end, p)
-        self.total = sum(-math.log(p) for *_, p in rows)
+        self.total = sum(forward.surprise(p) for *_, p in rows)
         self.n = len(rows)
 
     @property
@@ -28,14 +32,22 @@ class Score:
 
     @property
     def perplexity(self):
-        return math.exp(self.mean)
+        return math.exp(self.mean) if self.mean < 700 else math.inf  # exp overflows a float past ~709
 
 
-def check_text(tokenizer, config, text):
+def check_text(tokenizer, config, text, bos=True):
     try:
         tokenizer.encode(text)
     except MicroGPTError as e:
         raise UsageError(f"cannot score {text!r}: {e}") from None
+    if not bos:
+        if len(text) < 2:
+            raise UsageError(f"cannot score {text!r}: a text model predicts each character from the ones before "
+                             "it, so the first is context; give at least 2 characters")
+        if len(text) - 1 > config.block_size:
+            raise UsageError(f"cannot score {text!r}: the {len(text) - 1} characters after the first need "
+                             f"{len(text) - 1} predictions, the model's context holds {config.block_size}")
+        return
     if len(text) + 1 > config.block_size:
         raise UsageError(
             f"cannot score {text!r}: {len(text)} characters and the end need {len(text) + 1} predictions, "
@@ -43,17 +55,21 @@ def check_text(tokenizer, config, text):
         )
 
 
-def score(weights, config, tokenizer, text):
-    """The probability of each next token of `text`, the closing BOS included."""
-    check_text(tokenizer, config, text)
-    tokens = tokenizer.encode_doc(text)
+def score(weights, config, tokenizer, text, bos=True):
+    """The probability of each next token of `text`, the closing BOS included;
+    with bos=False (a --text model), of each character after the first."""
+    check_text(tokenizer, config, text, bos)
+    tokens = tokenizer.encode_doc(text) if bos else tokenizer.encode(text)
     keys, values = forward.empty_cache(config)
     rows = []
     for pos in range(len(tokens) - 1):
         # Same softmax as training's loss, so the total equals forward.doc_nll's.
         probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
         nxt = tokens[pos + 1]
-        rows.append((pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]))
+        if bos:
+            rows.append((pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]))
+        else:  # the row of the character at pos + 1, after the text up to it
+            rows.append((pos + 1, text[: pos + 1], text[pos + 1], probs[nxt]))
     return Score(text, rows)
 
 
@@ -65,7 +81,7 @@ def format_table(s, seen=""):
     for pos, before, nxt, p in s.rows:
         shown_before = repr(before) if pos else "(start)"
         shown_next = "(end)" if nxt is None else repr(nxt)
-        surprise = -math.log(p)
+        surprise = forward.surprise(p)
         shown_p = f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits
         lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {shown_p:>8}  {surprise:>7.3f}")
     lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}")

@@ -1,13 +1,14 @@
 """Look at one part of the system at a time: dataset, tokenizer, autograd,
 parameters, architecture. Each view returns text for the CLI to print."""
 
-import math
 import random
+from dataclasses import replace
+from itertools import islice
 
 from microgpt import forward
 from microgpt.autograd import Value
 from microgpt.data import default_val_size
-from microgpt.model import parameter_shapes
+from microgpt.model import iter_parameter_shapes, num_params
 
 
 def dataset_view(docs, path, seed=42, n=10):
@@ -59,16 +60,30 @@ def autograd_view(a=2.0, b=3.0):
     ])
 
 
+MAX_LISTED_LAYERS = 8  # past this, the layers between the first two and the last are one line
+
+
 def parameters_view(config):
-    shapes = parameter_shapes(config)
-    width = max(len(n) for n in shapes)
+    L = config.n_layer
+    elided = L > MAX_LISTED_LAYERS
+    shown = (0, 1, L - 1) if elided else range(L)
+    shapes = [(n, rc) for n, rc in islice(iter_parameter_shapes(config), 3)]
+    last = iter_parameter_shapes(replace(config, n_layer=1))  # every layer has layer 0's shapes
+    per_layer = list(islice(last, 3, None))
+    for i in shown:
+        if elided and i == L - 1:
+            shapes.append((f"  ... layer2 to layer{L - 2}: {L - 3:,} more layers, the same 6 matrices each", None))
+        shapes += [(n.replace("layer0.", f"layer{i}.", 1), rc) for n, rc in per_layer]
+    width = max(len(n) for n, rc in shapes if rc)
     lines = [f"config: n_embd {config.n_embd}, n_head {config.n_head} (head_dim {config.head_dim}), "
              f"n_layer {config.n_layer}, block_size {config.block_size}, vocab_size {config.vocab_size}"]
-    total = 0
-    for name, (r, c) in shapes.items():
-        total += r * c
+    for name, rc in shapes:
+        if rc is None:
+            lines.append(name)
+            continue
+        r, c = rc
         lines.append(f"  {name:<{width}}  {r:>4} x {c:<4} {r * c:>8,}")
-    lines.append(f"total: {total:,} parameters")
+    lines.append(f"total: {num_params(config):,} parameters")
     return "\n".join(lines)
 
 
@@ -87,5 +102,5 @@ def architecture_view(weights, config, tokenizer, text="", top=5):
         f"top {top} next tokens:",
     ]
     for i in ranked:
-        lines.append(f"  {label(i):>5}  p = {probs[i]:.4f}  (-ln p = {-math.log(probs[i]):.3f})")
+        lines.append(f"  {label(i):>5}  p = {probs[i]:.4f}  (-ln p = {forward.surprise(probs[i]):.3f})")
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 A per-step loss is the loss of one small batch, so it jumps from step to step;
 the raw curve is drawn faint and a trailing mean over it bold, in the same
-colour, so several runs stay comparable at a glance.
+colour, so several runs stay comparable at a glance. A loss that is NaN or
+infinite (a diverged step) has no height: it is marked with an x along the bottom.
 """
 
 from microgpt.inspection.plots import require_matplotlib
@@ -23,6 +24,10 @@ def loss_figure(runs, window=None, title="Training loss"):
         if run.val_steps:
             ax.plot(run.val_steps, run.val_losses, linestyle="--", marker="o", markersize=5, color=color,
                     markeredgecolor="black", markeredgewidth=0.6, label=f"{run.label}: validation")
+        bad = sorted(set(run.nonfinite_steps + run.nonfinite_val_steps))
+        if bad:  # no height to draw them at: an x along the bottom of the axes, at their step
+            ax.plot(bad, [0.03] * len(bad), transform=ax.get_xaxis_transform(), linestyle="none", marker="x",
+                    markersize=7, color=color, clip_on=False, label=f"{run.label}: {len(bad)} non-finite")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (cross-entropy, nats per token)")
     count = "" if len(runs) == 1 else f": {len(runs)} runs"

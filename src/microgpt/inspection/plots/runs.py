@@ -13,17 +13,40 @@ import math
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.inputs import read_bytes, stat_regular, strip_bom
 
 MAX_BYTES = 1 << 28
 
 
 class Run:
-    def __init__(self, label, steps, losses, val_steps=(), val_losses=()):
+    def __init__(self, label, steps, losses, val_steps=(), val_losses=(), notes=()):
         self.label = label
         self.steps = list(steps)
-        self.losses = list(losses)
+        self.losses = list(losses)  # NaN where the log held no finite number (drawn as a gap, and marked)
         self.val_steps = list(val_steps)
         self.val_losses = list(val_losses)
+        self.notes = list(notes)  # what the reader skipped, for the user to be told
+
+    @property
+    def nonfinite_steps(self):
+        return [s for s, v in zip(self.steps, self.losses) if v != v]
+
+    @property
+    def nonfinite_val_steps(self):
+        return [s for s, v in zip(self.val_steps, self.val_losses) if v != v]
+
+    def summary(self):
+        """Notes, plus a line on losses that were not finite numbers (a diverged run): they
+        are no point on a curve, so unless told the user would never know they were there."""
+        lines = list(self.notes)
+        bad, bad_val = self.nonfinite_steps, self.nonfinite_val_steps
+        if bad or bad_val:
+            parts = [f"{len(bad)} of {len(self.losses)} step losses"] if bad else []
+            parts += [f"{len(bad_val)} of {len(self.val_losses)} validation losses"] if bad_val else []
+            first = min(bad + bad_val)
+            lines.append(f"{self.label}: {' and '.join(parts)} are NaN, infinite or not numbers (first at step "
+                         f"{first}); marked x along the bottom of the plot")
+        return lines
 
 
 def _number(x):
@@ -35,24 +58,31 @@ def _number(x):
 
 def _read_text(path):
     path = Path(path)
-    if not path.is_file():
-        raise MicroGPTError(f"run log not found: {path}" if not path.exists() else f"not a file: {path}")
-    if path.stat().st_size > MAX_BYTES:
+    if not path.exists():
+        raise MicroGPTError(f"run log not found: {path}")
+    if path.is_dir():
+        raise MicroGPTError(f"not a file: {path}")
+    if stat_regular(path, "run log").st_size > MAX_BYTES:
         raise MicroGPTError(f"run log is larger than {MAX_BYTES >> 20} MiB: {path}")
     try:
-        return path.read_text(encoding="utf-8")
+        return strip_bom(read_bytes(path, "run log", MAX_BYTES).decode("utf-8"))
     except UnicodeDecodeError:
         raise MicroGPTError(f"run log is not UTF-8 text: {path}") from None
 
 
-def _from_jsonl(text, path):
+def _from_jsonl(text, path, notes):
     steps, losses, val_steps, val_losses = [], [], [], []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
         except json.JSONDecodeError:
+            if lineno == len(lines) and not text.endswith(("\n", "\r")):  # a run killed mid-write
+                notes.append(f"{path}: skipped its last line {lineno}, which was cut short (the run was "
+                             "stopped while writing it?)")
+                continue
             raise MicroGPTError(f"{path} line {lineno} is not JSON: is this a --log file?") from None
         if not isinstance(rec, dict) or not isinstance(rec.get("step"), int):
             raise MicroGPTError(f"{path} line {lineno} has no integer \"step\": is this a --log file?")
@@ -114,10 +144,11 @@ def read_runs(path):
             runs.append(Run(_ladder_label(r, i), range(1, len(losses) + 1), losses,
                             [len(losses)] if has_val else [], [val] if has_val else []))
         return runs
-    steps, losses, val_steps, val_losses = _from_jsonl(text, path)
+    notes = []
+    steps, losses, val_steps, val_losses = _from_jsonl(text, path, notes)
     if not steps and not val_steps:
         raise MicroGPTError(f"{path} has no loss records")
-    return [Run(path.stem, steps, losses, val_steps, val_losses)]
+    return [Run(path.stem, steps, losses, val_steps, val_losses, notes)]
 
 
 def smooth(values, window):
