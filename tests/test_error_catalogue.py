@@ -133,6 +133,8 @@ CATALOGUE = [
     ("text-missing", "--text file that does not exist", ["train", "--text", "{tmp}/none.txt"], 1, "not found"),
     ("bench-reference", "bench --reference that does not exist", ["bench", "--data", "{three}", "--reference",
                                                                  "{tmp}/none.py"], 1, "not found"),
+    ("bench-reference-binary", "bench --reference that is not text (checked before any timing)",
+     ["bench", "--data", "{three}", "--reference", "{binary}"], 1, "looks binary"),
     ("bench-json-foreign", "bench --json onto a file microgpt did not write (refused before any timing)",
      ["bench", "--data", "{three}", "--json", "{notes}"], 2, "add --force"),
     ("bench-json-data", "bench --json onto the data it reads", ["bench", "--data", "{three}", "--json", "{three}"], 2,

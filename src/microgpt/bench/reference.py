@@ -19,6 +19,7 @@ from pathlib import Path
 
 from microgpt.bench.configs import ORIGINAL_ARCH
 from microgpt.config import predicted
+from microgpt.data import read_text
 from microgpt.errors import MicroGPTError
 from microgpt.tokenizer import Tokenizer
 
@@ -39,10 +40,7 @@ def time_original(path, data_text, docs, steps, first=1):
     """(wall seconds per step, tokens per second, CPU seconds per step or None).
     CPU is None when the extra steps used too little of it to measure (a script
     that sleeps, as the tests' stand-in does)."""
-    path = Path(path)
-    if not path.is_file():
-        raise MicroGPTError(f"--reference script not found: {path}")
-    source = path.read_text(encoding="utf-8")
+    source = read_text(path, what="--reference script")  # a regular UTF-8 file, or one line saying why not
     walls, cpus = [], []
     with tempfile.TemporaryDirectory(prefix="microgpt-bench-") as tmp:
         (Path(tmp) / "input.txt").write_text(data_text, encoding="utf-8")
