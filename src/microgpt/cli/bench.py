@@ -30,6 +30,8 @@ def cmd_bench(args):
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()] if args.engines else None
     bench.check_names(configs, engines, args.device, args.dtype, args.compile)  # before any timing
+    if args.reference and args.text:
+        raise UsageError("--reference runs the original on documents; it cannot be timed with --text")
     if args.reference:  # read now, not after the engines were timed
         read_text(args.reference, what="--reference script")
     if args.json:  # checked now, not after minutes of timing
