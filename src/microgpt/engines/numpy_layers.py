@@ -128,7 +128,8 @@ def crossentropy_forward(logits, targets, weight):
     probs = np.exp(z)
     probs /= probs.sum(axis=-1, keepdims=True)
     p_target = probs[np.arange(len(targets)), targets]
-    return float(np.sum(-np.log(p_target) * weight)), probs
+    with np.errstate(divide="ignore"):  # p = 0 is an infinite loss, which the caller reports in one line
+        return float(np.sum(-np.log(p_target) * weight)), probs
 
 
 def crossentropy_backward(probs, targets, weight):

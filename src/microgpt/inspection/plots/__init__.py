@@ -38,10 +38,13 @@ def save(fig, path):
         raise MicroGPTError(f"cannot write {path}: the folder {path.parent} does not exist")
     from matplotlib import rc_context
 
+    from microgpt.atomic import atomic_file
+
     # 110 dpi keeps a full-width PNG legible and well under 150 KB; SVG text stays
-    # text (selectable, smaller) instead of becoming glyph outlines.
-    with rc_context({"svg.fonttype": "none"}):
-        fig.savefig(path, dpi=110, bbox_inches="tight", metadata=_metadata(path))
+    # text (selectable, smaller) instead of becoming glyph outlines. Written atomically:
+    # a picture cut short by a crash never replaces the one that was there.
+    with rc_context({"svg.fonttype": "none"}), atomic_file(path) as f:
+        fig.savefig(f, format=path.suffix[1:].lower(), dpi=110, bbox_inches="tight", metadata=_metadata(path))
     return path
 
 
