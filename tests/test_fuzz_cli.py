@@ -62,7 +62,8 @@ def world(tmp_path_factory):
     paths += ["/dev/null", "", "-"]  # (the bundled names are tested elsewhere: 32,033 of them make slow examples)
     # An empty file holds nothing to lose, so a command may fill it (outputs.py); it is put back all the same.
     kept = {p: (tmp / p).read_bytes() for p in ("data.txt", "text.txt", "notes.txt", "empty.txt", "bin.bin")}
-    return {"tmp": tmp, "paths": paths, "kept": kept}
+    models = {p: (tmp / p).read_bytes() for p in ("model.json", "textmodel.json")}
+    return {"tmp": tmp, "paths": paths, "kept": kept, "models": models}
 
 
 def subcommands():
@@ -168,6 +169,8 @@ def test_random_command_lines(world, data, monkeypatch):
     except TooLong:
         pytest.fail(f"no answer within {TIME_LIMIT} s: microgpt {' '.join(map(repr, argv))}")
     finally:
+        # a checkpoint may be rewritten, but only as a checkpoint (unless --force asked for something else)
+        broken = [name for name in world["models"] if not still_a_checkpoint(world["tmp"] / name)]
         changed = restore(world)  # always: a failing example must not change the next one's world
     shown = f"microgpt {' '.join(map(repr, argv))} -> {code}\n{err[-2000:]}"
     assert code in (0, 1, 2, 130), shown
@@ -177,17 +180,23 @@ def test_random_command_lines(world, data, monkeypatch):
         assert lines and "error" in lines[-1], shown
         assert len([line for line in lines if "error" in line]) == 1, shown
     # nothing the user made is changed, unless --force said so (or it was empty: nothing to lose)
-    lost = [name for name in changed if name != "empty.txt" and "--force" not in argv]
+    lost = [name for name in changed if name in world["kept"] and name != "empty.txt" and "--force" not in argv]
     assert not lost, f"{lost} changed: {shown}"
-    for name in ("model.json", "textmodel.json"):  # rewritten only as a checkpoint, never into something else
-        if (world["tmp"] / name).exists():
-            checkpoint.load(world["tmp"] / name)
+    assert not broken or "--force" in argv, f"{broken} no longer a checkpoint: {shown}"
+
+
+def still_a_checkpoint(path):
+    try:
+        checkpoint.load(path)
+        return True
+    except Exception:  # noqa: BLE001 - any failure to load means it was overwritten with something else
+        return False
 
 
 def restore(world):
-    """Put back every kept file a command changed; return their names."""
+    """Put back every file of the world a command changed; return their names."""
     changed = []
-    for name, before in world["kept"].items():
+    for name, before in {**world["kept"], **world["models"]}.items():
         path = world["tmp"] / name
         if not path.is_file() or path.read_bytes() != before:
             changed.append(name)
