@@ -6,6 +6,7 @@
     model = microgpt.load("m.json")
     model.sample(5, temperature=0.5, seed=1)    # -> list of str
     model.score("emma")                          # per-character probability and surprise, total NLL
+    model.trace("emma")                          # score, attention, residual stream, logit lens: .to_dict()
     model.evaluate()                             # held-out loss, rebuilt as training made it
 
 The command line is written on top of these (cli/), so a run started from
@@ -101,6 +102,15 @@ class Model:
         from microgpt.inspection.score import score
 
         return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text)
+
+    def trace(self, text, k=5):
+        """Everything a look inside `text` shows, in one pass: per position the
+        next-token probabilities (score's, exactly), attention weights, the
+        residual stream with its norms and logit lens (top k), rmsnorm scales and
+        MLP activations; see inspection/trace.py. .to_dict() is plain JSON data."""
+        from microgpt.inspection.trace import trace
+
+        return trace(self.checkpoint.weights, self.config, self.tokenizer, text, is_text=self.is_text, k=k)
 
     def evaluate(self, data=None, progress=None):
         """Mean loss per token on the held-out split the model was trained with

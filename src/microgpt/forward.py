@@ -32,21 +32,39 @@ def softmax(logits):
     return [e * inv_total for e in exps]
 
 
-def rmsnorm(x):
+def rms_scale(x):
+    """The factor rmsnorm multiplies x by: 1 / sqrt(mean(x**2) + 1e-5)."""
     ms = fsum(xi * xi for xi in x) * len(x) ** -1
-    scale = (ms + 1e-5) ** -0.5
+    return (ms + 1e-5) ** -0.5
+
+
+def rmsnorm(x):
+    scale = rms_scale(x)
     return [xi * scale for xi in x]
 
 
-def gpt(weights, config, token_id, pos_id, keys, values, attn=None):
+def _ignore(name, vector):
+    pass
+
+
+def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None):
     """Float logits for the next token; appends this position to the KV cache.
 
     Given a list as `attn`, appends (layer, head, weights over positions 0..pos_id)
-    for every head, so a picture can show where each position looked."""
+    for every head, so a picture can show where each position looked.
+    Given a dict as `record`, stores the vectors the model passes along, by name:
+    "embed" (wte + wpe), "embed.norm" (after the first rmsnorm: the residual
+    stream's start), and per layer "layer{i}.attn" and "layer{i}.mlp" (the
+    residual stream after each block adds its output) and "layer{i}.mlp_hidden"
+    (after the ReLU). Recording only keeps references: the arithmetic, and so the
+    logits, are the same with or without it (inspection/trace.py is its reader)."""
+    keep = record.__setitem__ if record is not None else _ignore
     hd = config.head_dim
     inv_sqrt_hd = (hd**0.5) ** -1
     x = [t + p for t, p in zip(weights["wte"][token_id], weights["wpe"][pos_id])]
+    keep("embed", x)
     x = rmsnorm(x)
+    keep("embed.norm", x)
     for li in range(config.n_layer):
         x_residual = x
         x = rmsnorm(x)
@@ -66,11 +84,14 @@ def gpt(weights, config, token_id, pos_id, keys, values, attn=None):
             )
         x = linear(x_attn, weights[f"layer{li}.attn_wo"])
         x = [a + b for a, b in zip(x, x_residual)]
+        keep(f"layer{li}.attn", x)
         x_residual = x
         x = rmsnorm(x)
         x = [max(0, xi) for xi in linear(x, weights[f"layer{li}.mlp_fc1"])]
+        keep(f"layer{li}.mlp_hidden", x)
         x = linear(x, weights[f"layer{li}.mlp_fc2"])
         x = [a + b for a, b in zip(x, x_residual)]
+        keep(f"layer{li}.mlp", x)
     return linear(x, weights["lm_head"])
 
 

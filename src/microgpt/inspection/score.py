@@ -65,12 +65,16 @@ def score(weights, config, tokenizer, text, bos=True):
     for pos in range(len(tokens) - 1):
         # Same softmax as training's loss, so the total equals forward.doc_nll's.
         probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
-        nxt = tokens[pos + 1]
-        if bos:
-            rows.append((pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]))
-        else:  # the row of the character at pos + 1, after the text up to it
-            rows.append((pos + 1, text[: pos + 1], text[pos + 1], probs[nxt]))
+        rows.append(row(tokenizer, text, tokens, pos, probs, bos))
     return Score(text, rows)
+
+
+def row(tokenizer, text, tokens, pos, probs, bos=True):
+    """Score's row for the prediction made at `pos`; trace.py builds the same."""
+    nxt = tokens[pos + 1]
+    if bos:
+        return pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]
+    return pos + 1, text[: pos + 1], text[pos + 1], probs[nxt]  # the character at pos + 1, after the text up to it
 
 
 def format_table(s, seen=""):
