@@ -100,18 +100,26 @@ def read_recorded(training, model_path, read):
     raise first
 
 
+def _locate(ckpt, given, model_path, reader):
+    """(path, what reader read): from the path the user gave (its read errors are
+    raised), else from the recorded one; None when that cannot be read here."""
+    if given is not None:
+        return Path(given), reader(given)
+    if not ckpt.training.data:
+        return None
+    try:
+        return read_recorded(ckpt.training, model_path, reader)
+    except (MicroGPTError, OSError):
+        return None
+
+
 def find(ckpt, data=None, model_path=None):
     """The model's training data: from `data` (a path the user gave; read errors
     are raised) or else the checkpoint's recorded path (None if unreadable)."""
-    if data is not None:
-        path, docs = Path(data), read_docs(data)
-    else:
-        if not ckpt.training.data:
-            return None
-        try:
-            path, docs = read_recorded(ckpt.training, model_path, read_docs)
-        except (MicroGPTError, OSError):
-            return None
+    found = _locate(ckpt, data, model_path, read_docs)
+    if found is None:
+        return None
+    path, docs = found
     result, why = rebuild_split(ckpt.training, docs)
     if result is None:
         return TrainingData(path, docs, note=why)
@@ -150,15 +158,10 @@ def read_text_file(path):
 def find_text(ckpt, path=None, model_path=None):
     """The text a --text model was trained on, from `path` (read errors are
     raised) or the recorded path (None if unreadable)."""
-    if path is not None:
-        path, text = Path(path), read_text_file(path)
-    else:
-        if not ckpt.training.data:
-            return None
-        try:
-            path, text = read_recorded(ckpt.training, model_path, read_text_file)
-        except (MicroGPTError, OSError):
-            return None
+    found = _locate(ckpt, path, model_path, read_text_file)
+    if found is None:
+        return None
+    path, text = found
     if ckpt.training.data_sha256 not in (None, fingerprint([text])):
         return TrainingText(path, text, note="the file is not the text the model was trained on")
     try:
