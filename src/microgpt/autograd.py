@@ -71,8 +71,8 @@ class Value:
         return other * self**-1
 
     # ---- the chain rule
-    def backward(self):
-        """Fill in .grad for every Value this one depends on."""
+    def topological_order(self):
+        """Every Value this one depends on, each after all of its children (this one last)."""
         # Post-order depth-first search, children in order, done with an explicit
         # stack so a deep graph (a sum of 100,000 terms) cannot hit Python's
         # recursion limit. The order is the one a recursive DFS would give.
@@ -89,8 +89,14 @@ class Value:
             else:  # every child is done: the node itself goes next
                 stack.pop()
                 topo.append(node)
+        return topo
+
+    def backward(self):
+        """Fill in .grad for every Value this one depends on."""
+        # In reverse topological order a node's grad is complete (every use of it
+        # has pushed its share) before the node pushes it on to its children.
         self.grad = 1
-        for v in reversed(topo):
+        for v in reversed(self.topological_order()):
             for child, local_grad in zip(v._children, v._local_grads):
                 child.grad += local_grad * v.grad
 

@@ -85,8 +85,11 @@ def checked(logits, engine):
     return logits
 
 
-def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
-    """One sample, as a string (the prefix included)."""
+def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix="", on_step=None):
+    """One sample, as a string (the prefix included). on_step(pos, probs,
+    token_id), if given, sees every step: the distribution the token was drawn
+    from (the plain one, at temperature 1, for a prefix token or a greedy pick)
+    and the token taken; the explorer's step-by-step view is built on it."""
     config = engine.config
     prefix_ids = tokenizer.encode(prefix)
     cache = engine.new_cache()
@@ -94,6 +97,7 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
     out = []
     for pos_id in range(config.block_size):
         logits = checked(engine.next_logits(token_id, pos_id, cache), engine)
+        probs = None
         if pos_id < len(prefix_ids):  # feed the prefix, drawing nothing
             token_id = prefix_ids[pos_id]
         elif temperature == 0:
@@ -101,6 +105,8 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix=""):
         else:
             probs = next_token_probs(logits, temperature, top_k)
             token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
+        if on_step:
+            on_step(pos_id, probs if probs is not None else next_token_probs(logits), token_id)
         if token_id == tokenizer.bos:
             break
         out.append(token_id)
@@ -112,18 +118,20 @@ def default_text_prefix(tokenizer):
     return "\n" if "\n" in tokenizer.stoi else tokenizer.chars[0]
 
 
-def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n"):
+def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n", on_step=None):
     """prefix followed by n_chars sampled characters."""
-    return "".join(stream_text(engine, tokenizer, rng, n_chars, temperature, top_k, prefix))
+    return "".join(stream_text(engine, tokenizer, rng, n_chars, temperature, top_k, prefix, on_step))
 
 
-def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n"):
+def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n", on_step=None):
     """generate_text as it is generated: the prefix, then one character at a
     time (so a long passage can be shown, or piped, while it is written).
 
     The context holds block_size positions; when it is full, the last half is
     fed again into a fresh cache (positions restart at 0, as in training,
-    where windows start anywhere) and generation goes on."""
+    where windows start anywhere) and generation goes on. on_step is
+    generate's: it sees each drawn character (its position in the passage
+    after the prefix, the distribution, the token)."""
     block = engine.config.block_size
     context = tokenizer.encode(prefix)
     if not context:
@@ -139,7 +147,8 @@ def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, pr
 
     logits = feed(context[-block:])
     yield prefix
-    for _ in range(n_chars):
+    for step in range(n_chars):
+        probs = None
         if temperature == 0:
             token_id = max((i for i in range(len(logits)) if i != tokenizer.bos), key=logits.__getitem__)
         else:
@@ -148,6 +157,8 @@ def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, pr
             if not any(p > 0 for p in probs):  # top-k kept only BOS
                 probs = [float(i != tokenizer.bos) for i in range(len(probs))]
             token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
+        if on_step:
+            on_step(step, probs if probs is not None else next_token_probs(logits), token_id)
         yield tokenizer.decode([token_id])
         context.append(token_id)
         if pos == block:  # the context is full: start again from its recent half

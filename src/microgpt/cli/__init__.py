@@ -5,6 +5,7 @@
                                          use a saved model
     look.py    microgpt dataset | tokenizer | autograd | parameters | architecture | plot | graph
                                          look at one part of the system, or inside a model or run
+    explore.py microgpt explore MODEL     open models in the browser and look inside them
     bench.py   microgpt bench            time the engines side by side
     ladder.py  microgpt ladder           the six rungs train0..train5, one table
     args.py    what their parsers share
@@ -21,11 +22,11 @@ import os
 import sys
 
 from microgpt import __version__, interrupts
-from microgpt.cli import bench, ladder, look, model, pipes, train
+from microgpt.cli import bench, explore, ladder, look, model, pipes, train
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
 
-GROUPS = (train, model, bench, ladder, look)  # the order of `microgpt --help`
+GROUPS = (train, model, explore, bench, ladder, look)  # the order of `microgpt --help`
 
 
 def build_parser():

@@ -2,6 +2,7 @@
 
 Each is the Python API's call (api.Model) with its result printed."""
 
+import json
 import sys
 
 from microgpt.cli.args import add_engine_arg, add_engine_options, given_engine_options, nonneg_float, positive_int
@@ -122,6 +123,10 @@ def cmd_score(args):
     for t in texts:  # every string is checked before any is scored
         check_text(model.tokenizer, model.config, t, bos=not model.is_text)
     data = model.training_data(args.data)
+    if args.json:  # one JSON object per string, full precision, nothing else on stdout
+        for t in texts:
+            print(json.dumps({**model.score(t).to_dict(), "in_training_data": _seen_phrase(data, t)}))
+        return 0
     if data is None:
         print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
     elif not data.exact:
@@ -206,7 +211,10 @@ def register(sub):
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to say whether each string is in it (default: the path the "
                         "checkpoint recorded)")
-    p.add_argument("--brief", action="store_true", help="one line per string instead of a table")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--brief", action="store_true", help="one line per string instead of a table")
+    output.add_argument("--json", action="store_true",
+                        help="one JSON object per string, at full precision (the explorer's /api/score answer)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("eval", help="validation loss and perplexity of a saved model",

@@ -34,6 +34,15 @@ class Score:
     def perplexity(self):
         return math.exp(self.mean) if self.mean < 700 else math.inf  # exp overflows a float past ~709
 
+    def to_dict(self):
+        """`score --json`'s answer and the explorer's: plain JSON data, None for
+        an infinite surprise (a probability that underflowed to 0)."""
+        finite = lambda x: x if math.isfinite(x) else None  # noqa: E731
+        rows = [{"pos": pos, "after": before, "next": nxt, "p": p, "surprise": finite(forward.surprise(p))}
+                for pos, before, nxt, p in self.rows]
+        return {"text": self.text, "rows": rows, "total": finite(self.total), "mean": finite(self.mean),
+                "perplexity": finite(self.perplexity), "tokens": self.n}
+
 
 def check_text(tokenizer, config, text, bos=True):
     try:

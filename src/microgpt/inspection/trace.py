@@ -3,7 +3,7 @@
     t = microgpt.load("m.json").trace("emma")
     t.total, t.perplexity                    # == model.score("emma")'s
     p = t.positions[1]                       # reading "e", predicting "m"
-    p.probs, p.p_next, p.surprise            # the full next-token distribution
+    p.logits, p.probs, p.p_next, p.surprise  # the full next-token distribution
     p.attention[layer][head]                 # weights over positions 0..1
     p.stream[i].vector, .norm, .lens         # the residual stream, and what it would predict
     p.mlp[layer].active                      # which hidden neurons fired
@@ -65,6 +65,7 @@ class Position:
     pos: int
     token: str  # the token read here ("BOS" for BOS)
     next: str  # the token that actually comes next
+    logits: list  # (vocab_size,) lm_head's output, before the softmax
     probs: list  # (vocab_size,) the model's next-token distribution, in vocab order
     p_next: float
     surprise: float  # -ln p_next (inf if p_next underflowed to 0)
@@ -116,7 +117,8 @@ def stream_points(config):
 def read_position(weights, config, vocab, token, pos, keys, values, k):
     """One forward step, and everything it passed along."""
     attn, record = [], {}
-    probs = forward.softmax(forward.gpt(weights, config, token, pos, keys, values, attn=attn, record=record))
+    logits = forward.gpt(weights, config, token, pos, keys, values, attn=attn, record=record)
+    probs = forward.softmax(logits)
     attention = [[None] * config.n_head for _ in range(config.n_layer)]
     for layer, head, w in attn:
         attention[layer][head] = w
@@ -133,7 +135,7 @@ def read_position(weights, config, vocab, token, pos, keys, values, k):
     for li in range(config.n_layer):
         hidden = [float(h) for h in record[f"layer{li}.mlp_hidden"]]  # max(0, x) keeps the int 0
         mlp.append(MLP(hidden, [j for j, h in enumerate(hidden) if h > 0]))
-    return probs, attention, stream, mlp
+    return logits, probs, attention, stream, mlp
 
 
 def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K):
@@ -146,10 +148,11 @@ def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K):
     keys, values = forward.empty_cache(config)
     positions, rows = [], []
     for pos in range(len(tokens) - 1):
-        probs, attention, stream, mlp = read_position(weights, config, vocab, tokens[pos], pos, keys, values, k)
+        logits, probs, attention, stream, mlp = read_position(weights, config, vocab, tokens[pos], pos, keys, values,
+                                                              k)
         rows.append(row(tokenizer, text, tokens, pos, probs, bos))
         p_next = probs[tokens[pos + 1]]
-        positions.append(Position(pos, vocab[tokens[pos]], vocab[tokens[pos + 1]], probs, p_next,
+        positions.append(Position(pos, vocab[tokens[pos]], vocab[tokens[pos + 1]], list(logits), probs, p_next,
                                   forward.surprise(p_next), attention, stream, mlp))
     s = Score(text, rows)  # the totals, summed as score sums them
     return Trace(text, is_text, vocab, [vocab[t] for t in tokens], positions, s.total, s.mean, s.perplexity)

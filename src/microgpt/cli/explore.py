@@ -1,0 +1,151 @@
+"""`microgpt explore MODEL...`: open trained models in the browser and look inside them.
+
+Everything named on the command line is read and checked first (a bad model,
+log or data file ends here with one line, before any server starts); then the
+server (explore/server.py) serves the page and its API until Ctrl-C.
+"""
+
+import os
+import socket
+import sys
+
+from microgpt.cli.args import nonneg_int
+from microgpt.errors import UsageError
+
+DEFAULT_PORT = 8765
+PORT_TRIES = 20  # the default port taken (another explorer?): the next free one of these
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def port_number(s):
+    import argparse
+
+    n = nonneg_int(s)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, got {s}")
+    return n
+
+
+def model_ids(paths):
+    """A short id per model, from its file name (numbered when two share one)."""
+    ids, used = [], set()
+    for p in paths:
+        base = os.path.splitext(os.path.basename(p))[0] or "model"
+        candidate, n = base, 2
+        while candidate in used:
+            candidate, n = f"{base}-{n}", n + 1
+        used.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+def load_models(paths, data=None):
+    """The models to explore, each with its training data when the command line
+    allows finding it: --data, or the names shipped in the package. A recorded
+    path the user did not name is not read (the explorer reads only the files
+    on its command line)."""
+    from pathlib import Path
+
+    from microgpt.api import load
+    from microgpt.data import is_bundled
+    from microgpt.explore.views import Explored
+
+    explored = []
+    for model_id, path in zip(model_ids(paths), paths):
+        model = load(path)
+        recorded = model.training.data
+        if data is not None or is_bundled(recorded):
+            found, note = model.training_data(data), ""
+        else:
+            found = None
+            note = ("the training data is unknown: pass --data FILE to mark samples as new or seen"
+                    if recorded is None else f"pass --data {recorded} to mark samples as new or seen in it")
+        explored.append(Explored(model_id, Path(path), model, found, note))
+    return explored
+
+
+def load_runs(paths):
+    from microgpt.inspection.plots.runs import read_runs
+
+    return [run for p in paths for run in read_runs(p)]
+
+
+def bind(explorer, host, port, explicit_port):
+    from microgpt.explore.server import make_server
+
+    extra = ()
+    if host in ("0.0.0.0", "::"):  # then others reach it by this machine's names
+        name = socket.gethostname()
+        extra = (name, socket.gethostbyname(name)) if name else ()
+    tries = 1 if explicit_port else PORT_TRIES
+    for i in range(tries):
+        try:
+            return make_server(explorer, host, port + i if port else 0, extra)
+        except OSError as e:
+            last = e
+    if explicit_port:
+        raise UsageError(f"cannot listen on {host}:{port}: {last.strerror or last}; "
+                         "pick another with --port N (0: any free port)")
+    raise UsageError(f"ports {port} to {port + tries - 1} are all taken; pick one with --port N (0: any free port)")
+
+
+def url_of(server, host):
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{server.server_address[1]}/"
+
+
+def can_open_browser():
+    """False on a Linux machine with no display, where the webbrowser module
+    would start a text-mode browser in this terminal instead."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def cmd_explore(args):
+    from microgpt.explore.server import Explorer
+
+    runs = load_runs(args.log)
+    explorer = Explorer(load_models(args.model, args.data), runs)
+    if args.host not in LOOPBACK:
+        print(f"warning: serving on {args.host}: anyone who can reach this machine on the network can read "
+              "these models", file=sys.stderr)
+    server = bind(explorer, args.host, DEFAULT_PORT if args.port is None else args.port, args.port is not None)
+    url = url_of(server, args.host)
+    names = ", ".join(f"{ex.id}" for ex in explorer.models.values())
+    print(f"exploring {names} at {url}  (Ctrl-C to stop)", flush=True)
+    if not args.no_browser and can_open_browser():
+        import webbrowser
+
+        try:
+            webbrowser.open(url)
+        except Exception:  # the URL is printed above: opening it is only a convenience
+            pass
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def register(sub):
+    p = sub.add_parser("explore", help="open trained models in the browser and look inside them",
+                       description="Start a local web page that shows a trained model from the inside: its "
+                                   "card and loss curves, the surprise of each character of a string you type, "
+                                   "attention, the residual stream and logit lens, sampling step by step, the "
+                                   "embeddings, and backpropagation node by node. Every number is computed by "
+                                   "the library (the same as `microgpt score`). See docs/explore.md.")
+    p.add_argument("model", metavar="MODEL", nargs="+", help="checkpoints written by 'microgpt train'")
+    p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
+                   help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
+    p.add_argument("--data", metavar="FILE",
+                   help="the training data, to mark samples as new or seen (default: only the names shipped "
+                        "in the package; no other file is read unless named here)")
+    p.add_argument("--port", type=port_number, default=None,
+                   help=f"the port to serve on (default: {DEFAULT_PORT}, or the next free one; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to serve on (default: 127.0.0.1, this machine only; another address "
+                        "lets the network in, and prints a warning)")
+    p.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
+    p.set_defaults(func=cmd_explore)

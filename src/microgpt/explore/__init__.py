@@ -1,0 +1,10 @@
+"""`microgpt explore`: a trained model, opened in the browser and looked at from the inside.
+
+    server.py      the web server: the page's files and a small JSON API, safe on one's own machine
+    views.py       what each view shows, as JSON data computed by the library (score, trace, sample)
+    embeddings.py  wte projected to 2-D (PCA) and wpe's position similarity, in pure Python
+    backprop.py    the worked example L = a*b + a, backward() taken one node at a time
+    static/        the page: index.html, explore.js, explore.css (no build step, no network)
+
+The JSON API is documented in docs/explore.md.
+"""

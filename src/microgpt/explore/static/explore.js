@@ -1,0 +1,410 @@
+// microgpt explore: draws what the server computes. Every number on this page
+// comes from the JSON API (docs/explore.md), which calls the library; nothing
+// about the model is computed here.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const SVGNS = "http://www.w3.org/2000/svg";
+const state = { models: [], model: null, card: null, trace: null, view: "card", pos: null,
+                sample: null, shown: 0, player: null, backprop: null, bpStep: 0 };
+
+// ---------------------------------------------------------------- helpers
+async function api(path, params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
+  const res = await fetch(`/api/${path}?${q}`);
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
+  return body;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.hidden = !message;
+  box.textContent = message || "";
+}
+
+async function guarded(fn) {
+  $("status").textContent = "computing…";
+  try { showError(""); await fn(); }
+  catch (e) { showError(e.message); }
+  finally { $("status").textContent = ""; }
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v; else if (k === "class") node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+const fmt = (x, d = 4) => (x === null || x === undefined ? "∞" : Number(x).toFixed(d));
+const num = (x) => (Number.isInteger(x) ? x.toFixed(1) : String(x)); // as Python prints a float
+const fmtP = (p) => (p >= 1e-4 ? p.toFixed(4) : p.toExponential(1));
+const shown = (t) => (t === "BOS" ? "⏎" : t === " " ? "␣" : t === "\n" ? "↵" : t);
+
+// Sequential colour ramps: pale for little, dark for much (t in 0..1).
+function ramp(t, stops) {
+  t = Math.max(0, Math.min(1, t));
+  const i = Math.min(stops.length - 2, Math.floor(t * (stops.length - 1)));
+  const f = t * (stops.length - 1) - i;
+  const mix = stops[i].map((a, j) => Math.round(a + (stops[i + 1][j] - a) * f));
+  return `rgb(${mix.join(",")})`;
+}
+const HEAT = [[255, 250, 225], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]];
+const BLUE = [[247, 251, 255], [158, 202, 225], [66, 146, 198], [8, 69, 148]];
+const surpriseColour = (s) => ramp(s === null ? 1 : s / 6, HEAT);
+const inkOn = (t) => (t > 0.55 ? "#fff" : "#1d2330");
+
+// A bar per token, most likely first; `mark` is the token to highlight.
+function bars(container, vocab, probs, mark, limit = 27) {
+  container.replaceChildren();
+  const order = probs.map((p, i) => i).sort((a, b) => probs[b] - probs[a] || a - b).slice(0, limit);
+  const w = 640, rowH = 18, left = 46, h = order.length * rowH + 8;
+  const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, "data-testid": "bars" });
+  const max = Math.max(...probs, 1e-12);
+  order.forEach((i, r) => {
+    const y = 4 + r * rowH, width = (w - left - 80) * probs[i] / max;
+    const hit = vocab[i] === mark;
+    s.append(svg("text", { x: left - 8, y: y + 13, "text-anchor": "end", "font-size": 13, text: shown(vocab[i]) }));
+    s.append(svg("rect", { x: left, y: y + 2, width: Math.max(width, 0.5), height: rowH - 4,
+                           fill: hit ? "#d94801" : "#6b93d6" }, svg("title", { text: `${vocab[i]}: ${probs[i]}` })));
+    s.append(svg("text", { x: left + width + 6, y: y + 13, "font-size": 12, text: fmtP(probs[i]) }));
+  });
+  container.append(s);
+}
+
+// Lines over steps, with optional points, a dashed reference line and axes.
+function lineChart(container, series, ref) {
+  container.replaceChildren();
+  const w = 560, h = 260, L = 48, R = 12, T = 12, B = 30;
+  const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y).filter((y) => y !== null);
+  if (ref) ys.push(ref.y);
+  if (!xs.length || !ys.length) { container.append(el("p", { class: "note", text: "no run log given (--log RUN.jsonl)" })); return; }
+  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y0 = Math.min(...ys), y1 = Math.max(...ys, y0 + 1e-9);
+  const X = (x) => L + (w - L - R) * (x - x0) / (x1 - x0), Y = (y) => T + (h - T - B) * (1 - (y - y0) / (y1 - y0));
+  const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, "data-testid": "loss-chart" });
+  for (let k = 0; k <= 4; k++) {
+    const y = y0 + (y1 - y0) * k / 4;
+    s.append(svg("line", { class: "grid", x1: L, x2: w - R, y1: Y(y), y2: Y(y) }));
+    s.append(svg("text", { x: L - 6, y: Y(y) + 4, "text-anchor": "end", "font-size": 11, text: y.toFixed(2) }));
+  }
+  [[x0, "start"], [Math.round((x0 + x1) / 2), "middle"], [x1, "end"]].forEach(([x, anchor]) =>
+    s.append(svg("text", { x: X(x), y: h - 10, "text-anchor": anchor, "font-size": 11, text: `step ${x}` })));
+  if (ref) {
+    s.append(svg("line", { x1: L, x2: w - R, y1: Y(ref.y), y2: Y(ref.y), stroke: "#888", "stroke-dasharray": "5 4" }));
+    s.append(svg("text", { x: w - R - 4, y: Y(ref.y) - 5, "text-anchor": "end", "font-size": 11, text: ref.label }));
+  }
+  series.forEach((ser) => {
+    if (ser.points) {
+      ser.x.forEach((x, i) => ser.y[i] !== null && s.append(svg("circle", { cx: X(x), cy: Y(ser.y[i]), r: 3.5, fill: ser.colour })));
+    } else {
+      let d = "";
+      ser.x.forEach((x, i) => { if (ser.y[i] !== null) d += `${d && ser.y[i - 1] !== null ? "L" : "M"}${X(x).toFixed(1)},${Y(ser.y[i]).toFixed(1)}`; });
+      s.append(svg("path", { d, fill: "none", stroke: ser.colour, "stroke-width": ser.faint ? 1 : 2, opacity: ser.faint ? 0.35 : 1 }));
+    }
+  });
+  const legend = el("p", { class: "note" });
+  series.forEach((ser) => legend.append(el("span", { text: `■ ${ser.label}   `, style: `color:${ser.colour}` })));
+  container.append(s, legend);
+}
+
+// A matrix as coloured cells, with row and column labels.
+function heatmap(rows, rowLabels, colLabels, { max = 1, stops = BLUE, cell = 22, hover, title } = {}) {
+  const left = 28, top = 24, w = left + colLabels.length * cell + 4, h = top + rows.length * cell + 4;
+  const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, class: "heatmap" });
+  if (title) s.append(svg("title", { text: title }));
+  colLabels.forEach((c, j) => s.append(svg("text", { x: left + j * cell + cell / 2, y: top - 8, "text-anchor": "middle", "font-size": 11, text: shown(c) })));
+  rows.forEach((row, i) => {
+    s.append(svg("text", { x: left - 6, y: top + i * cell + cell / 2 + 4, "text-anchor": "end", "font-size": 11, text: shown(rowLabels[i]) }));
+    row.forEach((v, j) => {
+      if (v === null) return;
+      const r = svg("rect", { x: left + j * cell, y: top + i * cell, width: cell - 1, height: cell - 1,
+                              fill: ramp(Math.abs(v) / max, stops), "data-value": v });
+      r.append(svg("title", { text: `${rowLabels[i]} → ${colLabels[j]}: ${v.toFixed(4)}` }));
+      if (hover) r.addEventListener("mouseenter", () => hover(i, j, v));
+      s.append(r);
+    });
+  });
+  return s;
+}
+
+// ---------------------------------------------------------------- model and string
+async function loadModels() {
+  state.models = (await api("models")).models;
+  const select = $("model");
+  for (const m of state.models) select.append(el("option", { value: m.id, text: `${m.name} (${m.params.toLocaleString("en")} params)` }));
+  select.addEventListener("change", () => guarded(() => chooseModel(select.value)));
+  await chooseModel(state.models[0].id);
+}
+
+async function chooseModel(id) {
+  state.model = state.models.find((m) => m.id === id);
+  state.card = await api("card", { model: id });
+  const m = state.model, input = $("text");
+  if (!input.value || !fits(input.value)) input.value = defaultString();
+  renderCard();
+  state.sample = null; state.shown = 0; renderSample();
+  await readString();
+}
+
+function defaultString() {
+  const m = state.model;
+  if (!m.is_text && fits("emma")) return "emma";
+  const first = state.card.samples.map((s) => s.text.replace(/\n/g, " ")).find((t) => t.length > 1) || m.vocab[0];
+  return first.slice(0, m.is_text ? m.config.block_size + 1 : m.config.block_size - 1);
+}
+
+// The page refuses only what the server would refuse, to spare a round trip.
+function fits(text) {
+  const m = state.model;
+  return [...text].every((c) => m.vocab.includes(c) && c !== "BOS") &&
+    (m.is_text ? text.length >= 2 && text.length - 1 <= m.config.block_size : text.length + 1 <= m.config.block_size);
+}
+
+async function readString() {
+  const text = $("text").value;
+  const [score, trace] = await Promise.all([api("score", { model: state.model.id, text }), api("trace", { model: state.model.id, text })]);
+  state.score = score; state.trace = trace;
+  if (state.pos === null || state.pos >= trace.positions.length) state.pos = trace.positions.length - 1;
+  renderRead(); renderAttention(); renderForward();
+  await renderNext();
+}
+
+// ---------------------------------------------------------------- 1. model card
+function renderCard() {
+  const c = state.card, cfg = c.config;
+  $("card-config").replaceChildren(...Object.entries(cfg).map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: v }))),
+    el("tr", {}, el("td", { text: "data" }), el("td", { text: c.is_text ? "one text (--text)" : "documents, one per line" })));
+  $("card-params").replaceChildren(el("tr", {}, el("th", { text: "matrix" }), el("th", { class: "num", text: "shape" }), el("th", { class: "num", text: "count" })),
+    ...c.parameters.map((p) => el("tr", {}, el("td", { class: "mono", text: p.name }), el("td", { class: "num", text: `${p.shape[0]} × ${p.shape[1]}` }), el("td", { class: "num", text: p.count.toLocaleString("en") }))),
+    el("tr", {}, el("th", { text: "total" }), el("th", {}), el("th", { class: "num", "data-testid": "param-total", text: c.params.toLocaleString("en") })));
+  const shownKeys = Object.entries(c.training).filter(([, v]) => typeof v !== "object");
+  $("card-training").replaceChildren(...shownKeys.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: typeof v === "number" && !Number.isInteger(v) ? fmt(v) : String(v) }))));
+  const colours = ["#2456a6", "#d94801", "#1a7f37", "#8250df"];
+  const series = [];
+  c.runs.forEach((r, i) => {
+    series.push({ label: `${r.label} train (per step)`, x: r.steps, y: r.losses, colour: colours[i % 4], faint: true });
+    series.push({ label: `${r.label} train (mean of ${r.window} steps)`, x: r.steps, y: r.smoothed, colour: colours[i % 4] });
+    if (r.val_steps.length) series.push({ label: `${r.label} validation`, x: r.val_steps, y: r.val_losses, colour: colours[(i + 1) % 4], points: true });
+  });
+  const start = `−ln(1/${cfg.vocab_size}) = ${c.start_loss.toFixed(2)}`;
+  lineChart($("card-loss"), series, series.length ? { y: c.start_loss, label: start } : null);
+  $("card-start").textContent = `The dashed line, ${start}, is where training starts: a model that knows nothing spreads ` +
+    `its bet evenly over the ${cfg.vocab_size} tokens, so each one costs ln ${cfg.vocab_size} nats. Learning is everything below it.`;
+  $("card-samples-note").textContent = `${c.sampling.n} samples at temperature ${c.sampling.temperature}, seed ${c.sampling.seed}, ` +
+    `as 'microgpt sample' draws them. ${c.samples_note}`;
+  $("card-samples").replaceChildren(...c.samples.map((s) => {
+    const cls = { new: "new", "in train": "train", "in val": "val", "in data": "train" }[s.mark] || "unknown";
+    return el("li", {}, el("span", { text: s.text }), el("span", { class: `mark ${cls}`, text: s.mark }));
+  }));
+}
+
+// ---------------------------------------------------------------- 2. read a string
+function renderRead() {
+  const s = state.score;
+  $("read-chars").replaceChildren(...s.rows.map((r, i) => {
+    const t = r.surprise === null ? 1 : r.surprise / 6, bg = surpriseColour(r.surprise);
+    const box = el("div", { class: `char${i === state.pos ? " selected" : ""}`, "data-p": r.p, "data-surprise": r.surprise,
+                            title: `after ${JSON.stringify(r.after)}: p = ${r.p}, −ln p = ${r.surprise}` },
+      el("span", { class: "c", text: r.next === null ? "⏎" : shown(r.next) }), el("span", { class: "p", text: `p ${fmtP(r.p)}` }));
+    box.style.background = bg; box.style.color = inkOn(t);
+    box.addEventListener("click", () => guarded(async () => { state.pos = i; renderRead(); renderForward(); await renderNext(); }));
+    return box;
+  }));
+  for (const [id, v, d] of [["read-total", s.total, 4], ["read-mean", s.mean, 4], ["read-ppl", s.perplexity, 2]]) {
+    $(id).textContent = fmt(v, d); $(id).dataset.value = v;
+  }
+  $("read-n").textContent = s.tokens;
+  $("read-seen").textContent = s.in_training_data;
+}
+
+async function renderNext() {
+  const topk = $("next-topk").value;
+  const temp = $("next-temp").value;
+  $("next-temp-value").textContent = Number(temp).toFixed(2);
+  const d = await api("next", { model: state.model.id, text: $("text").value, pos: state.pos, temperature: temp, top_k: topk });
+  const context = d.context.map(shown).join("");
+  $("next-title").textContent = `After "${context}": what comes next (the truth: ${shown(d.next)})`;
+  bars($("next-bars"), d.vocab, d.probs, d.next);
+}
+
+// ---------------------------------------------------------------- 3. attention
+function renderAttention() {
+  const t = state.trace, n = t.positions.length, maps = $("attn-maps");
+  maps.replaceChildren();
+  const labels = t.tokens.slice(0, n);
+  const layers = t.positions[0].attention.length, heads = t.positions[0].attention[0].length;
+  for (let l = 0; l < layers; l++) for (let h = 0; h < heads; h++) {
+    const rows = t.positions.map((p) => labels.map((_, j) => (j <= p.pos ? p.attention[l][h][j] : null)));
+    const hover = (i, j, v) => { $("attn-hover").textContent = `layer ${l} head ${h}: position ${i} (${shown(labels[i])}) → ${j} (${shown(labels[j])}): ${v.toFixed(4)}`; };
+    const panel = el("div", { class: "panel", "data-testid": `attn-${l}-${h}` }, el("h2", { text: `layer ${l} · head ${h}` }));
+    panel.append(heatmap(rows, labels, labels, { hover }));
+    maps.append(panel);
+  }
+}
+
+// ---------------------------------------------------------------- 4. inside the forward pass
+function renderForward() {
+  const t = state.trace, p = t.positions[state.pos];
+  $("fwd-positions").replaceChildren(...t.positions.map((q, i) => {
+    const b = el("button", { class: i === state.pos ? "active" : "", text: `${i}: ${shown(q.token)} → ${shown(q.next)}` });
+    b.addEventListener("click", () => guarded(async () => { state.pos = i; renderRead(); renderForward(); await renderNext(); }));
+    return b;
+  }));
+  const head = el("tr", {}, ...["point", "the vector (blue −, red +)", "‖x‖", "RMSNorm scale", "logit lens: top predictions"].map((h) => el("th", { text: h })));
+  const big = Math.max(...p.stream.flatMap((pt) => pt.vector.map(Math.abs)), 1e-12);
+  const rows = p.stream.map((pt) => el("tr", { "data-point": pt.name },
+    el("td", { class: "mono", text: pt.name }), el("td", {}, vectorStrip(pt.vector, big)), el("td", { class: "num", text: pt.norm.toFixed(3) }),
+    el("td", { class: "num", text: pt.norm_scale === null ? "—" : pt.norm_scale.toFixed(3) }),
+    el("td", { class: "mono", text: pt.lens.map((x) => `${shown(x.token)} ${x.p.toFixed(3)}`).join("   ") })));
+  $("fwd-stream").replaceChildren(head, ...rows);
+  $("fwd-mlp").replaceChildren(...p.mlp.map((m, l) => {
+    const top = Math.max(...m.hidden, 1e-12);
+    const strip = el("div", { class: "neurons" }, ...m.hidden.map((v, j) => {
+      const cell = el("div", { class: "neuron", title: `neuron ${j}: ${v.toFixed(4)}` });
+      if (v > 0) cell.style.background = ramp(0.15 + 0.85 * v / top, HEAT);
+      return cell;
+    }));
+    return el("div", {}, el("p", { text: `layer ${l}: ${m.active.length} of ${m.hidden.length} neurons fired` }), strip);
+  }));
+}
+
+function vectorStrip(vector, big) {
+  const strip = el("div", { class: "neurons vector" });
+  for (const [j, v] of vector.entries()) {
+    const cell = el("div", { class: "neuron", title: `x[${j}] = ${v.toFixed(4)}` });
+    cell.style.background = ramp(Math.abs(v) / big, v < 0 ? BLUE : HEAT);
+    strip.append(cell);
+  }
+  return strip;
+}
+
+// ---------------------------------------------------------------- 5. sampling step by step
+async function drawSample() {
+  state.sample = await api("sample", { model: state.model.id, seed: $("smp-seed").value, temperature: $("smp-temp").value,
+                                       top_k: $("smp-topk").value, prefix: $("smp-prefix").value });
+  state.shown = 0;
+  renderSample();
+}
+
+function renderSample() {
+  const s = state.sample;
+  if (!s) { $("smp-text").textContent = ""; $("smp-info").textContent = "Press Draw, then Step or Play."; $("smp-bars").replaceChildren(); return; }
+  const taken = s.steps.slice(0, state.shown);
+  const text = (state.model.is_text ? s.prefix : "") + taken.filter((st) => st.choice !== "BOS").map((st) => st.choice).join("");
+  $("smp-text").textContent = text;
+  $("smp-text").dataset.done = String(state.shown === s.steps.length);
+  if (state.shown === 0) { $("smp-info").textContent = `${s.steps.length} steps ready (seed ${s.seed}, temperature ${s.temperature}${s.top_k ? `, top-k ${s.top_k}` : ""}).`; $("smp-bars").replaceChildren(); return; }
+  const st = s.steps[state.shown - 1];
+  $("smp-info").textContent = `step ${state.shown} of ${s.steps.length}: ${st.forced ? "the prefix gives" : "drew"} ` +
+    `${st.choice === "BOS" ? "the end" : JSON.stringify(st.choice)} (p = ${fmtP(st.p)})` + (state.shown === s.steps.length ? ` · done: ${JSON.stringify(s.text)}` : "");
+  bars($("smp-bars"), s.vocab, st.probs, st.choice);
+}
+
+function stepSample() {
+  if (state.sample && state.shown < state.sample.steps.length) { state.shown++; renderSample(); return true; }
+  return false;
+}
+
+// ---------------------------------------------------------------- 6. embeddings
+async function renderEmbeddings() {
+  const e = await api("embeddings", { model: state.model.id });
+  $("emb-explained").textContent = `The two axes explain ${(100 * e.explained[0]).toFixed(1)}% and ${(100 * e.explained[1]).toFixed(1)}% of the variance.`;
+  const w = 460, h = 400, pad = 30, xs = e.tokens.map((t) => t.x), ys = e.tokens.map((t) => t.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const X = (x) => pad + (w - 2 * pad) * (x - x0) / (x1 - x0 || 1), Y = (y) => h - pad - (h - 2 * pad) * (y - y0) / (y1 - y0 || 1);
+  const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, "data-testid": "wte" });
+  s.append(svg("line", { class: "axis", x1: pad, x2: w - pad, y1: Y(0), y2: Y(0) }), svg("line", { class: "axis", x1: X(0), x2: X(0), y1: pad, y2: h - pad }));
+  for (const t of e.tokens) {
+    const vowel = "aeiouy".includes(t.token);
+    s.append(svg("circle", { cx: X(t.x), cy: Y(t.y), r: 4, fill: t.token === "BOS" ? "#d94801" : vowel ? "#1a7f37" : "#2456a6" }));
+    s.append(svg("text", { x: X(t.x) + 6, y: Y(t.y) + 4, "font-size": 13, text: shown(t.token) }));
+  }
+  $("emb-wte").replaceChildren(s, el("p", { class: "note", text: "green: vowels (and y) · orange: BOS · blue: the rest" }));
+  const n = e.wpe_similarity.length, labels = [...Array(n).keys()].map(String);
+  $("emb-wpe").replaceChildren(heatmap(e.wpe_similarity, labels, labels, { cell: Math.max(6, Math.min(22, Math.floor(420 / n))) }));
+}
+
+// ---------------------------------------------------------------- 7. backprop node by node
+async function loadBackprop() {
+  state.backprop = await api("backprop", { a: $("bp-a").value, b: $("bp-b").value });
+  state.bpStep = 0;
+  renderBackprop();
+}
+
+function renderBackprop() {
+  const g = state.backprop, step = g.steps[Math.min(state.bpStep, g.steps.length) - 1];
+  const where = { a: [90, 70], b: [90, 210], c: [300, 140], L: [500, 100] };
+  const s = svg("svg", { width: 620, height: 280, viewBox: "0 0 620 280", "data-testid": "bp-svg" });
+  s.append(svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" }, svg("path", { d: "M0,0L10,5L0,10z", fill: "#9aa3b2" }))));
+  for (const e of g.edges) {
+    const [x1, y1] = where[e.from], [x2, y2] = where[e.to];
+    const hot = step && step.node === e.to;
+    s.append(svg("line", { x1: x1 + 62, y1, x2: x2 - 62, y2, stroke: hot ? "#d94801" : "#9aa3b2", "stroke-width": hot ? 2.5 : 1.5, "marker-end": "url(#arrow)" }));
+    s.append(svg("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, "text-anchor": "middle", "font-size": 11, fill: "#5b6475", text: `local ${e.local_grad}` }));
+  }
+  for (const n of g.nodes) {
+    const [x, y] = where[n.name], grad = step ? step.grads[n.name] : null, active = step && step.node === n.name;
+    s.append(svg("rect", { x: x - 62, y: y - 30, width: 124, height: 60, rx: 8, fill: active ? "#fff1c5" : "#fff", stroke: active ? "#d94801" : "#2456a6" }));
+    s.append(svg("text", { x, y: y - 10, "text-anchor": "middle", "font-size": 14, "font-weight": 600, text: `${n.name}${n.op ? ` (${n.op})` : ""} = ${num(n.data)}` }));
+    s.append(svg("text", { x, y: y + 14, "text-anchor": "middle", "font-size": 13, "data-testid": `bp-grad-${n.name}`, text: `grad ${grad === null ? "·" : num(grad)}` }));
+  }
+  $("bp-graph").replaceChildren(s);
+  $("bp-says").textContent = state.bpStep === 0 ? `Press Step backward. The walk visits ${g.order.join(" → ")}.`
+    : `step ${state.bpStep} of ${g.steps.length}, at ${step.node}: ${step.says}` + (state.bpStep === g.steps.length ? ` · done: a.grad = ${num(step.grads.a)}, b.grad = ${num(step.grads.b)}` : "");
+  $("bp-step").disabled = state.bpStep >= g.steps.length;
+}
+
+// ---------------------------------------------------------------- wiring
+function showView(name) {
+  state.view = name;
+  for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.view === name);
+  for (const v of document.querySelectorAll(".view")) v.classList.toggle("active", v.id === `view-${name}`);
+  if (name === "embeddings") guarded(renderEmbeddings);
+  if (name === "backprop" && !state.backprop) guarded(loadBackprop);
+}
+
+function wire() {
+  for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showView(b.dataset.view));
+  let timer = null;
+  $("text").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const text = $("text").value;
+      if (!fits(text)) {
+        const m = state.model, bad = [...text].find((c) => !m.vocab.includes(c));
+        showError(bad !== undefined ? `${JSON.stringify(bad)} is not in the model's vocabulary` : `the string must fit the model's context of ${m.config.block_size}` + (m.is_text ? " (and have at least 2 characters)" : ""));
+        return;
+      }
+      state.pos = null;
+      guarded(readString);
+    }, 150);
+  });
+  $("next-temp").addEventListener("input", () => guarded(renderNext));
+  $("next-topk").addEventListener("change", () => guarded(renderNext));
+  $("smp-new").addEventListener("click", () => guarded(drawSample));
+  $("smp-step").addEventListener("click", () => guarded(async () => { if (!state.sample) await drawSample(); stepSample(); }));
+  $("smp-reset").addEventListener("click", () => { state.shown = 0; renderSample(); });
+  $("smp-play").addEventListener("click", () => guarded(async () => {
+    if (!state.sample || state.shown === state.sample.steps.length) await drawSample();
+    clearInterval(state.player);
+    state.player = setInterval(() => { if (!stepSample()) clearInterval(state.player); }, 350);
+  }));
+  $("bp-step").addEventListener("click", () => { state.bpStep++; renderBackprop(); });
+  $("bp-reset").addEventListener("click", () => guarded(loadBackprop));
+  for (const id of ["bp-a", "bp-b"]) $(id).addEventListener("change", () => guarded(loadBackprop));
+}
+
+document.addEventListener("DOMContentLoaded", () => { wire(); guarded(loadModels); });

@@ -1,0 +1,175 @@
+"""What each view of the explorer shows, as plain JSON data.
+
+Every number comes from the library: the model card from the checkpoint and
+the run logs, a string's reading from Model.score and Model.trace, the
+step-by-step sample from sample.generate itself (through its on_step hook), the
+embeddings from the weights. The page only draws; nothing is computed twice.
+
+Each function takes an `Explored` (a loaded model and what is known about its
+data) and the request's arguments, already parsed, and returns a dict. Bad
+arguments raise UsageError, which the server answers with a 400.
+"""
+
+import math
+import random
+
+from microgpt import sample as sampling
+from microgpt.errors import UsageError
+from microgpt.explore.backprop import worked_example
+from microgpt.explore.embeddings import pca_2d, similarity
+from microgpt.inspection import novelty
+from microgpt.inspection.plots.runs import default_window, smooth
+from microgpt.model import iter_parameter_shapes, num_params
+
+CARD_SAMPLES = 20  # as many as `microgpt train` prints at its end
+SAMPLE_CHARS = 80  # a text model's step-by-step passage
+MAX_CURVE_POINTS = 2000  # a longer log is thinned evenly for the page (its last step kept)
+
+
+class Explored:
+    """One model the explorer serves: `id` names it in every request."""
+
+    def __init__(self, id, path, model, training_data=None, data_note=""):
+        self.id = id
+        self.path = path
+        self.model = model
+        self.training_data = training_data  # provenance's TrainingData/TrainingText, or None
+        self.data_note = data_note  # why the training data is unknown, when it is
+
+
+def vocab_labels(tokenizer):
+    return list(tokenizer.chars) + ["BOS"]
+
+
+def summary(ex):
+    """GET /api/models: one entry per model."""
+    m = ex.model
+    c = m.config
+    return {
+        "id": ex.id,
+        "name": ex.path.name,
+        "config": {"n_embd": c.n_embd, "n_head": c.n_head, "head_dim": c.head_dim, "n_layer": c.n_layer,
+                   "block_size": c.block_size, "vocab_size": c.vocab_size},
+        "params": num_params(c),
+        "is_text": m.is_text,
+        "vocab": vocab_labels(m.tokenizer),
+        "training": m.training.to_dict(),
+    }
+
+
+def card(ex, runs):
+    """GET /api/card: the parameter tree, the starting loss, samples marked new
+    or seen, and the loss curves of the run logs named on the command line."""
+    m = ex.model
+    shapes = [{"name": name, "shape": [r, c], "count": r * c} for name, (r, c) in iter_parameter_shapes(m.config)]
+    samples = m.sample(CARD_SAMPLES, chars=SAMPLE_CHARS if m.is_text else None)
+    marked = [{"text": s, "mark": novelty.mark(ex.training_data, s) if ex.training_data else "unknown"}
+              for s in samples]
+    return {
+        **summary(ex),
+        "parameters": shapes,
+        "start_loss": math.log(m.config.vocab_size),
+        "samples": marked,
+        "samples_note": "" if ex.training_data else ex.data_note,
+        "sampling": {"n": CARD_SAMPLES, "temperature": sampling.TEMPERATURE, "seed": sampling.SEED},
+        "runs": [curve(r) for r in runs],
+    }
+
+
+def curve(run):
+    """A run log's losses as the page draws them (None where a loss was not finite)."""
+    steps, losses = run.steps, run.losses
+    thinned = len(steps) > MAX_CURVE_POINTS
+    if thinned:
+        keep = sorted({round(i * (len(steps) - 1) / (MAX_CURVE_POINTS - 1)) for i in range(MAX_CURVE_POINTS)})
+        steps, losses = [steps[i] for i in keep], [losses[i] for i in keep]
+    finite = lambda xs: [x if math.isfinite(x) else None for x in xs]  # noqa: E731
+    window = default_window(len(run.losses))
+    smoothed = smooth(run.losses, window)
+    if thinned:
+        smoothed = [smoothed[i] for i in keep]
+    return {"label": run.label, "steps": steps, "losses": finite(losses), "smoothed": finite(smoothed),
+            "window": window, "val_steps": run.val_steps,
+            "val_losses": finite(run.val_losses), "thinned_from": len(run.steps) if thinned else None,
+            "notes": run.notes}
+
+
+def score(ex, text):
+    """GET /api/score: the same numbers `microgpt score --json` prints."""
+    return {**ex.model.score(text).to_dict(), "in_training_data": seen(ex, text)}
+
+
+def seen(ex, text):
+    if ex.training_data is None:
+        return "unknown"
+    return novelty.mark(ex.training_data, text)
+
+
+def trace(ex, text):
+    """GET /api/trace: Model.trace as JSON."""
+    return ex.model.trace(text).to_dict()
+
+
+def next_distribution(ex, text, pos, temperature, top_k):
+    """GET /api/next: the distribution at one position of the string, reshaped
+    by a temperature and top-k exactly as sampling reshapes it."""
+    sampling.check_sampling_args(ex.model.tokenizer, ex.model.config, temperature, top_k, "")
+    t = ex.model.trace(text)
+    if not 0 <= pos < len(t.positions):
+        raise UsageError(f"position {pos} is not in the string: it has positions 0 to {len(t.positions) - 1}")
+    at = t.positions[pos]
+    probs = greedy(at.logits) if temperature == 0 else drawn(sampling.next_token_probs(at.logits, temperature, top_k))
+    return {"pos": pos, "context": t.tokens[:pos + 1], "next": at.next, "vocab": t.vocab, "probs": probs,
+            "plain": at.probs, "temperature": temperature, "top_k": top_k}
+
+
+def drawn(weights):
+    """The probabilities random.choices draws with from sampling's weights (top-k
+    leaves them summing to less than 1)."""
+    total = math.fsum(weights)
+    return [w / total for w in weights]
+
+
+def greedy(logits):
+    """Temperature 0: all the probability on the most likely token, as sampling picks it."""
+    best = max(range(len(logits)), key=logits.__getitem__)
+    return [float(i == best) for i in range(len(logits))]
+
+
+def sample_steps(ex, seed, temperature, top_k, prefix):
+    """GET /api/sample: one sample drawn as `microgpt sample -n 1` draws it, with
+    the distribution and the choice at every step."""
+    m = ex.model
+    tok = m.tokenizer
+    sampling.check_sampling_args(tok, m.config, temperature, top_k, "" if m.is_text else prefix)
+    vocab = vocab_labels(tok)
+    steps = []
+
+    def on_step(pos, probs, token):
+        probs = drawn(probs)
+        steps.append({"pos": pos, "probs": probs, "choice": vocab[token], "p": probs[token],
+                      "forced": not m.is_text and pos < len(prefix)})
+
+    rng = random.Random(seed)
+    if m.is_text:
+        prefix = prefix or sampling.default_text_prefix(tok)
+        text = sampling.generate_text(m.engine, tok, rng, SAMPLE_CHARS, temperature, top_k, prefix, on_step)
+    else:
+        text = sampling.generate(m.engine, tok, rng, temperature, top_k, prefix, on_step)
+    return {"text": text, "prefix": prefix, "vocab": vocab, "steps": steps, "seed": seed,
+            "temperature": temperature, "top_k": top_k}
+
+
+def embeddings(ex):
+    """GET /api/embeddings: wte projected onto its two principal components, and
+    the cosine similarity of every pair of position embeddings."""
+    w = ex.model.checkpoint.weights
+    points, explained = pca_2d(w["wte"])
+    labels = vocab_labels(ex.model.tokenizer)
+    return {"tokens": [{"token": t, "x": x, "y": y} for t, (x, y) in zip(labels, points)],
+            "explained": explained, "wpe_similarity": similarity(w["wpe"])}
+
+
+def backprop(a, b):
+    """GET /api/backprop: the worked example's graph and each step of backward()."""
+    return worked_example(a, b)
