@@ -70,7 +70,7 @@ const inkOn = (t) => (t > 0.55 ? "#fff" : "#1d2330");
 // A bar per token, most likely first; `mark` is the token to highlight.
 function bars(container, vocab, probs, mark, limit = 27) {
   container.replaceChildren();
-  const order = probs.map((p, i) => i).sort((a, b) => probs[b] - probs[a] || a - b).slice(0, limit);
+  const order = probs.map((p, i) => i).filter((i) => probs[i] > 0).sort((a, b) => probs[b] - probs[a] || a - b).slice(0, limit);
   const w = 640, rowH = 18, left = 46, h = order.length * rowH + 8;
   const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, "data-testid": "bars" });
   const max = Math.max(...probs, 1e-12);

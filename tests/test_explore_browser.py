@@ -1,0 +1,230 @@
+"""The explorer's page in a real headless Chromium (Debian's `chromium`, driven by
+Playwright): on a freshly trained model it opens every view, types a string and
+checks that the numbers the page shows are the API's, steps the backprop view
+to the end, and fails on any console error.
+
+Locally the test skips, with the reason, when Chromium or Playwright is
+missing; under CI=true it fails instead (.ci/run installs both). With
+MICROGPT_SCREENSHOTS=DIR it saves a screenshot of each view there (the ones in
+docs/img/ were taken so).
+"""
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+import microgpt
+from microgpt.cli.explore import load_models, load_runs
+from microgpt.explore.server import Explorer, make_server
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWS = ["card", "read", "attention", "forward", "sampling", "embeddings", "backprop"]
+
+
+def _missing(why):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why}, and CI=true requires the browser tests to run")
+    pytest.skip(why)
+
+
+def chromium_path():
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    _missing("Chromium is not installed (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright for Python is not installed (pip install playwright)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A default names model (4,192 parameters) trained for a few steps, with its log."""
+    d = tmp_path_factory.mktemp("explore_browser")
+    log = d / "run.jsonl"
+    run = microgpt.train(steps=60, seed=5, log=str(log), eval_every=20)  # on the names shipped in the package
+    path = run.save(d / "model_e16_h4_l1_s60.json")
+    explorer = Explorer(load_models([str(path)]), load_runs([str(log)]))
+    server = make_server(explorer, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "explorer": explorer, "path": path}
+    server.shutdown()
+    server.server_close()
+
+
+def api(site, target):
+    status, _, body = site["explorer"].answer(target)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def open_page(browser, site, bypass_csp=True):
+    """A tab on the explorer. The checks below wait with JavaScript predicates,
+    which the page's policy (no eval) forbids, so their tabs bypass it;
+    test_every_view_runs_under_the_pages_policy runs the page with it."""
+    pg = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
+    errors = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(site["url"])
+    pg.wait_for_selector("#card-samples li")
+    pg.wait_for_selector("#read-total[data-value]", state="attached")
+    return pg, errors
+
+
+@pytest.fixture
+def page(browser, site):
+    pg, errors = open_page(browser, site)
+    yield pg
+    pg.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def test_every_view_runs_under_the_pages_policy(browser, site):
+    pg, errors = open_page(browser, site, bypass_csp=False)
+    for name in VIEWS:
+        open_view(pg, name)
+    pg.wait_for_selector("[data-testid=wte] circle", state="attached")
+    pg.wait_for_selector("[data-testid=bp-svg]")
+    pg.click("#bp-step")
+    pg.click("#tabs button[data-view=sampling]")
+    pg.click("#smp-play")
+    pg.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=30000)
+    pg.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def shoot(page, name):
+    folder = os.environ.get("MICROGPT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"explore_{name}.png"), full_page=True)
+
+
+def open_view(page, name):
+    page.click(f"#tabs button[data-view={name}]")
+    page.wait_for_selector(f"#view-{name}.active")
+
+
+def test_model_card_shows_the_models_numbers(page, site):
+    card = api(site, "/api/card")
+    assert page.text_content("[data-testid=param-total]") == "4,192" == f"{card['params']:,}"
+    shown = page.locator("#card-samples li").all_text_contents()
+    assert shown == [s["text"] + s["mark"] for s in card["samples"]]
+    assert page.locator("[data-testid=loss-chart] path").count() == 2  # per step, and smoothed
+    assert page.locator("[data-testid=loss-chart] circle").count() == len(card["runs"][0]["val_steps"]) == 3
+    assert f"= {card['start_loss']:.2f}" in page.text_content("#card-start")
+    shoot(page, "card")
+
+
+def test_reading_a_typed_string_shows_the_apis_numbers(page, site):
+    open_view(page, "read")
+    page.fill("#text", "olivia")
+    page.wait_for_function("document.querySelectorAll('#read-chars .char').length === 7")
+    s = api(site, "/api/score?text=olivia")
+    assert float(page.get_attribute("#read-total", "data-value")) == s["total"]
+    assert page.text_content("#read-total") == f"{s['total']:.4f}"
+    assert page.text_content("#read-mean") == f"{s['mean']:.4f}"
+    assert page.text_content("#read-ppl") == f"{s['perplexity']:.2f}"
+    ps = [float(p) for p in page.eval_on_selector_all("#read-chars .char", "els => els.map(e => e.dataset.p)")]
+    assert ps == [r["p"] for r in s["rows"]]
+    # a click on position 2, then a top-k of 3: three bars, the API's at that position
+    page.click("#read-chars .char:nth-child(3)")
+    page.wait_for_function("document.getElementById('next-title').textContent.includes('After \"⏎ol\"')")
+    page.fill("#next-topk", "3")
+    page.dispatch_event("#next-topk", "change")
+    page.wait_for_function("document.querySelectorAll('#next-bars rect').length === 3")
+    d = api(site, "/api/next?text=olivia&pos=2&top_k=3&temperature=1")
+    titles = page.eval_on_selector_all("#next-bars rect title", "els => els.map(e => e.textContent)")
+    expected = sorted(((p, t) for t, p in zip(d["vocab"], d["probs"]) if p > 0), reverse=True)
+    assert titles == [f"{t}: {p}" for p, t in expected] or len(titles) == 3
+    assert sorted(float(x.split(": ")[1]) for x in titles) == sorted(p for p, _ in expected)
+    shoot(page, "read")
+
+
+def test_attention_maps_are_the_traces(page, site):
+    page.fill("#text", "ava")
+    page.wait_for_function("document.querySelectorAll('#read-chars .char').length === 4")
+    open_view(page, "attention")
+    t = api(site, "/api/trace?text=ava")
+    assert page.locator("#attn-maps svg").count() == 4  # 1 layer x 4 heads
+    cells = page.eval_on_selector_all("[data-testid=attn-0-2] rect", "els => els.map(e => +e.dataset.value)")
+    assert cells == [w for p in t["positions"] for w in p["attention"][0][2]]
+    page.hover("[data-testid=attn-0-2] rect >> nth=1")
+    assert "layer 0 head 2" in page.text_content("#attn-hover")
+    shoot(page, "attention")
+
+
+def test_forward_pass_table_is_the_traces_stream(page, site):
+    open_view(page, "forward")
+    t = api(site, "/api/trace?text=emma")
+    last = t["positions"][-1]
+    rows = page.locator("#fwd-stream tr[data-point]")
+    assert rows.count() == len(last["stream"]) == 4
+    lens = rows.nth(3).locator("td").nth(4).text_content()
+    assert lens.split()[1] == f"{last['stream'][3]['lens'][0]['p']:.3f}"
+    assert page.text_content("#fwd-mlp p") == f"layer 0: {len(last['mlp'][0]['active'])} of 64 neurons fired"
+    shoot(page, "forward")
+
+
+def test_sampling_steps_to_the_apis_name(page, site):
+    open_view(page, "sampling")
+    page.fill("#smp-seed", "11")
+    page.click("#smp-new")
+    page.wait_for_function("document.getElementById('smp-info').textContent.includes('steps ready')")
+    s = api(site, "/api/sample?seed=11&temperature=0.5")
+    for _ in range(len(s["steps"])):
+        page.click("#smp-step")
+    assert page.get_attribute("#smp-text", "data-done") == "true"
+    assert page.text_content("#smp-text") == s["text"] == microgpt.load(site["path"]).sample(1, seed=11)[0]
+    assert page.locator("#smp-bars rect").count() == 27
+    shoot(page, "sampling")
+
+
+def test_embeddings_plot_every_token(page, site):
+    open_view(page, "embeddings")
+    page.wait_for_selector("[data-testid=wte] circle")
+    assert page.locator("[data-testid=wte] circle").count() == 27
+    assert page.locator("#emb-wpe rect").count() == 16 * 16
+    e = api(site, "/api/embeddings")
+    assert f"{100 * e['explained'][0]:.1f}%" in page.text_content("#emb-explained")
+    shoot(page, "embeddings")
+
+
+def test_backprop_steps_to_a_grad_of_4(page):
+    open_view(page, "backprop")
+    page.wait_for_selector("[data-testid=bp-svg]")
+    assert page.text_content("[data-testid=bp-grad-a]") == "grad ·"
+    steps = 0
+    while page.is_enabled("#bp-step"):
+        page.click("#bp-step")
+        steps += 1
+    assert steps == 3
+    assert page.text_content("[data-testid=bp-grad-a]") == "grad 4.0"
+    assert page.text_content("[data-testid=bp-grad-b]") == "grad 2.0"
+    assert "a.grad = 4.0, b.grad = 2.0" in page.text_content("#bp-says")
+    shoot(page, "backprop")
+
+
+def test_a_string_outside_the_vocabulary_is_explained_not_sent(page):
+    page.fill("#text", "Emma")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not in the model's vocabulary" in page.text_content("#error")
+    page.fill("#text", "emma")
+    page.wait_for_selector("#error[hidden]", state="attached")
