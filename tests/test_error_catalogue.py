@@ -192,6 +192,13 @@ CATALOGUE = [
     ("graph-zero-p", "graph of a target the model gives probability exactly 0", ["graph", "--model", "{sharp}",
                                                                                 "--target", "{zero}"], 1,
      "probability of exactly 0"),
+    # the explorer: everything on its command line is checked before it serves
+    ("explore-missing", "explore a model that does not exist", ["explore", "{tmp}/nope.json", "--no-browser"], 1,
+     "not found"),
+    ("explore-log-model", "explore --log given a checkpoint", ["explore", "{model}", "--log", "{model}",
+                                                                "--no-browser"], 2, "not a run log"),
+    ("explore-port", "explore --port out of range", ["explore", "{model}", "--port", "70000", "--no-browser"], 2,
+     "0 to 65535"),
 ]
 
 

@@ -58,8 +58,10 @@ def site(tmp_path_factory):
     """A default names model (4,192 parameters) trained for a few steps, with its log."""
     d = tmp_path_factory.mktemp("explore_browser")
     log = d / "run.jsonl"
-    run = microgpt.train(steps=60, seed=5, log=str(log), eval_every=20)  # on the names shipped in the package
-    path = run.save(d / "model_e16_h4_l1_s60.json")
+    # On the names shipped in the package; for screenshots, the default 1000 steps, so they show a trained model.
+    steps = 1000 if os.environ.get("MICROGPT_SCREENSHOTS") else 60
+    run = microgpt.train(steps=steps, seed=5, log=str(log), eval_every=steps // 3)
+    path = run.save(d / f"model_e16_h4_l1_s{steps}.json")
     explorer = Explorer(load_models([str(path)]), load_runs([str(log)]))
     server = make_server(explorer, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -128,7 +130,7 @@ def test_model_card_shows_the_models_numbers(page, site):
     shown = page.locator("#card-samples li").all_text_contents()
     assert shown == [s["text"] + s["mark"] for s in card["samples"]]
     assert page.locator("[data-testid=loss-chart] path").count() == 2  # per step, and smoothed
-    assert page.locator("[data-testid=loss-chart] circle").count() == len(card["runs"][0]["val_steps"]) == 3
+    assert page.locator("[data-testid=loss-chart] circle").count() == len(card["runs"][0]["val_steps"]) >= 3
     assert f"= {card['start_loss']:.2f}" in page.text_content("#card-start")
     shoot(page, "card")
 

@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import signal
+import socketserver
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -164,6 +165,8 @@ def test_random_command_lines(world, data, monkeypatch):
     argv = data.draw(argvs(world), label="argv")
     monkeypatch.chdir(world["tmp"])
     monkeypatch.setenv("MICROGPT_DATA", str(world["tmp"] / "data.txt"))  # the default data: small, so runs are quick
+    # explore checks all it is given, binds its port, then serves until stopped: here it stops at once
+    monkeypatch.setattr(socketserver.BaseServer, "serve_forever", lambda self, poll_interval=0.5: None)
     try:
         code, out, err = run(argv)
     except TooLong:
@@ -209,6 +212,6 @@ def restore(world):
 
 def test_the_fuzzer_sees_every_command_and_flag(world):
     commands = subcommands()
-    assert {"train", "sample", "info", "score", "eval", "bench", "plot", "graph", "dataset"} <= set(commands)
+    assert {"train", "sample", "info", "score", "eval", "bench", "plot", "graph", "dataset", "explore"} <= set(commands)
     flags = {s for p in commands.values() for a in p._actions for s in a.option_strings}
     assert {"--out", "--log", "--resume", "--temperature", "--top-k", "--chars", "--n-embd"} <= flags

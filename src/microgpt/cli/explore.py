@@ -71,22 +71,32 @@ def load_runs(paths):
 
 
 def bind(explorer, host, port, explicit_port):
+    """A server on host:port; without an explicit --port, the next free port
+    after a taken one (another explorer may hold the default)."""
+    import errno
+
     from microgpt.explore.server import make_server
 
+    if not host.strip():
+        raise UsageError("--host needs an address, such as 127.0.0.1")
     extra = ()
     if host in ("0.0.0.0", "::"):  # then others reach it by this machine's names
         name = socket.gethostname()
         extra = (name, socket.gethostbyname(name)) if name else ()
-    tries = 1 if explicit_port else PORT_TRIES
+    tries = 1 if explicit_port or port == 0 else PORT_TRIES
     for i in range(tries):
         try:
             return make_server(explorer, host, port + i if port else 0, extra)
         except OSError as e:
-            last = e
-    if explicit_port:
-        raise UsageError(f"cannot listen on {host}:{port}: {last.strerror or last}; "
-                         "pick another with --port N (0: any free port)")
-    raise UsageError(f"ports {port} to {port + tries - 1} are all taken; pick one with --port N (0: any free port)")
+            taken = e.errno == errno.EADDRINUSE
+            if taken and i + 1 < tries:
+                continue
+            if taken and not explicit_port:
+                raise UsageError(f"ports {port} to {port + tries - 1} are all taken; pick one with --port N "
+                                 "(0: any free port)") from None
+            why = e.strerror or str(e)
+            raise UsageError(f"cannot listen on {host}:{port}: {why}"
+                             + ("; pick another with --port N (0: any free port)" if taken else "")) from None
 
 
 def url_of(server, host):
@@ -108,10 +118,10 @@ def cmd_explore(args):
 
     runs = load_runs(args.log)
     explorer = Explorer(load_models(args.model, args.data), runs)
+    server = bind(explorer, args.host, DEFAULT_PORT if args.port is None else args.port, args.port is not None)
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this machine on the network can read "
               "these models", file=sys.stderr)
-    server = bind(explorer, args.host, DEFAULT_PORT if args.port is None else args.port, args.port is not None)
     url = url_of(server, args.host)
     names = ", ".join(f"{ex.id}" for ex in explorer.models.values())
     print(f"exploring {names} at {url}  (Ctrl-C to stop)", flush=True)

@@ -35,6 +35,13 @@ class Explored:
         self.model = model
         self.training_data = training_data  # provenance's TrainingData/TrainingText, or None
         self.data_note = data_note  # why the training data is unknown, when it is
+        self._cache = {}
+
+    def cached(self, key, compute):
+        """What depends on the weights alone is computed once (they never change here)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
 
 def vocab_labels(tokenizer):
@@ -60,6 +67,10 @@ def summary(ex):
 def card(ex, runs):
     """GET /api/card: the parameter tree, the starting loss, samples marked new
     or seen, and the loss curves of the run logs named on the command line."""
+    return ex.cached("card", lambda: _card(ex, runs))
+
+
+def _card(ex, runs):
     m = ex.model
     shapes = [{"name": name, "shape": [r, c], "count": r * c} for name, (r, c) in iter_parameter_shapes(m.config)]
     samples = m.sample(CARD_SAMPLES, chars=SAMPLE_CHARS if m.is_text else None)
@@ -163,6 +174,10 @@ def sample_steps(ex, seed, temperature, top_k, prefix):
 def embeddings(ex):
     """GET /api/embeddings: wte projected onto its two principal components, and
     the cosine similarity of every pair of position embeddings."""
+    return ex.cached("embeddings", lambda: _embeddings(ex))
+
+
+def _embeddings(ex):
     w = ex.model.checkpoint.weights
     points, explained = pca_2d(w["wte"])
     labels = vocab_labels(ex.model.tokenizer)

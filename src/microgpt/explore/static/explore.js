@@ -88,7 +88,7 @@ function bars(container, vocab, probs, mark, limit = 27) {
 // Lines over steps, with optional points, a dashed reference line and axes.
 function lineChart(container, series, ref) {
   container.replaceChildren();
-  const w = 560, h = 260, L = 48, R = 12, T = 12, B = 30;
+  const w = 900, h = 300, L = 48, R = 12, T = 12, B = 30;
   const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y).filter((y) => y !== null);
   if (ref) ys.push(ref.y);
   if (!xs.length || !ys.length) { container.append(el("p", { class: "note", text: "no run log given (--log RUN.jsonl)" })); return; }
@@ -112,7 +112,7 @@ function lineChart(container, series, ref) {
     } else {
       let d = "";
       ser.x.forEach((x, i) => { if (ser.y[i] !== null) d += `${d && ser.y[i - 1] !== null ? "L" : "M"}${X(x).toFixed(1)},${Y(ser.y[i]).toFixed(1)}`; });
-      s.append(svg("path", { d, fill: "none", stroke: ser.colour, "stroke-width": ser.faint ? 1 : 2, opacity: ser.faint ? 0.35 : 1 }));
+      s.append(svg("path", { d, fill: "none", stroke: ser.colour, "stroke-width": ser.faint ? 1 : 2, opacity: ser.faint ? 0.25 : 1 }));
     }
   });
   const legend = el("p", { class: "note" });
@@ -227,6 +227,11 @@ function renderRead() {
     $(id).textContent = fmt(v, d); $(id).dataset.value = v;
   }
   $("read-n").textContent = s.tokens;
+  $("read-legend").replaceChildren(el("span", { text: "surprise −ln p: " }), ...[0, 1, 2, 3, 4, 5, 6].map((v) => {
+    const key = el("span", { class: "key", text: v === 6 ? "6+" : String(v) });
+    key.style.background = surpriseColour(v); key.style.color = inkOn(v / 6);
+    return key;
+  }));
   $("read-seen").textContent = s.in_training_data;
 }
 
