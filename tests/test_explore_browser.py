@@ -230,3 +230,32 @@ def test_a_string_outside_the_vocabulary_is_explained_not_sent(page):
     assert "not in the model's vocabulary" in page.text_content("#error")
     page.fill("#text", "emma")
     page.wait_for_selector("#error[hidden]", state="attached")
+
+
+def test_two_models_switch_and_a_text_model_reads(browser, tmp_path):
+    """A names model and a --text model in one explorer: the menu switches, and
+    every view works on the text model (whose first character is context)."""
+    text = tmp_path / "t.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog.\n" * 30)
+    tpath = microgpt.train(text=str(text), steps=5, seed=1, n_embd=8, n_head=2, block_size=24).save(tmp_path / "t.json")
+    npath = microgpt.train(steps=5, seed=1).save(tmp_path / "n.json")
+    server = make_server(Explorer(load_models([str(npath), str(tpath)]), []), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
+        pg.select_option("#model", "t")
+        pg.wait_for_selector("#card-samples li >> text=unknown")  # the text model's card (its data not named)
+        pg.fill("#text", "the lazy dog")
+        pg.wait_for_function("document.querySelectorAll('#read-chars .char').length === 11")  # 12 chars, 11 predicted
+        for name in VIEWS:
+            open_view(pg, name)
+        pg.wait_for_selector("[data-testid=wte] circle", state="attached")
+        open_view(pg, "sampling")
+        pg.click("#smp-play")
+        pg.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=60000)
+        assert pg.text_content("#smp-text").startswith("\n") or pg.text_content("#smp-text")
+        pg.close()
+        assert errors == [], f"browser console errors: {errors}"
+    finally:
+        server.shutdown()
+        server.server_close()
