@@ -7,6 +7,8 @@
                                          look at one part of the system, or inside a model or run
     bench.py   microgpt bench            time the engines side by side
     ladder.py  microgpt ladder           the six rungs train0..train5, one table
+    exercise.py microgpt exercise list | start | check
+                                         write a piece of microgpt yourself; an autograder checks it
     args.py    what their parsers share
 
 Each command is a thin adapter over the Python API (api.py, training.py):
@@ -21,11 +23,11 @@ import os
 import sys
 
 from microgpt import __version__, interrupts
-from microgpt.cli import bench, ladder, look, model, pipes, train
+from microgpt.cli import bench, exercise, ladder, look, model, pipes, train
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
 
-GROUPS = (train, model, bench, ladder, look)  # the order of `microgpt --help`
+GROUPS = (train, model, bench, ladder, look, exercise)  # the order of `microgpt --help`
 
 
 def build_parser():
