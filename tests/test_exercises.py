@@ -238,3 +238,15 @@ def test_list_shows_every_exercise(capsys):
     out = capsys.readouterr().out
     for n in range(1, N + 1):
         assert exercises.stub_filename(n) in out
+
+
+def test_the_docs_list_every_exercise_with_its_objectives():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "exercises.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if line.startswith("| ") and "ex" in line}
+    for n in range(1, N + 1):
+        row = rows[str(n)]
+        assert exercises.stub_filename(n) in row
+        assert row.rstrip(" |").endswith(", ".join(map(str, exercises.module(n).OBJECTIVES)))
+        assert all(1 <= o <= 39 for o in exercises.module(n).OBJECTIVES)

@@ -7,7 +7,6 @@ subtracted), a huge one (almost uniform). Draws are checked by what can and
 cannot come out, and by their frequencies over many draws.
 """
 
-import math
 import random
 
 from microgpt.exercises.grading import Failed, check, expect

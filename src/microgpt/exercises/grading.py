@@ -127,7 +127,15 @@ def expect(got, expected, given, mistakes=(), hint=None, tol=TOL):
             continue
         if close(got, value, max(tol, 1e-12)):
             raise Failed(given, expected, got, why)
-    raise Failed(given, expected, got, hint, note=shape_note(got, expected))
+    note = shape_note(got, expected)
+    if note is None and _nested(expected) and _nested(got) and len(got) == len(expected):
+        i = next(i for i, (g, e) in enumerate(zip(got, expected)) if not close(g, e, tol))
+        raise Failed(given, expected[i], got[i], hint, note=f"(item [{i}] shown, the first that differs)")
+    raise Failed(given, expected, got, hint, note=note)
+
+
+def _nested(x):
+    return isinstance(x, (list, tuple)) and bool(x) and all(isinstance(v, (list, tuple)) for v in x)
 
 
 def finite_difference(f, x, h=1e-6):
