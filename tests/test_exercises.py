@@ -250,3 +250,15 @@ def test_the_docs_list_every_exercise_with_its_objectives():
         assert exercises.stub_filename(n) in row
         assert row.rstrip(" |").endswith(", ".join(map(str, exercises.module(n).OBJECTIVES)))
         assert all(1 <= o <= 39 for o in exercises.module(n).OBJECTIVES)
+
+
+def test_a_callers_own_alarm_survives_a_check():
+    import signal
+
+    signal.setitimer(signal.ITIMER_REAL, 100)
+    try:
+        exercises.grade(12, exercises.solution_path(12))
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    assert 90 < left <= 100

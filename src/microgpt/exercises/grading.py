@@ -15,6 +15,7 @@ import math
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 from pathlib import Path
@@ -218,13 +219,15 @@ def load(path, number):
 
 
 class _Alarm:
-    """SIGALRM after CHECK_SECONDS, where there is one and this is the main thread."""
+    """SIGALRM after CHECK_SECONDS, where there is one and this is the main thread.
+    A timer already running (a caller's own limit) is put back afterwards, less the time spent."""
 
     def __enter__(self):
         self.on = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
         if self.on:
             self.old = signal.signal(signal.SIGALRM, self._ring)
-            signal.setitimer(signal.ITIMER_REAL, CHECK_SECONDS)
+            self.start = time.monotonic()
+            self.outer = signal.setitimer(signal.ITIMER_REAL, CHECK_SECONDS)[0]
         return self
 
     @staticmethod
@@ -235,6 +238,8 @@ class _Alarm:
         if self.on:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.old)
+            if self.outer:
+                signal.setitimer(signal.ITIMER_REAL, max(1e-3, self.outer - (time.monotonic() - self.start)))
 
 
 def run_checks(checks, student):
