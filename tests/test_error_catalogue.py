@@ -189,6 +189,23 @@ CATALOGUE = [
      "--smooth goes with run logs"),
     ("ckpt-billion-layers", "a small checkpoint whose config claims a billion layers", ["info", "{billion}"], 1,
      "6,000,000,003 matrices"),
+    # exercises
+    ("exercise-zero", "exercise number 0", ["exercise", "start", "0"], 2, "no exercise 0"),
+    ("exercise-99", "an exercise number past the last", ["exercise", "check", "99"], 2, "no exercise 99"),
+    ("exercise-text", "an exercise number that is not a number", ["exercise", "start", "x"], 2,
+     "expected an exercise number"),
+    ("exercise-start-exists", "exercise start onto a file that already exists (it may hold the student's work)",
+     ["exercise", "start", "5", "--dir", "{exdir}"], 2, "add --force"),
+    ("exercise-start-no-dir", "exercise start --dir a folder that does not exist",
+     ["exercise", "start", "3", "--dir", "{tmp}/no/such"], 1, "does not exist"),
+    ("exercise-check-missing", "exercise check of a file that does not exist", ["exercise", "check", "4",
+                                                                                 "{tmp}/none.py"], 1, "not found"),
+    ("exercise-check-no-stub", "exercise check with no file given and no stub in the folder",
+     ["exercise", "check", "4"], 1, "microgpt exercise start 4"),
+    ("exercise-check-syntax", "exercise check of a file with a syntax error", ["exercise", "check", "5",
+                                                                               "{exsyntax}"], 1, "not valid Python"),
+    ("exercise-check-raises", "exercise check of a file that raises as it is loaded",
+     ["exercise", "check", "5", "{exraises}"], 1, "running the file raised NameError"),
     ("graph-zero-p", "graph of a target the model gives probability exactly 0", ["graph", "--model", "{sharp}",
                                                                                 "--target", "{zero}"], 1,
      "probability of exactly 0"),
@@ -221,6 +238,11 @@ def make_files(tmp):
     put("nolosses.jsonl", '{"step": 1}\n')
     put("notes.txt", "my notes\n")
     put("fake.png", "not a picture\n")
+    put("exsyntax.py", "def softmax(logits:\n    return logits\n")
+    put("exraises.py", "import math\n\nTOP = undefined_name\n")
+    (tmp / "exdir").mkdir()
+    (tmp / "exdir" / "ex05_softmax.py").write_text("the student's work\n")
+    f["exdir"] = str(tmp / "exdir")
     os.mkfifo(tmp / "fifo")
     f["fifo"] = str(tmp / "fifo")
     (tmp / "pic.svg").mkdir()

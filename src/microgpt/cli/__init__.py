@@ -8,6 +8,8 @@
     explore.py microgpt explore MODEL     open models in the browser and look inside them
     bench.py   microgpt bench            time the engines side by side
     ladder.py  microgpt ladder           the six rungs train0..train5, one table
+    exercise.py microgpt exercise list | start | check
+                                         write a piece of microgpt yourself; an autograder checks it
     args.py    what their parsers share
 
 Each command is a thin adapter over the Python API (api.py, training.py):
@@ -22,11 +24,11 @@ import os
 import sys
 
 from microgpt import __version__, interrupts
-from microgpt.cli import bench, explore, ladder, look, model, pipes, train
+from microgpt.cli import bench, exercise, explore, ladder, look, model, pipes, train
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
 
-GROUPS = (train, model, explore, bench, ladder, look)  # the order of `microgpt --help`
+GROUPS = (train, model, explore, bench, ladder, look, exercise)  # the order of `microgpt --help`
 
 
 def build_parser():

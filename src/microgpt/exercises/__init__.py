@@ -1,0 +1,74 @@
+"""Exercises with an autograder: write one piece of microgpt yourself, and check it.
+
+Thirteen exercises, simplest to richest, each one idea of the project:
+
+    ex01_bigram.py ... ex13_sampling.py   the checks and hints of each exercise
+    stubs/       what `microgpt exercise start N` writes: a docstring saying what to
+                 write, and a body that raises NotImplementedError
+    solutions/   reference solutions (the tests grade them; `start` never writes them)
+    grading.py   loading a student's file, running checks, the TA's report
+
+Every exercise module has TITLE, TEACHES (one line), OBJECTIVES (the numbers of
+the course objectives it serves, see docs/exercises.md) and CHECKS, a list of
+functions that take the student's loaded file and raise grading.Failed (or let
+the student's error through) when something is wrong.
+"""
+
+import importlib
+from pathlib import Path
+
+from microgpt.errors import UsageError
+
+HERE = Path(__file__).resolve().parent
+
+NAMES = (
+    "ex01_bigram",
+    "ex02_mul",
+    "ex03_exp_log",
+    "ex04_backward",
+    "ex05_softmax",
+    "ex06_cross_entropy",
+    "ex07_rmsnorm",
+    "ex08_attention",
+    "ex09_multihead",
+    "ex10_mlp",
+    "ex11_adam",
+    "ex12_lr_decay",
+    "ex13_sampling",
+)
+
+
+def count():
+    return len(NAMES)
+
+
+def name(n):
+    """'ex05_softmax' for 5; a number with no exercise is a usage error."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(NAMES):
+        raise UsageError(f"no exercise {n}: they are numbered 1 to {len(NAMES)} (see: microgpt exercise list)")
+    return NAMES[n - 1]
+
+
+def module(n):
+    return importlib.import_module(f"microgpt.exercises.{name(n)}")
+
+
+def stub_filename(n):
+    return f"{name(n)}.py"
+
+
+def stub_text(n):
+    return (HERE / "stubs" / stub_filename(n)).read_text(encoding="utf-8")
+
+
+def solution_path(n):
+    return HERE / "solutions" / stub_filename(n)
+
+
+def grade(n, path):
+    """(report text, passed) for the file at path as an answer to exercise n."""
+    from microgpt.exercises import grading
+
+    ex = module(n)
+    student = grading.load(path, n)
+    return grading.report(grading.run_checks(ex.CHECKS, student), student.path)
