@@ -67,7 +67,7 @@ def load_models(paths, data=None):
 def load_runs(paths):
     from microgpt.inspection.plots.runs import read_runs
 
-    return [run for p in paths for run in read_runs(p)]
+    return [run for p in paths for run in read_runs(p, model_hint="name a model without --log to explore it")]
 
 
 def bind(explorer, host, port, explicit_port):

@@ -116,8 +116,12 @@ def _ladder_label(r, i):
     return f"{name}: {idea}" if isinstance(idea, str) and idea else name
 
 
-def read_runs(path):
-    """The runs in one file (a JSONL log is one run; a ladder JSON may hold several)."""
+PLOT_MODEL_HINT = "to look at a model pick a view: --attention TEXT, --bigram or --next PREFIX"
+
+
+def read_runs(path, model_hint=PLOT_MODEL_HINT):
+    """The runs in one file (a JSONL log is one run; a ladder JSON may hold several).
+    A checkpoint is refused with `model_hint`: what to do with a model instead."""
     text = _read_text(path)
     path = Path(path)
     stripped = text.lstrip()
@@ -130,8 +134,7 @@ def read_runs(path):
         except RecursionError:
             raise MicroGPTError(f"{path} is JSON nested too deeply to be a run") from None
     if isinstance(whole, dict) and whole.get("format") == "microgpt":
-        raise UsageError(f"{path} is a model checkpoint, not a run log; to look at a model pick a view: "
-                         "--attention TEXT, --bigram or --next PREFIX")
+        raise UsageError(f"{path} is a model checkpoint, not a run log; {model_hint}")
     if whole is not None and not (isinstance(whole, dict) and "step" in whole):
         results = _ladder_results(whole)
         if not results:
