@@ -120,6 +120,9 @@ def check_pictures(args, paths, inputs=()):
                           [("an input of this command", i) for i in inputs], args.force)
 
 
+MAX_BARS = 300  # a bigram table or a bar per token past this is unreadable (a large BPE vocabulary)
+
+
 def cmd_plot(args):
     from pathlib import Path
 
@@ -155,6 +158,10 @@ def cmd_plot(args):
         model = args.inputs[0]
         ckpt = checkpoint.load(model)
         name = Path(model).name
+        if ckpt.tokenizer.vocab_size > MAX_BARS and (args.bigram or args.next is not None):
+            raise UsageError(f"--{'bigram' if args.bigram else 'next'} draws every token of the vocabulary, and "
+                             f"{name} has {ckpt.tokenizer.vocab_size} (at most {MAX_BARS} are legible); "
+                             "'microgpt score' and 'microgpt architecture' show its most likely tokens")
         if args.attention is not None:
             from microgpt.inspection.plots.attention import attention_figure
 
@@ -233,7 +240,7 @@ def cmd_graph(args):
         else:
             config, weights, tokenizer = _tiny_model(42 if args.seed is None else args.seed)
             what = f"a fresh tiny GPT (n_embd {config.n_embd}, {config.n_head} head, vocabulary 'aem' + BOS)"
-        target = args.target if args.target is not None else tokenizer.chars[0]
+        target = args.target if args.target is not None else tokenizer.label(0) if tokenizer.kind == "char" else "a"
         graph.check_target(tokenizer, target)
         graph.check_memory(config)
         root, names = graph.model_example(weights, config, tokenizer, target)

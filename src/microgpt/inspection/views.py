@@ -94,7 +94,7 @@ def architecture_view(weights, config, tokenizer, text="", top=5):
     logits = forward.sequence_logits(weights, config, ids)[-1]
     probs = forward.softmax(logits)
     ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
-    label = lambda i: "BOS" if i == tokenizer.bos else repr(tokenizer.chars[i])  # noqa: E731
+    label = lambda i: "BOS" if i == tokenizer.bos else repr(tokenizer.label(i))  # noqa: E731
     lines = [
         f"input: BOS + {text!r} ({len(ids)} positions; one layer = rmsnorm -> attention -> +residual "
         f"-> rmsnorm -> MLP -> +residual, x{config.n_layer})",
