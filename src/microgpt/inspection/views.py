@@ -40,6 +40,29 @@ def tokenizer_view(tokenizer, text):
     ])
 
 
+def bpe_view(tokenizer, text, source, limit=None):
+    """A BPE tokenizer: its merges in the order learned, and `text` cut into tokens."""
+    merges = tokenizer.merges if limit is None else tokenizer.merges[:limit]
+    ids = tokenizer.encode_doc(text)
+    lines = [
+        f"byte-level BPE of {source}",
+        f"vocab size: {tokenizer.vocab_size} ({256} bytes 0-255 + {len(tokenizer.merges)} merges "
+        f"256-{tokenizer.bos - 1} + BOS={tokenizer.bos})",
+        f"merges, in the order learned (the {len(merges)} first of {len(tokenizer.merges)}):"
+        if len(merges) < len(tokenizer.merges) else "merges, in the order learned:",
+    ]
+    for i, (a, b) in enumerate(merges):
+        new = 256 + i
+        lines.append(f"  {new:>5}: {tokenizer.label(a)!r} + {tokenizer.label(b)!r} -> {tokenizer.label(new)!r}")
+    pieces = "  ".join(f"{tokenizer.label(i)!r}={i}" for i in ids[1:-1])
+    lines += [
+        f"encode {text!r} -> {len(ids) - 2} tokens ({len(text)} characters): {pieces}",
+        f"as a document: {ids}",
+        f"decode -> {tokenizer.decode(ids)!r}",
+    ]
+    return "\n".join(lines)
+
+
 def autograd_view(a=2.0, b=3.0):
     av, bv = Value(a), Value(b)
     c = av * bv
