@@ -162,7 +162,7 @@ def check_pictures(args, paths, inputs=()):
                           [("an input of this command", i) for i in inputs], args.force)
 
 
-MAX_BARS = 300  # a bigram table or a bar per token past this is unreadable (a large BPE vocabulary)
+MAX_BARS = 128  # a bigram table or a bar per token past this is unreadable (a large BPE vocabulary)
 
 
 def cmd_plot(args):
