@@ -168,7 +168,8 @@ def test_result_round_trips_through_json(names_model):
     d = names_model.trace("emma").to_dict()
     again = json.loads(json.dumps(d, allow_nan=False))
     assert again == d
-    assert set(d) == {"text", "is_text", "vocab", "tokens", "positions", "total", "mean", "perplexity"}
+    assert set(d) == {"text", "is_text", "vocab", "tokens", "positions", "total", "mean", "perplexity", "chars",
+                      "bits_per_char"}
     assert d["positions"][0]["stream"][0]["layer"] is None and d["positions"][0]["stream"][2]["layer"] == 0
 
 

@@ -5,7 +5,7 @@
     run.save("m.json")
     model = microgpt.load("m.json")
     model.sample(5, temperature=0.5, seed=1)    # -> list of str
-    model.score("emma")                          # per-character probability and surprise, total NLL
+    model.score("emma")                          # per-token probability and surprise, total NLL, bits/char
     model.trace("emma")                          # score, attention, residual stream, logit lens: .to_dict()
     model.evaluate()                             # held-out loss, rebuilt as training made it
 
@@ -98,7 +98,8 @@ class Model:
     # ---- reading
     def score(self, text):
         """How surprised the model is by `text`: a Score with .rows (position,
-        text so far, next character or None for the end, p), .total, .mean, .perplexity."""
+        text so far, next token's text or None for the end, p), .total, .mean, .perplexity,
+        .bits_per_char (one row per token: a character, or a BPE piece)."""
         from microgpt.inspection.score import score
 
         return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text)
@@ -124,8 +125,8 @@ class Model:
             from microgpt.progress import Progress
 
             progress = Progress(len(held.batch), label="eval", lines=False)
-        loss, _, count = evaluation.evaluate(self.engine, held.batch, progress)
-        return Evaluation(loss, count, held)
+        measured = evaluation.measure(self.engine, self.tokenizer, held.batch, progress)
+        return Evaluation(measured.loss, measured.tokens, held, measured)
 
     def training_data(self, data=None):
         """The documents the model was trained on, found from the checkpoint (or
@@ -140,10 +141,21 @@ class Model:
 
 
 class Evaluation:
-    def __init__(self, loss, tokens, held_out):
+    def __init__(self, loss, tokens, held_out, measured=None):
         self.loss = loss
         self.tokens = tokens
         self.held_out = held_out  # evaluation.HeldOut: the token lists and their description
+        self.measured = measured  # evaluation.Measured: also the characters and bytes predicted
+
+    @property
+    def bits_per_char(self):
+        """Summed loss / ln 2 / characters predicted (a document's end counts as one): one scale
+        for every tokenizer."""
+        return self.measured.bits_per_char
+
+    @property
+    def bits_per_byte(self):
+        return self.measured.bits_per_byte
 
     @property
     def perplexity(self):

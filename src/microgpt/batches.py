@@ -15,11 +15,57 @@ the model never learns to predict it.
 
 Either way a batch is a list of token lists, so every engine trains on both
 unchanged, and the Trainer (train.py) does not need to know which it has.
+
+The tokenizer is made here too (`new_tokenizer`): the characters tokenizer
+from all the data, as the original does (a validation character unseen in
+training would otherwise have no id), or byte-level BPE (bpe.py) learned on
+the training split only, so no merge is learned from text the validation loss
+is then measured on. BPE has an id for every byte: the validation part always
+encodes. A text is split by character first, then each part is encoded.
 """
 
 from microgpt.data import default_val_size, split
 from microgpt.errors import UsageError
 from microgpt.tokenizer import Tokenizer
+
+TOKENIZERS = ("char", "bpe")
+DEFAULT_BPE_VOCAB = 512
+
+
+def check_tokenizer(kind=None, vocab_size=None, resume=None):
+    """(kind, vocab_size) of the tokenizer a run asks for, checked before any data is read:
+    ("char", None), ("bpe", N), or a resumed run's own tokenizer (which no flag may change)."""
+    if resume is not None:
+        if kind is not None or vocab_size is not None:
+            flag = "--tokenizer" if kind is not None else "--vocab-size"
+            raise UsageError(f"{flag} cannot be changed when resuming: the checkpoint fixes it (drop the flag)")
+        return resume.tokenizer, None
+    kind = kind or "char"
+    if kind not in TOKENIZERS:
+        raise UsageError(f"--tokenizer must be one of {', '.join(TOKENIZERS)}, got {kind!r}")
+    if kind == "char":
+        new_tokenizer(kind, [], [], vocab_size)  # refuses a vocab_size
+        return kind, None
+    from microgpt.bpe import check_vocab_size
+
+    return kind, check_vocab_size(DEFAULT_BPE_VOCAB if vocab_size is None else vocab_size)
+
+
+def new_tokenizer(kind, all_texts, train_texts, vocab_size=None):
+    """A fresh tokenizer of `kind` ("char" or "bpe"), or `kind` itself when it is one
+    already (a resumed run's, from its checkpoint)."""
+    if not isinstance(kind, str):
+        return kind
+    if kind == "char":
+        if vocab_size is not None:
+            raise UsageError("--vocab-size is for --tokenizer bpe; the char tokenizer's vocabulary is the "
+                             "data's characters + BOS")
+        return Tokenizer.from_docs(all_texts) if all_texts else None
+    if kind == "bpe":
+        from microgpt.bpe import BPETokenizer
+
+        return BPETokenizer.learn(train_texts, DEFAULT_BPE_VOCAB if vocab_size is None else vocab_size)
+    raise UsageError(f"--tokenizer must be one of {', '.join(TOKENIZERS)}, got {kind!r}")
 
 VAL_FRACTION = 0.1
 MAX_VAL_WINDOWS = 256  # a text's validation loss reads at most this many windows, evenly spread
@@ -31,12 +77,12 @@ class Documents:
 
     kind = "documents"
 
-    def __init__(self, docs, rng, val_docs=None):
+    def __init__(self, docs, rng, val_docs=None, tokenizer="char", vocab_size=None):
         docs = list(docs)
         rng.shuffle(docs)
-        self.tokenizer = Tokenizer.from_docs(docs)
         self.n_docs = len(docs)
         self.train, self.val = split(docs, default_val_size(len(docs)) if val_docs is None else val_docs)
+        self.tokenizer = new_tokenizer(tokenizer, docs, self.train, vocab_size)
 
     def batch(self, step, batch_size, block_size, rng):
         docs = self.train
@@ -57,15 +103,16 @@ class Documents:
 
 
 class TextWindows:
-    """One text: characters to ids, split by position, windows drawn from `rng`."""
+    """One text: split by position, each part encoded, windows drawn from `rng`."""
 
     kind = "text"
 
-    def __init__(self, text, block_size):
-        self.tokenizer = Tokenizer.from_docs([text])
-        ids = self.tokenizer.encode(text)
-        self.n_chars = len(ids)
-        self.train, self.val = split_text(ids, block_size)
+    def __init__(self, text, block_size, tokenizer="char", vocab_size=None):
+        train_text, _ = split_chars(text)
+        self.tokenizer = new_tokenizer(tokenizer, [text], [train_text], vocab_size)
+        self.n_chars = len(text)
+        self.n_train_chars = len(train_text)
+        self.train, self.val = text_ids(self.tokenizer, text, block_size)
 
     def batch(self, step, batch_size, block_size, rng):
         return random_windows(self.train, batch_size, block_size, rng)
@@ -74,25 +121,46 @@ class TextWindows:
         return val_windows(self.val, block_size)
 
     def record(self):
-        # n_train / n_val count characters here; n_docs is 1 (the text)
-        return {"format": "text", "n_chars": self.n_chars, "n_docs": 1, "n_train": len(self.train),
-                "n_val": len(self.val)}
+        # n_train / n_val count characters here (not tokens); n_docs is 1 (the text)
+        return {"format": "text", "n_chars": self.n_chars, "n_docs": 1, "n_train": self.n_train_chars,
+                "n_val": self.n_chars - self.n_train_chars if self.val else 0}
 
     def describe(self, block_size):
-        return (f"text: {self.n_chars:,} characters ({len(self.train):,} train, {len(self.val):,} validation); "
-                f"windows of {block_size + 1}")
+        unit = self.tokenizer.unit
+        n_val = self.n_chars - self.n_train_chars if self.val else 0
+        tokens = f"; {len(self.train):,} + {len(self.val):,} tokens" if unit != "character" else ""
+        return (f"text: {self.n_chars:,} characters ({self.n_train_chars:,} train, {n_val:,} validation"
+                f"{tokens}); windows of {block_size + 1} {unit}s")
 
     def held_out(self):
-        return f"{len(self.val):,} characters"
+        return f"{len(self.val):,} {self.tokenizer.unit}s"
+
+
+def split_chars(seq, val_fraction=VAL_FRACTION):
+    """The start (trained on) and the last val_fraction (held out) of a text or of its ids."""
+    n_val = int(len(seq) * val_fraction)
+    return seq[: len(seq) - n_val], seq[len(seq) - n_val :]
 
 
 def split_text(ids, block_size, val_fraction=VAL_FRACTION):
     """Training ids (the start) and validation ids (the last val_fraction), by position."""
-    n_val = int(len(ids) * val_fraction)
-    train, val = ids[: len(ids) - n_val], ids[len(ids) - n_val :]
+    train, val = split_chars(ids, val_fraction)
+    return _windowable(train, val, f"{len(ids)} characters", block_size, "characters")
+
+
+def text_ids(tokenizer, text, block_size):
+    """(training ids, validation ids) of a text: split by character (the last 10% held out),
+    then each part encoded. With characters this is split_text of the whole text's ids."""
+    train, val = (tokenizer.encode(part) for part in split_chars(text))
+    unit = tokenizer.unit + "s"
+    size = f"{len(text)} characters" + (f" ({len(train) + len(val)} {unit})" if unit != "characters" else "")
+    return _windowable(train, val, size, block_size, unit)
+
+
+def _windowable(train, val, size, block_size, unit, val_fraction=VAL_FRACTION):
     if len(train) < block_size + 1:
-        raise UsageError(f"the text has {len(ids)} characters; training needs more than block_size "
-                         f"({block_size}) of them before the {val_fraction:.0%} held out for validation")
+        raise UsageError(f"the text has {size}; training needs more than block_size "
+                         f"({block_size}) {unit} before the {val_fraction:.0%} held out for validation")
     if val and len(val) < block_size + 1:
         val = []  # too short for even one window: no validation
     return train, val
@@ -106,7 +174,7 @@ def random_windows(ids, n, block_size, rng):
 
 def val_windows(ids, block_size, limit=MAX_VAL_WINDOWS):
     """Non-overlapping windows that tile the validation ids (each predicts
-    block_size characters), at most `limit` of them, evenly spread."""
+    block_size tokens), at most `limit` of them, evenly spread."""
     starts = list(range(0, len(ids) - block_size, block_size))
     if len(starts) > limit:
         starts = [starts[i * len(starts) // limit] for i in range(limit)]

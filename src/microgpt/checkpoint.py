@@ -17,6 +17,7 @@ run tries to resume, while the weights can still be sampled and scored.
 
 import json
 import math
+import random
 import re
 from itertools import islice
 from pathlib import Path
@@ -28,10 +29,10 @@ from microgpt.errors import MicroGPTError, UsageError
 from microgpt.inputs import open_regular, read_at_most, stat_regular, strip_bom
 from microgpt.metadata import TrainingRecord
 from microgpt.model import iter_parameter_shapes, num_params, parameter_shapes
-from microgpt.tokenizer import Tokenizer
+from microgpt import tokenizer as tokenizers
 
 FORMAT = "microgpt"
-VERSION = 1
+VERSION = 2  # 2: the tokenizer may be byte-level BPE (bpe.py); version 1 files (characters) still load
 # JSON spends at most ~25 bytes a float; anything much larger than its weights
 # imply is refused before parsing (so is anything over this absolute cap).
 MAX_BYTES = 1 << 31
@@ -238,7 +239,7 @@ def from_dict(d, path="<checkpoint>", size=None):
             raise MicroGPTError(
                 f"checkpoint is {size:,} bytes, far more than its config implies (~{implied:,}): {path}"
             )
-    tokenizer = Tokenizer.from_dict(d.get("tokenizer"))
+    tokenizer = tokenizers.from_dict(d.get("tokenizer"), version)
     if tokenizer.vocab_size != config.vocab_size:
         raise MicroGPTError(
             f"checkpoint tokenizer has {tokenizer.vocab_size} tokens but config.vocab_size is {config.vocab_size}"
@@ -322,3 +323,17 @@ def _rng_state(state):
             raise MicroGPTError("rng_state.gauss_next must be null or a finite number, "
                                 f"got {state['gauss_next']!r:.40}")
     return {"version": RNG_VERSION, "state": list(words), "gauss_next": g}
+
+
+def rng_to_json(rng):
+    version, state, gauss_next = rng.getstate()
+    return {"version": version, "state": list(state), "gauss_next": gauss_next}
+
+
+def rng_from_json(d):
+    try:
+        rng = random.Random()
+        rng.setstate((d["version"], tuple(d["state"]), d["gauss_next"]))
+        return rng
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise MicroGPTError("checkpoint has a malformed random-generator state; it cannot be resumed") from None

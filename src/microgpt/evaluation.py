@@ -8,6 +8,16 @@ lists, the same engine arithmetic, summed in the same order.
 `held_out` finds those token lists again for a saved model: the validation
 documents rebuilt from the checkpoint (inspection/provenance.py), the windows
 tiling the last 10% of a --text model's text, or all of a file the user names.
+
+Loss per token depends on what a token is: a BPE token holds a few characters,
+so its loss is larger than a character's for the same model quality. `measure`
+also gives bits per character (and per byte): the summed loss in nats,
+divided by ln 2 and by the characters (bytes) the predicted tokens spell. A
+document's closing BOS, the "end" a names model predicts, counts as one
+character (and one byte) for every tokenizer, so a characters model and a BPE
+model of any vocabulary are compared on one scale. Only predicted tokens count:
+the BOS a document starts with, the context token a text window starts with
+and what a block_size cut drops are not predicted, and not counted.
 """
 
 import math
@@ -28,6 +38,51 @@ def evaluate(engine, batch, progress=None):
         if progress is not None and count:
             progress.update(min(start + CHUNK, len(batch)), total / count)
     return (total / count if count else float("nan")), total, count
+
+
+@dataclass
+class Measured:
+    """A loss over token lists, with the characters and bytes its predicted tokens spell."""
+
+    total: float  # summed loss, nats
+    tokens: int
+    chars: int
+    bytes: int
+
+    @property
+    def loss(self):  # per token
+        return self.total / self.tokens if self.tokens else float("nan")
+
+    @property
+    def bits_per_char(self):
+        return bits(self.total, self.chars)
+
+    @property
+    def bits_per_byte(self):
+        return bits(self.total, self.bytes)
+
+    def line(self, label="val loss"):
+        """'val loss 2.1 | val perplexity 8.2 | 3.0 bits/char | 3.0 bits/byte'"""
+        return (f"{label} {self.loss:.4f} | {label.replace('loss', 'perplexity')} {perplexity(self.loss):.2f} | "
+                f"{self.bits_per_char:.4f} bits/char | {self.bits_per_byte:.4f} bits/byte")
+
+
+def bits(nats, n):
+    return nats / math.log(2) / n if n else float("nan")
+
+
+def predicted_tokens(tokens, block_size):
+    """The tokens a token list predicts: each after the first, at most block_size."""
+    return tokens[1 : 1 + min(block_size, len(tokens) - 1)]
+
+
+def measure(engine, tokenizer, batch, progress=None):
+    """evaluate(), as a Measured: also the characters and bytes of what was predicted."""
+    _, total, count = evaluate(engine, batch, progress)
+    block = engine.config.block_size
+    chars = sum(tokenizer.n_chars(predicted_tokens(t, block)) for t in batch)
+    n_bytes = sum(tokenizer.n_bytes(predicted_tokens(t, block)) for t in batch)
+    return Measured(total, count, chars, n_bytes)
 
 
 def perplexity(loss):
@@ -82,7 +137,7 @@ def held_out(ckpt, data=None, model_path=None):
 
 def _held_out_text(ckpt, path=None, model_path=None):
     """A --text model: the windows tiling the held-out last 10% of its text, or all of `path`."""
-    from microgpt.batches import split_text, val_windows
+    from microgpt.batches import text_ids, val_windows
     from microgpt.data import fingerprint
     from microgpt.inspection import provenance
 
@@ -93,15 +148,15 @@ def _held_out_text(ckpt, path=None, model_path=None):
         text = provenance.read_text_file(path)
     else:  # as recorded, else (an older, relative record) from here or beside the model
         path, text = provenance.read_recorded(ckpt.training, model_path, provenance.read_text_file)
-    ids = ckpt.tokenizer.encode(text)  # characters the model never saw are an error here
     block = ckpt.config.block_size
     if whole_file:
+        ids = ckpt.tokenizer.encode(text)  # characters the model never saw are an error here
         what, label = f"all of {path}", "loss"
     else:
         if ckpt.training.data_sha256 not in (None, fingerprint([text])):
             raise MicroGPTError(f"{path} is not the text this model was trained on (it changed since)")
-        ids, what, label = split_text(ids, block)[1], f"the held-out last 10% of {path}", "val loss"
+        ids, what, label = text_ids(ckpt.tokenizer, text, block)[1], f"the held-out last 10% of {path}", "val loss"
     windows = val_windows(ids, block)
     if not windows:
-        raise UsageError(f"{what} is shorter than one window of {block + 1} characters")
+        raise UsageError(f"{what} is shorter than one window of {block + 1} {ckpt.tokenizer.unit}s")
     return HeldOut(windows, what, label, "windows")

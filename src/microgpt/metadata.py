@@ -95,6 +95,7 @@ class TrainingRecord:
     n_chars: int = None  # characters of a --text run's file
     val_loss: float = None
     best_val_loss: float = None
+    val_bits_per_char: float = None  # the final validation loss per character (evaluation.Measured)
     extra: dict = field(default_factory=dict)  # keys a newer microgpt wrote: kept, not read
 
     @property
@@ -148,6 +149,7 @@ class TrainingRecord:
         r.format = fmt
         r.val_loss = _float("val_loss", d.get("val_loss"))
         r.best_val_loss = _float("best_val_loss", d.get("best_val_loss"))
+        r.val_bits_per_char = _float("val_bits_per_char", d.get("val_bits_per_char"), lo=0)
         return r
 
     def to_dict(self):

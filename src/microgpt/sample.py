@@ -1,4 +1,4 @@
-"""Sampling: let the model write, one character at a time.
+"""Sampling: let the model write, one token (a character, or a BPE piece) at a time.
 
 Start from BOS (and an optional prefix), ask the model for the next token's
 logits, turn them into probabilities at a temperature, draw one, feed it back,
@@ -12,6 +12,7 @@ from a prefix (a newline by default), never draws BOS (no window held one), and
 when its context is full goes on from the recent half of it.
 """
 
+import codecs
 import math
 
 from microgpt import forward
@@ -64,12 +65,12 @@ def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
         raise UsageError(f"top-k must be between 1 and the vocabulary size {tokenizer.vocab_size}, got {top_k}")
     if prefix:
         try:
-            tokenizer.encode(prefix)
+            n = len(tokenizer.encode(prefix))
         except MicroGPTError as e:
             raise UsageError(f"--prefix: {e}") from None
-        if len(prefix) >= config.block_size:
+        if n >= config.block_size:
             raise UsageError(
-                f"prefix has {len(prefix)} characters; the model's context is {config.block_size}, "
+                f"prefix has {n} {tokenizer.unit}s; the model's context is {config.block_size}, "
                 "leaving no room to generate"
             )
 
@@ -114,8 +115,8 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix="", on_
 
 
 def default_text_prefix(tokenizer):
-    """Where a text model's passage starts: a newline, if the text had any."""
-    return "\n" if "\n" in tokenizer.stoi else tokenizer.chars[0]
+    """Where a text model's passage starts: a newline, if the text had any (BPE has them all)."""
+    return "\n" if tokenizer.covers("\n") else tokenizer.chars[0]
 
 
 def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n", on_step=None):
@@ -124,14 +125,19 @@ def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, 
 
 
 def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n", on_step=None):
-    """generate_text as it is generated: the prefix, then one character at a
+    """generate_text as it is generated: the prefix, then one token's text at a
     time (so a long passage can be shown, or piped, while it is written).
 
     The context holds block_size positions; when it is full, the last half is
     fed again into a fresh cache (positions restart at 0, as in training,
-    where windows start anywhere) and generation goes on. on_step is
-    generate's: it sees each drawn character (its position in the passage
-    after the prefix, the distribution, the token)."""
+    where windows start anywhere) and generation goes on.
+
+    Pieces are whole characters: a BPE token may hold part of a UTF-8
+    character, whose bytes wait for the tokens that complete it (an
+    incremental decoder; bytes that can never form one show as U+FFFD). Tokens
+    are drawn until n_chars characters are written; the last piece is cut to
+    exactly that many. on_step is generate's: it sees each drawn token (its
+    number after the prefix, the distribution, the token)."""
     block = engine.config.block_size
     context = tokenizer.encode(prefix)
     if not context:
@@ -147,7 +153,9 @@ def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, pr
 
     logits = feed(context[-block:])
     yield prefix
-    for step in range(n_chars):
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    written, step = 0, 0
+    while written < n_chars:
         probs = None
         if temperature == 0:
             token_id = max((i for i in range(len(logits)) if i != tokenizer.bos), key=logits.__getitem__)
@@ -159,7 +167,11 @@ def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, pr
             token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
         if on_step:
             on_step(step, probs if probs is not None else next_token_probs(logits), token_id)
-        yield tokenizer.decode([token_id])
+        step += 1
+        piece = utf8.decode(tokenizer.token_bytes[token_id])[: n_chars - written]
+        if piece:
+            written += len(piece)
+            yield piece
         context.append(token_id)
         if pos == block:  # the context is full: start again from its recent half
             cache, pos = engine.new_cache(), 0

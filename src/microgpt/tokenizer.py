@@ -3,12 +3,19 @@
 Every distinct character of the training data gets an id, in sorted order
 (0..n-1); BOS ("beginning of sequence") gets id n. A document is wrapped in BOS
 on both sides, so the model learns both how names start and when they end.
+
+The other tokenizer, byte-level BPE, is in bpe.py; both answer the same calls
+(encode, decode, label, n_chars, ...), and `from_dict` reads either back from
+a checkpoint.
 """
 
 from microgpt.errors import MicroGPTError
 
 
 class Tokenizer:
+    kind = "char"
+    unit = "character"  # what one position of the model reads
+
     def __init__(self, chars):
         chars = list(chars)
         if not chars:
@@ -21,6 +28,7 @@ class Tokenizer:
         self.stoi = {ch: i for i, ch in enumerate(chars)}
         self.bos = len(chars)
         self.vocab_size = len(chars) + 1
+        self.token_bytes = [ch.encode("utf-8", errors="surrogatepass") for ch in chars] + [b""]
 
     @classmethod
     def from_docs(cls, docs):
@@ -44,6 +52,21 @@ class Tokenizer:
         """Ids to characters; BOS is dropped."""
         return "".join(self.chars[i] for i in ids if i != self.bos)
 
+    def label(self, i):
+        """A token as text, for tables: its character, or 'BOS'."""
+        return "BOS" if i == self.bos else self.chars[i]
+
+    def covers(self, text):
+        return all(ch in self.stoi for ch in text)
+
+    def n_chars(self, ids):
+        """Characters the tokens spell: one each (a BOS counts as one: the end of a document)."""
+        return len(ids)
+
+    def n_bytes(self, ids):
+        """UTF-8 bytes the tokens spell (a BOS counts as one)."""
+        return sum(len(self.token_bytes[i]) if i != self.bos else 1 for i in ids)
+
     def to_dict(self):
         return {"type": "char", "chars": "".join(self.chars)}
 
@@ -52,3 +75,14 @@ class Tokenizer:
         if not isinstance(d, dict) or d.get("type", "char") != "char" or not isinstance(d.get("chars"), str):
             raise MicroGPTError("checkpoint tokenizer must be {'type': 'char', 'chars': '<characters>'}")
         return cls(list(d["chars"]))
+
+
+def from_dict(d, version=None):
+    """A checkpoint's tokenizer: characters (every format version) or BPE (version 2 on)."""
+    if isinstance(d, dict) and d.get("type") == "bpe":
+        if version is not None and version < 2:
+            raise MicroGPTError(f"checkpoint format version {version} has no BPE tokenizer (BPE came in version 2)")
+        from microgpt.bpe import BPETokenizer
+
+        return BPETokenizer.from_dict(d)
+    return Tokenizer.from_dict(d)

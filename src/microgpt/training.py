@@ -3,11 +3,10 @@
 One random generator, seeded once, drives everything in the original's order:
 shuffle the documents, draw the initial weights, (training itself draws
 nothing, except a text's random windows), then draw the samples. So the same
-seed and config give the same run, step for step, and the same samples.
-
-Each step takes the next batch from its source (batches.py: documents in
-order, or random windows of a text), runs forward and backward, and lets the
-optimizer move the weights with the scheduled learning rate.
+seed and config give the same run, step for step, and the same samples. Each
+step takes the next batch from its source (batches.py: documents in order, or
+random windows of a text, with their tokenizer), runs forward and backward,
+and lets the optimizer move the weights with the scheduled learning rate.
 
 A run can stop and go on later: a checkpoint carries the weights, the
 optimizer's moments, the step, and the random generator's state. The data
@@ -31,14 +30,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from microgpt import checkpoint, distributed, interrupts, outputs, resources
-from microgpt.batches import Documents, TextWindows
+from microgpt.batches import Documents, TextWindows, check_tokenizer
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
 from microgpt.engines import DEFAULT_ENGINE, make_engine, option_names
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.evaluation import evaluate
+from microgpt.evaluation import measure
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
+from microgpt.tokenizer import Tokenizer
 
 MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size
 TRAIN_DEFAULTS = defaults(TrainConfig)
@@ -46,20 +46,6 @@ TRAIN_DEFAULTS = defaults(TrainConfig)
 
 class Diverged(MicroGPTError):
     """The loss stopped being a finite number."""
-
-
-def rng_to_json(rng):
-    version, state, gauss_next = rng.getstate()
-    return {"version": version, "state": list(state), "gauss_next": gauss_next}
-
-
-def rng_from_json(d):
-    try:
-        rng = random.Random()
-        rng.setstate((d["version"], tuple(d["state"]), d["gauss_next"]))
-        return rng
-    except (KeyError, TypeError, ValueError, OverflowError):
-        raise MicroGPTError("checkpoint has a malformed random-generator state; it cannot be resumed") from None
 
 
 class Trainer:
@@ -71,7 +57,8 @@ class Trainer:
     (documents are shuffled and split the same way)."""
 
     def __init__(self, docs=None, n_embd=None, n_head=None, n_layer=None, block_size=None, train_config=None,
-                 engine=DEFAULT_ENGINE, val_docs=None, resume=None, engine_options=None, *, text=None):
+                 engine=DEFAULT_ENGINE, val_docs=None, resume=None, engine_options=None, *, text=None,
+                 tokenizer="char", vocab_size=None):
         if (docs is None) == (text is None):
             raise UsageError("train on documents or on a text: give one of them")
         if resume is not None:
@@ -79,15 +66,19 @@ class Trainer:
             train_config = train_config or record.train_config
             if train_config is None:
                 raise MicroGPTError("checkpoint has no training config; it cannot be resumed")
-            if record.n_val is not None and text is None:
-                val_docs = record.n_val
+            val_docs = record.n_val if record.n_val is not None and text is None else val_docs
             block_size = resume.config.block_size
+            tokenizer, vocab_size = resume.tokenizer, None  # a resumed run keeps its tokenizer
+            if tokenizer.kind == "char" and Tokenizer.from_docs(docs or [text]).chars != tokenizer.chars:
+                raise MicroGPTError("the data's characters differ from the checkpoint's: resume with the same "
+                                    + ("--data" if text is None else "--text"))
         self.train_config = tc = train_config or TrainConfig()
         self.rng = random.Random(tc.seed)
         dims = {"n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "block_size": block_size}
         dims = {k: MODEL_DEFAULTS[k] if v is None else v for k, v in dims.items()}
         # Documents are shuffled with the generator's first draws, before the weights.
-        self.source = Documents(docs, self.rng, val_docs) if text is None else TextWindows(text, dims["block_size"])
+        self.source = Documents(docs, self.rng, val_docs, tokenizer, vocab_size) if text is None else \
+            TextWindows(text, dims["block_size"], tokenizer, vocab_size)
         self.tokenizer = self.source.tokenizer
         self.engine_name = engine
         self.step, self.losses, self.tokens, self.seconds = 0, [], 0, 0.0
@@ -96,14 +87,11 @@ class Trainer:
             self.config = GPTConfig(self.tokenizer.vocab_size, **dims)
             self.engine = make_engine(engine, self.config, init_weights(self.config, self.rng), tc, **options)
             return
-        if resume.tokenizer.chars != self.tokenizer.chars:
-            flag = "--data" if text is None else "--text"
-            raise MicroGPTError(f"the data's characters differ from the checkpoint's: resume with the same {flag}")
         resume.check_resumable()  # one line naming what is missing or wrong, not a crash inside an engine
         self.config = resume.config
         self.engine = make_engine(engine, self.config, resume.weights, tc, **options)
         self.engine.load_optimizer_state(resume.optimizer)
-        self.rng = rng_from_json(resume.rng_state)  # a text's window draws go on where they stopped
+        self.rng = checkpoint.rng_from_json(resume.rng_state)  # a text's window draws go on where they stopped
         self.step, self.tokens, self.seconds = record.steps, record.tokens, record.seconds
         self.losses = list(record.recent_losses)
 
@@ -162,8 +150,12 @@ class Trainer:
 
     def val_loss(self):
         """Mean loss per token on the held-out documents or windows; None without any."""
+        return self.validation().loss if self.source.val else None
+
+    def validation(self):
+        """The held-out loss as an evaluation.Measured (also bits per character); None without any."""
         batch = self.source.val_batch(self.config.block_size)
-        return evaluate(self.engine, batch)[0] if batch else None
+        return measure(self.engine, self.tokenizer, batch) if batch else None
 
     def checkpoint(self, **metadata):
         """Everything needed to sample from the model or to go on training it."""
@@ -181,7 +173,7 @@ class Trainer:
             **metadata,
         }
         return checkpoint.Checkpoint(self.config, self.tokenizer, self.engine.weights(), training,
-                                     self.engine.optimizer_state(), rng_to_json(self.rng))
+                                     self.engine.optimizer_state(), checkpoint.rng_to_json(self.rng))
 
 
 # ---- a run: decided up front, then trained with its hooks
@@ -230,16 +222,19 @@ def check_engine_options(engine, given, saved=None):
 
 
 def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, engine_options=None,
-         val_docs=None, eval_every=None, keep_best=False, save_every=None, force=False, **settings):
+         val_docs=None, eval_every=None, keep_best=False, save_every=None, force=False, tokenizer=None,
+         vocab_size=None, **settings):
     """A Run, with everything decided and checked before its first step.
 
     `settings` are GPTConfig's and TrainConfig's fields (n_embd=..., steps=...);
-    left out, they take those classes' defaults, or the checkpoint's when resuming.
-    Where it saves and logs is checked too (outputs.py); force=True lets those
-    replace existing files that are not a checkpoint / a run log."""
+    left out, they take those classes' defaults, or the checkpoint's when resuming;
+    tokenizer="char" (default) or "bpe", with vocab_size (batches.check_tokenizer).
+    Where it saves and logs is checked too (outputs.py); force=True lets those replace
+    existing files that are not a checkpoint / a run log."""
     ckpt = checkpoint.load(resume) if resume else None
     record = ckpt.training if ckpt else None
     tc, dims = _settings(settings, ckpt)
+    tokenizer, vocab_size = check_tokenizer(tokenizer, vocab_size, ckpt)
     if text and data:
         raise UsageError("--text FILE and --data FILE are two ways to give the data: use one")
     text_mode = bool(text) or (record is not None and record.is_text)
@@ -270,10 +265,12 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
         raise UsageError("--keep-best needs --eval-every N: the best model is judged at each validation")
     source = {"docs": docs} if not text_mode else {"text": docs[0]}
     # a run the machine cannot hold is refused now, not after drawing the weights (resources.py)
-    resources.check(engine, ckpt.config if ckpt else resources.config_for(docs, dims), tc, options, docs, text_mode)
+    config = ckpt.config if ckpt else GPTConfig(vocab_size, **dims) if vocab_size else \
+        resources.config_for(docs, dims)  # (a BPE vocabulary is at most vocab_size)
+    resources.check(engine, config, tc, options, docs, text_mode)
     if ckpt is None:
         trainer = Trainer(**source, **dims, train_config=tc, engine=engine, val_docs=val_docs,
-                          engine_options=options)
+                          engine_options=options, tokenizer=tokenizer, vocab_size=vocab_size)
         out = Path(out) if out else checkpoint.unused_name(checkpoint.default_name(trainer.config, tc.steps))
     else:
         trainer = Trainer(**source, train_config=tc, engine=engine, resume=ckpt, engine_options=options)
@@ -307,16 +304,17 @@ class Run:
         self.trainer = trainer
         self.out = Path(out)
         self.best_out = best_name(self.out)
-        self.data_path = Path(data_path)
-        self.data_sha256 = data_sha256
+        self.data_path, self.data_sha256 = Path(data_path), data_sha256
         self.engine_options = engine_options  # what the checkpoint records (never the device)
-        self.docs = docs
-        self.resumed_from = resumed_from
-        self.log = log
+        self.docs, self.resumed_from, self.log = docs, resumed_from, log
         self.eval_every, self.keep_best, self.save_every = eval_every, keep_best, save_every
         self.best_val_loss = best_val_loss
-        self.val_loss = None  # at the end of training
+        self.validation = None  # at the end of training: an evaluation.Measured (loss, bits per character)
         self.stopped_by = None  # the signal that stopped the run early, if one did
+
+    @property
+    def val_loss(self):
+        return self.validation.loss if self.validation is not None else None
 
     @property
     def is_text(self):
@@ -325,8 +323,9 @@ class Run:
     def checkpoint(self, **extra):
         if self.best_val_loss is not None:
             extra.setdefault("best_val_loss", self.best_val_loss)
-        if self.val_loss is not None:
+        if self.validation is not None:
             extra.setdefault("val_loss", self.val_loss)
+            extra.setdefault("val_bits_per_char", self.validation.bits_per_char)
         return self.trainer.checkpoint(data=recorded_path(self.data_path), data_sha256=self.data_sha256,
                                        engine_options=self.engine_options, **extra)
 
@@ -345,16 +344,17 @@ class Run:
 
     def validate(self, step, say, log_file):
         """Val loss now: reported, logged, and (with keep_best) saved when it is the best yet."""
-        val = self.trainer.val_loss()
-        note = ""
+        measured = self.trainer.validation()
+        val, note = measured.loss, ""
         if self.best_val_loss is None or val < self.best_val_loss:
             self.best_val_loss = val
             if self.keep_best:
                 self.save(self.best_out, val_loss=val)
                 note = f" (best; saved {self.best_out})"
-        say(f"step {step}: val loss {val:.4f}{note}")
+        say(f"step {step}: val loss {val:.4f} | {measured.bits_per_char:.4f} bits/char{note}")
         if log_file is not None:
-            log_file.write(json.dumps({"step": step, "val_loss": val}) + "\n")
+            log_file.write(json.dumps({"step": step, "val_loss": val, "val_bits_per_char": measured.bits_per_char})
+                           + "\n")
             log_file.flush()
         return val
 
@@ -393,7 +393,7 @@ class Run:
             if not stop and not trainer.done and (until is None or trainer.step < until):
                 stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
             if not stop and trainer.done:
-                self.val_loss = signalled.attempt(trainer.val_loss)  # cut short: saved below without it
+                self.validation = signalled.attempt(trainer.validation)  # cut short: saved below without it
             if stop:
                 self.stopped_by = stop[0]
                 self.save()  # (a second signal is only noted: the save is not cut in half)

@@ -8,7 +8,7 @@
 
 import random
 
-from microgpt.cli.args import add_data_arg, add_model_args, finite_float, nonneg_float, positive_int
+from microgpt.cli.args import add_data_arg, add_model_args, finite_float, nonneg_float, nonneg_int, positive_int
 from microgpt.config import GPTConfig, defaults
 from microgpt.errors import MicroGPTError, UsageError
 
@@ -28,6 +28,11 @@ def cmd_tokenizer(args):
     from microgpt.tokenizer import Tokenizer
     from microgpt.inspection.views import tokenizer_view
 
+    if args.bpe:
+        return _bpe_view(args)
+    if args.vocab_size is not None or args.as_text or args.merges is not None:
+        flag = "--vocab-size" if args.vocab_size is not None else "--as-text" if args.as_text else "--merges"
+        raise UsageError(f"{flag} goes with --bpe MODEL_OR_DATA")
     if args.model and args.data:
         raise UsageError("--model's tokenizer or one built from --data: give one of them")
     if args.model:
@@ -35,6 +40,43 @@ def cmd_tokenizer(args):
     else:
         tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
     print(tokenizer_view(tok, args.text))
+    return 0
+
+
+def _bpe_view(args):
+    """--bpe: a BPE model's merges, or those `train --tokenizer bpe` would learn from a data file."""
+    import random
+    from pathlib import Path
+
+    from microgpt import checkpoint
+    from microgpt.batches import Documents, TextWindows, check_tokenizer
+    from microgpt.data import read_docs, read_text, resolve_data_path
+    from microgpt.inspection.views import bpe_view
+
+    if args.model or args.data:
+        raise UsageError("--bpe MODEL_OR_DATA names what to show; drop --model / --data")
+    path = Path(args.bpe)
+    if path.suffix in (".json", ".safetensors"):  # a checkpoint
+        if args.vocab_size is not None or args.as_text:
+            raise UsageError("--vocab-size and --as-text say how to learn from a data file; a model has its merges")
+        tok = checkpoint.load(path).tokenizer
+        if tok.kind != "bpe":
+            raise UsageError(f"{path} has a characters tokenizer, not BPE: 'microgpt tokenizer --model {path}' "
+                             "shows it")
+        source = f"the model {path}"
+    else:
+        _, vocab = check_tokenizer("bpe", args.vocab_size)
+        path = resolve_data_path(args.bpe)
+        if args.as_text:  # as train --text: learned on the text's first 90%
+            tok = TextWindows(read_text(path, what="text file"), 1, "bpe", vocab).tokenizer
+            what = "the first 90%"
+        else:  # as train --data with its default seed and split
+            docs = read_docs(path)
+            tok = Documents(docs, random.Random(42), None, "bpe", vocab).tokenizer
+            what = "the training split (seed 42)"
+        asked = "" if vocab == len(tok.merges) + 257 else f"; {vocab} asked, no pair left that occurs twice"
+        source = f"{path}, learned on {what} as 'microgpt train' would (vocab size {vocab}{asked})"
+    print(bpe_view(tok, args.text, source, args.merges))
     return 0
 
 
@@ -120,6 +162,9 @@ def check_pictures(args, paths, inputs=()):
                           [("an input of this command", i) for i in inputs], args.force)
 
 
+MAX_BARS = 128  # a bigram table or a bar per token past this is unreadable (a large BPE vocabulary)
+
+
 def cmd_plot(args):
     from pathlib import Path
 
@@ -155,6 +200,10 @@ def cmd_plot(args):
         model = args.inputs[0]
         ckpt = checkpoint.load(model)
         name = Path(model).name
+        if ckpt.tokenizer.vocab_size > MAX_BARS and (args.bigram or args.next is not None):
+            raise UsageError(f"--{'bigram' if args.bigram else 'next'} draws every token of the vocabulary, and "
+                             f"{name} has {ckpt.tokenizer.vocab_size} (at most {MAX_BARS} are legible); "
+                             "'microgpt score' and 'microgpt architecture' show its most likely tokens")
         if args.attention is not None:
             from microgpt.inspection.plots.attention import attention_figure
 
@@ -233,7 +282,7 @@ def cmd_graph(args):
         else:
             config, weights, tokenizer = _tiny_model(42 if args.seed is None else args.seed)
             what = f"a fresh tiny GPT (n_embd {config.n_embd}, {config.n_head} head, vocabulary 'aem' + BOS)"
-        target = args.target if args.target is not None else tokenizer.chars[0]
+        target = args.target if args.target is not None else tokenizer.label(0) if tokenizer.kind == "char" else "a"
         graph.check_target(tokenizer, target)
         graph.check_memory(config)
         root, names = graph.model_example(weights, config, tokenizer, target)
@@ -273,6 +322,14 @@ def register(sub):
     p.add_argument("text", nargs="?", default="emma", help="text to encode (default: emma)")
     add_data_arg(p)
     p.add_argument("--model", help="use this checkpoint's tokenizer instead of the data's")
+    p.add_argument("--bpe", metavar="MODEL_OR_DATA",
+                   help="byte-level BPE: a model's merges (a .json/.safetensors checkpoint), or those learned from a "
+                        "data file as 'train --tokenizer bpe' would; shows them in order and TEXT cut into tokens")
+    p.add_argument("--vocab-size", type=int, default=None, metavar="N",
+                   help="with --bpe DATA: tokens in all, the 256 bytes and BOS included (default: 512)")
+    p.add_argument("--as-text", action="store_true",
+                   help="with --bpe DATA: read it as 'train --text' does (one text, learned on its first 90%%)")
+    p.add_argument("--merges", type=nonneg_int, default=None, metavar="N", help="with --bpe: show the first N merges")
     p.set_defaults(func=cmd_tokenizer)
 
     p = sub.add_parser("autograd", help="view: backprop on L = a*b + a", description="The worked example of the Value autograd.")

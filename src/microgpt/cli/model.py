@@ -34,11 +34,13 @@ def print_samples(samples, data, summary_to=None):
 
     marks = []
     for i, name in enumerate(samples):
+        # a byte-level BPE model can write any character, a newline too: one line per sample, always
+        shown = name if name.isprintable() else repr(name)
         if data is None:
-            print(f"sample {i + 1:2d}: {name}")
+            print(f"sample {i + 1:2d}: {shown}")
         else:  # the marker goes after the name, so "sample  1: name" stays a prefix
             marks.append(novelty.mark(data, name))
-            print(f"sample {i + 1:2d}: {name}  ({marks[-1]})")
+            print(f"sample {i + 1:2d}: {shown}  ({marks[-1]})")
     if data is not None:
         print(novelty.summary(marks, data.exact), file=summary_to or sys.stderr)
 
@@ -73,7 +75,12 @@ def cmd_info(args):
 
     ckpt = checkpoint.load(args.model)
     print(f"model: {args.model}")
-    print(f"vocabulary: {ckpt.tokenizer.vocab_size} tokens ({''.join(ckpt.tokenizer.chars)!r} + BOS)")
+    tok = ckpt.tokenizer
+    if tok.kind == "bpe":
+        print(f"vocabulary: {tok.vocab_size} tokens (byte-level BPE: 256 bytes + {len(tok.merges)} merges + BOS; "
+              "'microgpt tokenizer --bpe MODEL' lists them)")
+    else:
+        print(f"vocabulary: {tok.vocab_size} tokens ({''.join(tok.chars)!r} + BOS)")
     print(parameters_view(ckpt.config))
     training = ckpt.training.to_dict()
     if training:
@@ -110,7 +117,7 @@ def _seen_phrase(training_data, text):
 
 def cmd_score(args):
     from microgpt.data import read_docs
-    from microgpt.evaluation import perplexity
+    from microgpt.evaluation import bits, perplexity
     from microgpt.inspection import provenance
     from microgpt.inspection.score import check_text, format_table
 
@@ -141,15 +148,16 @@ def cmd_score(args):
         seen = _seen_phrase(data, t)
         if args.brief:
             print(f"{t!r}: NLL {s.total:.4f} | mean {s.mean:.4f} | perplexity {s.perplexity:.2f} | "
-                  f"in training data: {seen}")
+                  f"{s.bits_per_char:.4f} bits/char | in training data: {seen}")
         else:
             print(format_table(s, seen))
             print()
     if len(scores) > 1:
         total, n = sum(s.total for s in scores), sum(s.n for s in scores)
         known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
+        chars = sum(s.chars for s in scores)
         print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
-              f"perplexity {perplexity(total / n):.2f}{known}")
+              f"perplexity {perplexity(total / n):.2f} | {bits(total, chars):.4f} bits/char{known}")
     return 0
 
 
@@ -168,12 +176,12 @@ def cmd_eval(args):
     model = load(args.model, args.engine, args)
     held = evaluation.held_out(model.checkpoint, args.data, model.path)
     print(f"evaluating on {held.what}", flush=True)
-    loss, _, count = evaluation.evaluate(model.engine, held.batch, _bar(len(held.batch), "eval"))
-    label = held.label  # the words train prints, so the two lines compare
-    print(f"{label} {loss:.4f} | {label.replace('loss', 'perplexity')} {evaluation.perplexity(loss):.2f} "
-          f"({len(held.batch):,} {held.unit}, {count:,} tokens, engine {args.engine})")
+    measured = evaluation.measure(model.engine, model.tokenizer, held.batch, _bar(len(held.batch), "eval"))
+    # the words train prints, so the two lines compare
+    print(f"{measured.line(held.label)} ({len(held.batch):,} {held.unit}, {measured.tokens:,} tokens, "
+          f"{measured.chars:,} characters, engine {args.engine})")
     recorded = model.training.val_loss
-    if label == "val loss" and recorded is not None:
+    if held.label == "val loss" and recorded is not None:
         print(f"training recorded val loss {recorded:.4f}")
     return 0
 

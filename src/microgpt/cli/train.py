@@ -31,7 +31,8 @@ def cmd_train(args):
         run = plan(data=args.data, text=args.text, resume=args.resume, out=args.out, log=args.log,
                    engine=args.engine, engine_options=given_engine_options(args), val_docs=args.val_docs,
                    eval_every=args.eval_every, keep_best=args.keep_best, save_every=args.save_every,
-                   force=args.force, **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
+                   force=args.force, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
+                   **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
         # one writer per checkpoint (writelock.py); under torchrun rank 0 writes
         with writelock.hold(run.out) if distributed.is_main() else contextlib.nullcontext([]) as removed:
             for name in removed:
@@ -41,7 +42,6 @@ def cmd_train(args):
 
 def train_and_save(run, args, stdout):
     from microgpt import distributed, interrupts
-    from microgpt.evaluation import perplexity
     from microgpt.progress import Progress
 
     trainer, steps = run.trainer, run.trainer.train_config.steps
@@ -64,9 +64,8 @@ def train_and_save(run, args, stdout):
         return 128 + run.stopped_by
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {trainer.engine_name})")
-    if run.val_loss is not None:
-        print(f"val loss {run.val_loss:.4f} | val perplexity {perplexity(run.val_loss):.2f} "
-              f"({trainer.source.held_out()})")
+    if run.validation is not None:
+        print(f"{run.validation.line()} ({trainer.source.held_out()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
         run.save()
     print(f"saved model to {run.out}")
@@ -87,7 +86,7 @@ def print_header(run):
     if describe_source(run.data_path):
         print(describe_source(run.data_path))
     print(trainer.source.describe(trainer.config.block_size))
-    print(f"vocab size: {trainer.tokenizer.vocab_size}")
+    print(f"vocab size: {trainer.tokenizer.vocab_size}{describe_vocab(trainer.tokenizer)}")
     print(f"num params: {num_params(trainer.config)}")
     if not run.is_text:
         n_long = sum(len(d) + 1 > trainer.config.block_size for d in run.docs)
@@ -96,6 +95,12 @@ def print_header(run):
                   "and are truncated (as in the original)")
     if run.resumed_from:
         print(f"resuming from {run.resumed_from} at step {trainer.step} of {trainer.train_config.steps}")
+
+
+def describe_vocab(tokenizer):
+    if tokenizer.kind != "bpe":
+        return ""
+    return f" (byte-level BPE learned on the training split: 256 bytes + {len(tokenizer.merges)} merges + BOS)"
 
 
 def report_stop(run, args):
@@ -149,6 +154,11 @@ def register(sub):
     p.add_argument("--text", metavar="FILE",
                    help="train on one long text (a book, a codebase) in random windows of block-size + 1 "
                         "characters, the last 10%% held out, instead of one document per line")
+    p.add_argument("--tokenizer", choices=["char", "bpe"], default=None,
+                   help="char: one token per character of the data (default); bpe: byte-level BPE, merges "
+                        "learned on the training split (docs/tokenizers.md)")
+    p.add_argument("--vocab-size", type=int, default=None, metavar="N",
+                   help="with --tokenizer bpe: tokens in all, the 256 bytes and BOS included (default: 512)")
     add_model_args(p, resumable=True)
     # Defaults are None here, so that --resume can tell a given flag from one left out.
     g = p.add_argument_group("training")

@@ -45,7 +45,8 @@ class Explored:
 
 
 def vocab_labels(tokenizer):
-    return list(tokenizer.chars) + ["BOS"]
+    """Each token id's label: its character (or a BPE token's text), "BOS" last."""
+    return [tokenizer.label(i) for i in range(tokenizer.vocab_size)]
 
 
 def summary(ex):
@@ -59,6 +60,7 @@ def summary(ex):
                    "block_size": c.block_size, "vocab_size": c.vocab_size},
         "params": num_params(c),
         "is_text": m.is_text,
+        "tokenizer": m.tokenizer.to_dict()["type"],  # "char" or "bpe"
         "vocab": vocab_labels(m.tokenizer),
         "training": m.training.to_dict(),
     }

@@ -41,7 +41,7 @@ def model_example(weights, config, tokenizer, target):
     keys, values = model.empty_cache(config)
     logits = model.gpt(state_dict, config, tokenizer.bos, 0, keys, values)
     probs = model.softmax(logits)
-    target_id = tokenizer.stoi[target]
+    target_id = check_target(tokenizer, target)
     if probs[target_id].data <= 0:  # underflowed: ln 0 has no value and no gradient to draw
         raise MicroGPTError(f"the model gives {target!r} a probability of exactly 0 after BOS (its logits are "
                             "extreme), so its loss is infinite and has no gradient; pick another --target")
@@ -49,8 +49,7 @@ def model_example(weights, config, tokenizer, target):
     loss.backward()
     names = {id(p): f"{name}[{r}][{c}]" for name, mat in state_dict.items()
              for r, row in enumerate(mat) for c, p in enumerate(row)}
-    names.update({id(v): f"logit[{tokenizer.chars[i] if i != tokenizer.bos else 'BOS'}]"
-                  for i, v in enumerate(logits)})
+    names.update({id(v): f"logit[{tokenizer.label(i)}]" for i, v in enumerate(logits)})
     names[id(probs[target_id])] = f"p({target!r})"
     names[id(loss)] = "loss = -ln p"
     return loss, names
@@ -175,6 +174,14 @@ def check_memory(config):
 
 
 def check_target(tokenizer, target):
+    """The id of --target: one character of a characters model, one token's text of a BPE model."""
+    if tokenizer.kind == "bpe":
+        ids = tokenizer.encode(target)
+        if len(ids) != 1:
+            raise UsageError(f"--target must be the text of one token of the model's BPE vocabulary; {target!r} "
+                             f"is {len(ids)} tokens")
+        return ids[0]
     if len(target) != 1 or target not in tokenizer.stoi:
         raise UsageError(f"--target must be one character of the model's vocabulary "
                          f"({''.join(tokenizer.chars)!r}), got {target!r}")
+    return tokenizer.stoi[target]

@@ -18,7 +18,7 @@ here: callers say "unknown" instead, unless the user named a file with --data.
 import random
 from pathlib import Path
 
-from microgpt.batches import split_text
+from microgpt.batches import split_chars, text_ids
 from microgpt.data import BUNDLED_NAMES, NAMES_SHA256, fingerprint, is_bundled, read_docs, read_text, split
 from microgpt.errors import MicroGPTError
 
@@ -165,8 +165,8 @@ def find_text(ckpt, path=None, model_path=None):
     if ckpt.training.data_sha256 not in (None, fingerprint([text])):
         return TrainingText(path, text, note="the file is not the text the model was trained on")
     try:
-        ids = ckpt.tokenizer.encode(text)
-        n_train = len(split_text(ids, ckpt.config.block_size)[0])
+        text_ids(ckpt.tokenizer, text, ckpt.config.block_size)  # as training did: it refuses what it refused
+        n_train = len(split_chars(text)[0])
     except MicroGPTError as e:
         return TrainingText(path, text, note=str(e))
     return TrainingText(path, text, n_train)

@@ -1,4 +1,4 @@
-"""How surprised is the model by a string? One probability per character.
+"""How surprised is the model by a string? One probability per token.
 
 A string is scored as a training document is: [BOS, c1, ..., cn, BOS]. At each
 position the model gives a distribution over the next token; the probability it
@@ -10,21 +10,38 @@ was, on average, hesitating between.
 
 A model trained on one long text (--text) never saw BOS: its training windows
 start anywhere in the text. Its string is scored as a window is: the first
-character is context, and each later one is predicted from those before it.
+token is context, and each later one is predicted from those before it.
+
+A token is a character for the characters tokenizer, a few bytes for BPE
+(bpe.py): a row is a position either way, labelled with the token's text.
+Bits per character divide the total by ln 2 and by the characters the
+predicted tokens spell, the end counted as one (evaluation.py), so the same
+string scored by a characters model and a BPE model compares.
 """
 
 import math
 
 from microgpt import forward
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.evaluation import bits
 
 
 class Score:
-    def __init__(self, text, rows):
+    def __init__(self, text, rows, chars=None, n_bytes=None):
         self.text = text
         self.rows = rows  # (position, text so far, next token as text or None for the end, p)
         self.total = sum(forward.surprise(p) for *_, p in rows)
         self.n = len(rows)
+        self.chars = len(rows) if chars is None else chars  # characters predicted (the end counts as one)
+        self.bytes = self.chars if n_bytes is None else n_bytes
+
+    @property
+    def bits_per_char(self):
+        return bits(self.total, self.chars)
+
+    @property
+    def bits_per_byte(self):
+        return bits(self.total, self.bytes)
 
     @property
     def mean(self):
@@ -45,45 +62,60 @@ class Score:
 
 
 def check_text(tokenizer, config, text, bos=True):
+    """The tokens of `text`, or one line saying why it cannot be scored."""
     try:
-        tokenizer.encode(text)
+        ids = tokenizer.encode(text)
     except MicroGPTError as e:
         raise UsageError(f"cannot score {text!r}: {e}") from None
+    n, unit = len(ids), tokenizer.unit
     if not bos:
-        if len(text) < 2:
-            raise UsageError(f"cannot score {text!r}: a text model predicts each character from the ones before "
-                             "it, so the first is context; give at least 2 characters")
-        if len(text) - 1 > config.block_size:
-            raise UsageError(f"cannot score {text!r}: the {len(text) - 1} characters after the first need "
-                             f"{len(text) - 1} predictions, the model's context holds {config.block_size}")
-        return
-    if len(text) + 1 > config.block_size:
+        if n < 2:
+            raise UsageError(f"cannot score {text!r}: a text model predicts each {unit} from the ones before "
+                             f"it, so the first is context; give at least 2 {unit}s")
+        if n - 1 > config.block_size:
+            raise UsageError(f"cannot score {text!r}: the {n - 1} {unit}s after the first need "
+                             f"{n - 1} predictions, the model's context holds {config.block_size}")
+        return ids
+    if n + 1 > config.block_size:
         raise UsageError(
-            f"cannot score {text!r}: {len(text)} characters and the end need {len(text) + 1} predictions, "
+            f"cannot score {text!r}: {n} {unit}s and the end need {n + 1} predictions, "
             f"the model's context holds {config.block_size}"
         )
+    return ids
 
 
 def score(weights, config, tokenizer, text, bos=True):
     """The probability of each next token of `text`, the closing BOS included;
     with bos=False (a --text model), of each character after the first."""
-    check_text(tokenizer, config, text, bos)
-    tokens = tokenizer.encode_doc(text) if bos else tokenizer.encode(text)
+    tokens = read_tokens(tokenizer, config, text, bos)
     keys, values = forward.empty_cache(config)
     rows = []
     for pos in range(len(tokens) - 1):
         # Same softmax as training's loss, so the total equals forward.doc_nll's.
         probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
-        rows.append(row(tokenizer, text, tokens, pos, probs, bos))
-    return Score(text, rows)
+        rows.append(row(tokenizer, tokens, pos, probs, bos))
+    return new_score(tokenizer, text, tokens, rows)
 
 
-def row(tokenizer, text, tokens, pos, probs, bos=True):
+def read_tokens(tokenizer, config, text, bos=True):
+    """The tokens a string is read as: [BOS, ..., BOS], or (a text model) its tokens alone."""
+    ids = check_text(tokenizer, config, text, bos)
+    return [tokenizer.bos] + ids + [tokenizer.bos] if bos else ids
+
+
+def new_score(tokenizer, text, tokens, rows):
+    predicted = tokens[1:]  # every token but the first is predicted (the closing BOS included)
+    return Score(text, rows, tokenizer.n_chars(predicted), tokenizer.n_bytes(predicted))
+
+
+def row(tokenizer, tokens, pos, probs, bos=True):
     """Score's row for the prediction made at `pos`; trace.py builds the same."""
     nxt = tokens[pos + 1]
     if bos:
-        return pos, text[:pos], None if nxt == tokenizer.bos else text[pos], probs[nxt]
-    return pos + 1, text[: pos + 1], text[pos + 1], probs[nxt]  # the character at pos + 1, after the text up to it
+        return pos, tokenizer.decode(tokens[1 : pos + 1]), None if nxt == tokenizer.bos else tokenizer.label(nxt), \
+            probs[nxt]
+    # the token at pos + 1, after the text up to it
+    return pos + 1, tokenizer.decode(tokens[: pos + 1]), tokenizer.label(nxt), probs[nxt]
 
 
 def format_table(s, seen=""):
@@ -97,5 +129,7 @@ def format_table(s, seen=""):
         surprise = forward.surprise(p)
         shown_p = f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits
         lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {shown_p:>8}  {surprise:>7.3f}")
-    lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}")
+    lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}"
+                 f" | {s.bits_per_char:.4f} bits/char over {s.chars} characters"
+                 + (" (the end counted as one)" if s.rows and s.rows[-1][2] is None else ""))
     return "\n".join(lines)

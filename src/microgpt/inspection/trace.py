@@ -10,8 +10,9 @@
     json.dumps(t.to_dict())                  # plain lists, dicts, floats and str
 
 The string is read as `score` reads it (inspection/score.py): for a names model
-[BOS, c1..cn, BOS], one prediction per position 0..n, the last one the closing
-BOS; for a --text model without BOS, the first character being context only.
+[BOS, t1..tn, BOS], one prediction per position 0..n, the last one the closing
+BOS; for a --text model without BOS, the first token being context only. A
+token is a character, or with BPE a piece of text (labelled with its text).
 The numbers come from forward.gpt itself, through its `attn=` and `record=`
 arguments, so the probabilities (and the totals) are exactly score's, and a
 browser or a lesson built on this never recomputes the model.
@@ -39,7 +40,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from microgpt import forward
-from microgpt.inspection.score import Score, check_text, row
+from microgpt.inspection.score import new_score, read_tokens, row
 
 TOP_K = 5
 
@@ -78,12 +79,14 @@ class Position:
 class Trace:
     text: str
     is_text: bool
-    vocab: list  # token id -> label, "BOS" last
+    vocab: list  # token id -> label (a character, or a BPE token's text with \xNN for a partial one), "BOS" last
     tokens: list  # every token of the read string; position i reads tokens[i], predicts tokens[i + 1]
     positions: list
     total: float  # summed surprise, == score(text).total
     mean: float
     perplexity: float
+    chars: int  # characters the predicted tokens spell (the end counts as one)
+    bits_per_char: float  # total / ln 2 / chars: comparable across tokenizers
 
     def to_dict(self):
         """Plain, strictly JSON-serialisable data: an infinite surprise or
@@ -142,17 +145,17 @@ def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K):
     """Trace `text` through the model (see the module docstring). Bad text (an
     unknown character, too long for the context) raises score's UsageError."""
     bos = not is_text
-    check_text(tokenizer, config, text, bos)
-    tokens = tokenizer.encode_doc(text) if bos else tokenizer.encode(text)
-    vocab = list(tokenizer.chars) + ["BOS"]
+    tokens = read_tokens(tokenizer, config, text, bos)
+    vocab = [tokenizer.label(i) for i in range(tokenizer.vocab_size)]  # a character, or a BPE token's text
     keys, values = forward.empty_cache(config)
     positions, rows = [], []
     for pos in range(len(tokens) - 1):
         logits, probs, attention, stream, mlp = read_position(weights, config, vocab, tokens[pos], pos, keys, values,
                                                               k)
-        rows.append(row(tokenizer, text, tokens, pos, probs, bos))
+        rows.append(row(tokenizer, tokens, pos, probs, bos))
         p_next = probs[tokens[pos + 1]]
         positions.append(Position(pos, vocab[tokens[pos]], vocab[tokens[pos + 1]], list(logits), probs, p_next,
                                   forward.surprise(p_next), attention, stream, mlp))
-    s = Score(text, rows)  # the totals, summed as score sums them
-    return Trace(text, is_text, vocab, [vocab[t] for t in tokens], positions, s.total, s.mean, s.perplexity)
+    s = new_score(tokenizer, text, tokens, rows)  # the totals, summed as score sums them
+    return Trace(text, is_text, vocab, [vocab[t] for t in tokens], positions, s.total, s.mean, s.perplexity,
+                 s.chars, s.bits_per_char)

@@ -40,6 +40,29 @@ def tokenizer_view(tokenizer, text):
     ])
 
 
+def bpe_view(tokenizer, text, source, limit=None):
+    """A BPE tokenizer: its merges in the order learned, and `text` cut into tokens."""
+    merges = tokenizer.merges if limit is None else tokenizer.merges[:limit]
+    ids = tokenizer.encode_doc(text)
+    lines = [
+        f"byte-level BPE of {source}",
+        f"vocab size: {tokenizer.vocab_size} ({256} bytes 0-255 + {len(tokenizer.merges)} merges "
+        f"256-{tokenizer.bos - 1} + BOS={tokenizer.bos})",
+        f"merges, in the order learned (the {len(merges)} first of {len(tokenizer.merges)}):"
+        if len(merges) < len(tokenizer.merges) else "merges, in the order learned:",
+    ]
+    for i, (a, b) in enumerate(merges):
+        new = 256 + i
+        lines.append(f"  {new:>5}: {tokenizer.label(a)!r} + {tokenizer.label(b)!r} -> {tokenizer.label(new)!r}")
+    pieces = "  ".join(f"{tokenizer.label(i)!r}={i}" for i in ids[1:-1])
+    lines += [
+        f"encode {text!r} -> {len(ids) - 2} tokens ({len(text)} characters): {pieces}",
+        f"as a document: {ids}",
+        f"decode -> {tokenizer.decode(ids)!r}",
+    ]
+    return "\n".join(lines)
+
+
 def autograd_view(a=2.0, b=3.0):
     av, bv = Value(a), Value(b)
     c = av * bv
@@ -94,7 +117,7 @@ def architecture_view(weights, config, tokenizer, text="", top=5):
     logits = forward.sequence_logits(weights, config, ids)[-1]
     probs = forward.softmax(logits)
     ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
-    label = lambda i: "BOS" if i == tokenizer.bos else repr(tokenizer.chars[i])  # noqa: E731
+    label = lambda i: "BOS" if i == tokenizer.bos else repr(tokenizer.label(i))  # noqa: E731
     lines = [
         f"input: BOS + {text!r} ({len(ids)} positions; one layer = rmsnorm -> attention -> +residual "
         f"-> rmsnorm -> MLP -> +residual, x{config.n_layer})",

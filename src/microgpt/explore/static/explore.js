@@ -169,6 +169,8 @@ function defaultString() {
 // The page refuses only what the server would refuse, to spare a round trip.
 function fits(text) {
   const m = state.model;
+  // Byte-level BPE spells any text, and only the server knows how many tokens it takes.
+  if (m.tokenizer === "bpe") return text.length > 0;
   return [...text].every((c) => m.vocab.includes(c) && c !== "BOS") &&
     (m.is_text ? text.length >= 2 && text.length - 1 <= m.config.block_size : text.length + 1 <= m.config.block_size);
 }

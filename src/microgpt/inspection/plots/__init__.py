@@ -56,8 +56,6 @@ def _metadata(path):
 
 
 def token_label(tokenizer, i):
-    """How a token is shown on an axis: its character, or BOS."""
-    if i == tokenizer.bos:
-        return "BOS"
-    ch = tokenizer.chars[i]
-    return "␣" if ch == " " else ch  # a blank tick label would look like a missing one
+    """How a token is shown on an axis: its character (a BPE token's text), or BOS."""
+    label = tokenizer.label(i).replace(" ", "␣")  # a blank tick label would look like a missing one
+    return label if label.isprintable() else repr(label)[1:-1]  # a BPE model has a token for "\n", "\x00"...
