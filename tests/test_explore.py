@@ -329,3 +329,21 @@ def test_a_taken_port_given_explicitly_is_one_line(world, served):
 
 def test_ids_are_unique_file_stems():
     assert model_ids(["a/m.json", "b/m.json", "c.json", "d/m.json"]) == ["m", "m-2", "c", "m-3"]
+
+
+def test_a_bpe_model_is_explored_token_by_token(tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat; the hat is flat. " * 30)
+    path = microgpt.train(text=str(text), steps=5, seed=1, n_embd=8, n_head=2, block_size=16, tokenizer="bpe",
+                          vocab_size=270).save(tmp_path / "bpe.json")
+    ex = Explorer(load_models([str(path)]), [])
+    model = json.loads(ex.answer("/api/models")[2])["models"][0]
+    assert model["tokenizer"] == "bpe" and len(model["vocab"]) == model["config"]["vocab_size"] == 270
+    status, _, body = ex.answer("/api/score?text=the%20cat%20sat")
+    assert status == 200
+    printed = json.loads(cli("score", str(path), "the cat sat", "--json").stdout)
+    assert json.loads(body)["rows"] == printed["rows"] and json.loads(body)["total"] == printed["total"]
+    t = json.loads(ex.answer("/api/trace?text=the%20cat%20sat")[2])
+    assert "".join(t["tokens"]) == "the cat sat" and len(t["tokens"]) < len("the cat sat")  # merged tokens
+    for target in ("/api/sample?seed=1", "/api/embeddings", "/api/next?text=the%20cat%20sat&pos=1", "/api/card"):
+        assert ex.answer(target)[0] == 200, target
