@@ -227,6 +227,12 @@ CATALOGUE = [
                                                                 "--no-browser"], 2, "not a run log"),
     ("explore-port", "explore --port out of range", ["explore", "{model}", "--port", "70000", "--no-browser"], 2,
      "0 to 65535"),
+    ("report-over-notes", "report --out onto a file that is not a report", ["report", "{model}", "--out", "{notes}"],
+     2, "not a microgpt report"),
+    ("report-over-model", "report --out onto the model it reads", ["report", "{model}", "--out", "{model}"], 2,
+     "is a model it reads"),
+    ("report-text-vocab", "report --text with characters the model never saw",
+     ["report", "{model}", "--out", "{tmp}/r.html", "--text", "Zed!"], 2, "not in the model's vocabulary"),
 ]
 
 

@@ -9,6 +9,7 @@ go through here.
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def atomic_file(path, suffix=".tmp"):
     except OSError as e:
         raise _about(path, e) from None
     try:
+        os.fchmod(fd, _mode_for(path))  # mkstemp's 0600 would make every file the user writes private
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -45,6 +47,16 @@ def atomic_file(path, suffix=".tmp"):
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _mode_for(path):
+    """The permissions the file gets: those it had, or a new file's (0666 less the umask)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _about(path, e):

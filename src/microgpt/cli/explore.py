@@ -1,4 +1,5 @@
-"""`microgpt explore MODEL...`: open trained models in the browser and look inside them.
+"""`microgpt explore MODEL...`: open trained models in the browser and look inside them;
+`microgpt report MODEL... --out FILE`: the same page as one self-contained HTML file.
 
 Everything named on the command line is read and checked first (a bad model,
 log or data file ends here with one line, before any server starts); then the
@@ -139,6 +140,25 @@ def cmd_explore(args):
     return 0
 
 
+def cmd_report(args):
+    from pathlib import Path
+
+    from microgpt import outputs
+    from microgpt.atomic import atomic_write_text
+    from microgpt.explore import report
+
+    out = Path(args.out)
+    inputs = [("a model it reads", Path(p)) for p in args.model] + [("a run log it reads", Path(p)) for p in args.log]
+    inputs += [("the training data", Path(args.data))] if args.data else []
+    kind = outputs.Kind("a microgpt report", lambda p: report.MARK in p.read_bytes()[:4096])
+    outputs.check_outputs([outputs.Output("--out", out, kind)], inputs, force=args.force)
+    explored = load_models(args.model, args.data)
+    html = report.build(explored, load_runs(args.log), args.text or None)
+    atomic_write_text(out, html)
+    print(f"wrote {out} ({len(html.encode()) / 1024:,.0f} KB): open it in any browser, offline")
+    return 0
+
+
 def register(sub):
     p = sub.add_parser("explore", help="open trained models in the browser and look inside them",
                        description="Start a local web page that shows a trained model from the inside: its "
@@ -159,3 +179,20 @@ def register(sub):
                         "lets the network in, and prints a warning)")
     p.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
     p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("report", help="write the explorer's views of a model as one self-contained HTML file",
+                       description="Write one HTML file that shows trained models as `microgpt explore` does "
+                                   "(card, loss curves, strings read with their surprise, attention, the forward "
+                                   "pass, a sample step by step, embeddings, backprop), computed now and "
+                                   "embedded: it opens offline in any browser and refers to nothing outside "
+                                   "itself. See docs/explore.md.")
+    p.add_argument("model", metavar="MODEL", nargs="+", help="checkpoints written by 'microgpt train'")
+    p.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
+    p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
+                   help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
+    p.add_argument("--data", metavar="FILE", help="the training data, to mark samples as new or seen")
+    p.add_argument("--text", metavar="STRING", action="append",
+                   help="a string to read in the report (repeatable; default: a few names, or stretches "
+                        "of the model's own samples)")
+    p.add_argument("--force", action="store_true", help="replace an existing file that is not a report")
+    p.set_defaults(func=cmd_report)

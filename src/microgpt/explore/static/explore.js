@@ -4,12 +4,29 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const SVGNS = "http://www.w3.org/2000/svg";
+// The SVG namespace, as the HTML parser assigns it: so the page (and a report
+// made of it) holds no URL of any kind.
+const SVGNS = (() => { const t = document.createElement("template"); t.innerHTML = "<svg></svg>"; return t.content.firstChild.namespaceURI; })();
 const state = { models: [], model: null, card: null, trace: null, view: "card", pos: null,
                 sample: null, shown: 0, player: null, backprop: null, bpStep: 0 };
 
 // ---------------------------------------------------------------- helpers
+// A report (microgpt report) carries every answer in the page itself; the
+// explorer's page asks its server.
+const BUNDLE = (() => { const b = document.getElementById("bundle"); return b ? JSON.parse(b.textContent) : null; })();
+
+function answerKey(path, params) {
+  const shown = Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => [k, String(v)]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return JSON.stringify([path, shown]);
+}
+
 async function api(path, params = {}) {
+  if (BUNDLE) {
+    const answer = BUNDLE[answerKey(path, params)];
+    if (answer === undefined) throw new Error("this report holds a snapshot: for other strings and settings, open the model with 'microgpt explore'");
+    return answer;
+  }
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
   const res = await fetch(`/api/${path}?${q}`);
@@ -153,7 +170,11 @@ async function chooseModel(id) {
   state.model = state.models.find((m) => m.id === id);
   state.card = await api("card", { model: id });
   const m = state.model, input = $("text");
-  if (!input.value || !fits(input.value)) input.value = defaultString();
+  if (BUNDLE) {  // a report reads the strings it was made with: the box becomes a menu of them
+    const choice = $("text-choice");
+    choice.replaceChildren(...BUNDLE.strings[id].map((t) => el("option", { value: t, text: t })));
+    input.value = BUNDLE.strings[id][0];
+  } else if (!input.value || !fits(input.value)) input.value = defaultString();
   renderCard();
   state.sample = null; state.shown = 0; renderSample();
   await readString();
@@ -384,6 +405,10 @@ function showView(name) {
 }
 
 function wire() {
+  if (BUNDLE) {
+    $("text-choice").addEventListener("change", () => { $("text").value = $("text-choice").value; state.pos = null; guarded(readString); });
+    $("report-note").hidden = false;
+  }
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showView(b.dataset.view));
   let timer = null;
   $("text").addEventListener("input", () => {
