@@ -1,0 +1,103 @@
+"""The lessons (lessons/*.py) run from top to bottom without an error.
+
+Each lesson is a jupytext percent-format file: jupytext turns it into a
+notebook in memory and nbclient executes it in a fresh kernel (the `python3`
+kernel of this interpreter, so the lesson sees the same microgpt). A lesson
+checks its own claims with asserts, so a lesson whose prose has drifted from
+what the code computes fails here. Each lesson's wall time is written out at
+the end of the module (the lessons promise to run in under a minute each).
+
+The coverage table in lessons/README.md maps each of the course's 39 learning
+objectives to the lessons that serve it; a test holds it complete.
+"""
+
+import importlib
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+FILES = sorted(p for p in LESSONS.glob("*.py") if not p.name.startswith("_"))
+CELL_TIMEOUT = 120  # seconds; a lesson as a whole aims at under 60
+OBJECTIVES = 39
+
+_walls = {}
+
+
+def _need(module):
+    """The lesson runner's libraries are in the `test` extra; CI must have them."""
+    if os.environ.get("CI") == "true":
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_walls(request):
+    yield
+    if not _walls:
+        return
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+        reporter.write_sep("-", "lesson wall times")
+        for name, seconds in sorted(_walls.items()):
+            reporter.write_line(f"{name}: {seconds:.1f} s")
+
+
+def test_there_are_lessons():
+    assert len(FILES) >= 18, [p.name for p in FILES]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_lesson_runs(path, record_property):
+    jupytext = _need("jupytext")
+    nbclient = _need("nbclient")
+    _need("ipykernel")
+    notebook = jupytext.read(path)
+    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                     resources={"metadata": {"path": str(LESSONS)}})
+    t0 = time.perf_counter()
+    client.execute()  # raises CellExecutionError, naming the cell, on any error or failed assert
+    wall = time.perf_counter() - t0
+    _walls[path.name] = wall
+    record_property("wall_s", round(wall, 1))
+    print(f"{path.name}: {wall:.1f} s")
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert outputs, f"{path.name} printed nothing"
+
+
+def coverage_rows():
+    """(objective number, lesson file names) for each row of the README's table."""
+    text = (LESSONS / "README.md").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"\|\s*(\d+)\s*\|(.*)\|(.*)\|\s*$", line)
+        if m:
+            rows.append((int(m.group(1)), re.findall(r"\b(\d\d_[a-z0-9_]+\.py)\b", m.group(3))))
+    return rows
+
+
+def test_coverage_table_serves_every_objective_with_a_lesson():
+    rows = coverage_rows()
+    numbers = [n for n, _ in rows]
+    assert numbers == list(range(1, OBJECTIVES + 1)), numbers
+    names = {p.name for p in FILES}
+    for n, lessons in rows:
+        assert lessons, f"objective {n} names no lesson"
+        missing = [name for name in lessons if name not in names]
+        assert not missing, f"objective {n} names lessons that do not exist: {missing}"
+    served = {name for _, lessons in rows for name in lessons}
+    assert served <= names
+
+
+def test_coverage_parser_reads_a_row():
+    row = "| 7 | what a Value stores | [03_value_graph.py](03_value_graph.py); `microgpt exercise 2` |"
+    m = re.match(r"\|\s*(\d+)\s*\|(.*)\|(.*)\|\s*$", row)
+    assert m and int(m.group(1)) == 7
+    assert re.findall(r"\b(\d\d_[a-z0-9_]+\.py)\b", m.group(3)) == ["03_value_graph.py", "03_value_graph.py"]
