@@ -54,10 +54,15 @@ def test_there_are_lessons():
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_lesson_runs(path, record_property):
+def test_lesson_runs(path, record_property, monkeypatch):
     jupytext = _need("jupytext")
     nbclient = _need("nbclient")
     _need("ipykernel")
+    # The kernel starts in lessons/, so a relative PYTHONPATH (PYTHONPATH=src) would name the
+    # wrong folder there: make it absolute, so the lesson imports the microgpt under test.
+    if os.environ.get("PYTHONPATH"):
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+            str(Path(p).resolve()) for p in os.environ["PYTHONPATH"].split(os.pathsep) if p))
     notebook = jupytext.read(path)
     client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(LESSONS)}})
@@ -101,3 +106,23 @@ def test_coverage_parser_reads_a_row():
     m = re.match(r"\|\s*(\d+)\s*\|(.*)\|(.*)\|\s*$", row)
     assert m and int(m.group(1)) == 7
     assert re.findall(r"\b(\d\d_[a-z0-9_]+\.py)\b", m.group(3)) == ["03_value_graph.py", "03_value_graph.py"]
+
+
+def test_lesson_table_lists_every_lesson():
+    text = (LESSONS / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| \[(\d\d_[a-z0-9_]+\.py)\]\(\1\) \|", text, re.M)
+    assert listed == [p.name for p in FILES]
+
+
+def test_the_open_command_and_the_extras_agree():
+    """The command both READMEs give installs the `lessons` extra, and the `test` extra
+    has what this module runs the lessons with."""
+    command = "pip install -e '.[lessons]' && jupyter lab lessons/"
+    for readme in (LESSONS / "README.md", LESSONS.parent / "README.md"):
+        assert command in readme.read_text(encoding="utf-8"), readme
+    pyproject = (LESSONS.parent / "pyproject.toml").read_text(encoding="utf-8")
+    extras = {m.group(1): m.group(2) for m in re.finditer(r'^(\w+) = \[(.*?)\]', pyproject, re.M | re.S)}
+    for package in ("jupyterlab", "jupytext", "nbclient", "ipykernel", "matplotlib"):
+        assert f'"{package}' in extras["lessons"], package
+    for package in ("jupytext", "nbclient", "ipykernel", "numpy", "matplotlib"):
+        assert f'"{package}' in extras["test"], package
