@@ -25,6 +25,7 @@ import random
 from collections import Counter
 
 from microgpt.batches import Documents
+from microgpt.config import GPTConfig
 from microgpt.data import BUNDLED_NAMES, read_docs
 
 docs = read_docs(BUNDLED_NAMES)
@@ -32,7 +33,7 @@ source = Documents(docs, random.Random(42))
 train, val = source.train, source.val
 tok = source.tokenizer
 print(f"character vocabulary: {len(tok.chars)} characters + BOS = {tok.vocab_size} tokens")
-assert tok.vocab_size == 27
+assert tok.vocab_size == 27 and len(tok.chars) == 26
 
 # %% [markdown]
 # ## BPE, one merge at a time
@@ -116,6 +117,7 @@ assert tokens_per_name < chars_per_name
 #
 # Every token needs a row in `wte` and in `lm_head`, so the embedding
 # parameters grow with the vocabulary (2 × vocab × n_embd, with n_embd = 16
+assert GPTConfig(tok.vocab_size).n_embd == n_embd  # the default width
 # here), and each prediction is a choice among more tokens. A new token is also
 # rarer than the characters it is made of, so each is seen less often in
 # training.

@@ -21,6 +21,7 @@
 # plain gradient descent is slow to get going.
 
 # %%
+import inspect
 import math
 import random
 
@@ -62,6 +63,10 @@ loss, max_diff = train1.grad_check(sd, tokens)
 print(f"{n_params:,} parameters; loss on {'al'!r} {loss:.4f}; max |numerical - analytic| = {max_diff:.1e}")
 assert max_diff < 1e-7  # central differences agree to ~1e-10; a wrong derivative would be off by far more
 assert abs(loss - math.log(27)) < 0.01  # small random weights: close to a uniform guess
+flat = [x for mat in sd.values() for row in mat for x in row]
+init_std = math.sqrt(sum(x * x for x in flat) / len(flat))
+print(f"init std {init_std:.4f}; the check's step: {inspect.signature(train1.grad_check).parameters['eps'].default}")
+assert abs(init_std - 0.08) < 0.005 and inspect.signature(train1.grad_check).parameters["eps"].default == 1e-5
 
 # %% [markdown]
 # A wrong derivative is caught: double the hand gradient of `lm_head` (as a
@@ -117,6 +122,7 @@ window = [sum(losses[i:i + 50]) / 50 for i in range(0, 400, 50)]
 print("mean loss per 50 steps:", " ".join(f"{x:.3f}" for x in window))
 val = train1.evaluate(sd, val_docs, encode, BOS)
 print(f"validation loss after 400 steps: {val:.4f}")
+assert train1.learning_rate == 0.3
 assert window[1] > window[0] - 0.01  # the first hundred steps barely move
 assert window[-1] < window[0] - 0.3  # then it learns
 

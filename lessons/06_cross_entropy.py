@@ -32,7 +32,7 @@ from microgpt import forward
 from microgpt.batches import Documents
 from microgpt.config import GPTConfig
 from microgpt.data import BUNDLED_NAMES, read_docs
-from microgpt.model import init_weights
+from microgpt.model import INIT_STD, init_weights
 
 from _tools import show
 
@@ -49,6 +49,7 @@ tok = source.tokenizer
 # %%
 config = GPTConfig(tok.vocab_size)
 weights = init_weights(config, random.Random(42))
+assert INIT_STD == 0.08
 ids = tok.encode_doc("emma")
 logits = forward.sequence_logits(weights, config, ids)[0]  # after reading BOS at position 0
 top = max(logits)

@@ -50,6 +50,7 @@ scale = 1 / math.sqrt(ms + 1e-5)
 by_hand = [xi * scale for xi in x]
 print(f"mean(x^2) = {ms}, scale = {scale:.5f}, rmsnorm(x) = {[round(v, 3) for v in by_hand]}")
 assert ms == 7.5 and abs(scale - 0.36515) < 1e-5
+assert forward.rms_scale([0.0] * 4) == 1e-5 ** -0.5  # the epsilon: what is left when x is 0
 assert [round(v, 3) for v in by_hand] == [0.365, 0.730, 1.095, 1.461]
 ours = forward.rmsnorm(x)  # the float version the model samples with
 as_values = [v.data for v in model.rmsnorm([Value(xi) for xi in x])]  # the one it trains with

@@ -56,6 +56,7 @@ with NamesFile() as path:
 print(f"parameters: train3 {r3['params']:,}, train4 {r4['params']:,}")
 print("train4's first losses:", " ".join(f"{x:.3f}" for x in r4["losses"]))
 assert r3["params"] == r4["params"]  # four heads of 4 cost what one head of 16 did
+assert train4.n_head == 4 and train4.n_embd // train4.n_head == 4 and train3.n_embd == 16
 
 # %% [markdown]
 # ## Heads look at different things

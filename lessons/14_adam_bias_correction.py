@@ -99,6 +99,7 @@ for t in range(2000):
 print(f"memory: beta1 {1 / (1 - 0.85):.1f} steps, beta2 {1 / (1 - 0.99):.0f} steps")
 print(f"after 2000 steps: m = {adam.m[0]:.3f} (mean gradient 1), v = {adam.v[0]:.3f} (mean square 5)")
 assert abs(1 / (1 - 0.85) - 7) < 0.5 and abs(1 / (1 - 0.99) - 100) < 1e-9
+assert (TrainConfig().beta1, TrainConfig().beta2, TrainConfig().eps) == (0.85, 0.99, 1e-8)  # microgpt's
 assert abs(adam.m[0] - 1) < 0.3 and abs(adam.v[0] - 5) < 0.1
 
 # %% [markdown]

@@ -117,6 +117,9 @@ assert all(stats[a][1] < stats[b][1] for a, b in zip(temps, temps[1:]))  # and l
 # sample is the same name:
 
 # %%
+from microgpt.sample import TEMPERATURE
+
+assert TEMPERATURE == 0.5  # the default of `microgpt sample` and of training's samples
 greedy = model.sample(5, temperature=0)
 print("T = 0:", greedy)
 assert len(set(greedy)) == 1

@@ -4,8 +4,8 @@ Each lesson is a jupytext percent-format file: jupytext turns it into a
 notebook in memory and nbclient executes it in a fresh kernel (the `python3`
 kernel of this interpreter, so the lesson sees the same microgpt). A lesson
 checks its own claims with asserts, so a lesson whose prose has drifted from
-what the code computes fails here. Each lesson's wall time is written out at
-the end of the module (the lessons promise to run in under a minute each).
+what the code computes fails here. Each lesson's wall time is printed in the
+run's summary (tests/conftest.py; the lessons promise under a minute each).
 
 The coverage table in lessons/README.md maps each of the course's 39 learning
 objectives to the lessons that serve it; a test holds it complete.
@@ -24,29 +24,12 @@ FILES = sorted(p for p in LESSONS.glob("*.py") if not p.name.startswith("_"))
 CELL_TIMEOUT = 120  # seconds; a lesson as a whole aims at under 60
 OBJECTIVES = 39
 
-_walls = {}
-
 
 def _need(module):
-    """The lesson runner's libraries are in the `test` extra; CI must have them."""
+    """The lesson runner's libraries are in the `test` extra: CI must have them."""
     if os.environ.get("CI") == "true":
         return importlib.import_module(module)
     return pytest.importorskip(module)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report_walls(request):
-    yield
-    if not _walls:
-        return
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        return
-    with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
-        reporter.write_sep("-", "lesson wall times")
-        for name, seconds in sorted(_walls.items()):
-            reporter.write_line(f"{name}: {seconds:.1f} s")
 
 
 def test_there_are_lessons():
@@ -69,9 +52,7 @@ def test_lesson_runs(path, record_property, monkeypatch):
     t0 = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, on any error or failed assert
     wall = time.perf_counter() - t0
-    _walls[path.name] = wall
-    record_property("wall_s", round(wall, 1))
-    print(f"{path.name}: {wall:.1f} s")
+    record_property("lesson_wall_s", round(wall, 1))  # tests/conftest.py prints these after the run
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert outputs, f"{path.name} printed nothing"
