@@ -14,9 +14,15 @@ from microgpt.data import BUNDLED_NAMES, read_docs
 
 def show(fig):
     """Display a matplotlib Figure inline as a PNG (Figures built without pyplot
-    have no notebook display of their own)."""
-    from IPython.display import Image, display
-
+    have no notebook display of their own). Run as a plain script, a lesson
+    skips its pictures and still checks every assert."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
     display(Image(buf.getvalue()))
