@@ -36,8 +36,8 @@ def test_there_are_lessons():
     assert len(FILES) >= 18, [p.name for p in FILES]
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_lesson_runs(path, record_property, monkeypatch):
+def execute(path, monkeypatch):
+    """Run a percent-format file as a notebook in a fresh kernel; the executed notebook."""
     jupytext = _need("jupytext")
     nbclient = _need("nbclient")
     _need("ipykernel")
@@ -49,13 +49,26 @@ def test_lesson_runs(path, record_property, monkeypatch):
     notebook = jupytext.read(path)
     client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(LESSONS)}})
-    t0 = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, on any error or failed assert
-    wall = time.perf_counter() - t0
-    record_property("lesson_wall_s", round(wall, 1))  # tests/conftest.py prints these after the run
+    return notebook
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_lesson_runs(path, record_property, monkeypatch):
+    t0 = time.perf_counter()
+    notebook = execute(path, monkeypatch)
+    record_property("lesson_wall_s", round(time.perf_counter() - t0, 1))  # tests/conftest.py prints these
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert outputs, f"{path.name} printed nothing"
+
+
+def test_a_failed_assert_in_a_lesson_fails_the_run(tmp_path, monkeypatch):
+    nbclient = _need("nbclient")
+    lesson = tmp_path / "99_broken.py"
+    lesson.write_text("# %% [markdown]\n# The loss starts at 3.3.\n\n# %%\nloss0 = 2.0\nassert abs(loss0 - 3.3) < 0.1\n")
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="AssertionError"):
+        execute(lesson, monkeypatch)
 
 
 def coverage_rows():
