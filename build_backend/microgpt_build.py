@@ -35,7 +35,7 @@ except ModuleNotFoundError:  # Python 3.10; pyproject's build-system.requires in
 EPOCH = max(int(os.environ.get("SOURCE_DATE_EPOCH", 315532800)), 315532800)
 KNOWN_PROJECT_KEYS = {"name", "version", "description", "readme", "requires-python", "license", "dependencies",
                       "optional-dependencies", "scripts"}
-SDIST_ROOTS = ("pyproject.toml", "README.md", "build_backend", "src", "tests")
+SDIST_ROOTS = ("pyproject.toml", "README.md", "build_backend", "src", "tests", "lessons")
 WHEEL_TAG = "py3-none-any"
 
 
@@ -54,10 +54,11 @@ def _dist_name(project):
 
 
 def _files_under(root):
-    """Files below root, sorted, without bytecode caches or another tool's build
-    metadata (made per machine, not shipped)."""
+    """Files below root, sorted, without bytecode caches, notebook checkpoints or another
+    tool's build metadata (made per machine, not shipped)."""
     return sorted(p for p in Path(root).rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+                  if p.is_file() and not {"__pycache__", ".ipynb_checkpoints"} & set(p.parts)
+                  and p.suffix not in (".pyc", ".pyo")
                   and not any(part.endswith(".egg-info") for part in p.parts))
 
 

@@ -34,3 +34,17 @@ def reference():
 def tiny_docs():
     return ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail",
             "ella", "zoe", "luna", "aria", "nora", "lily", "chloe", "ivy", "grace", "ruby"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Each lesson's wall time (tests/test_lessons.py records it), also under xdist."""
+    walls = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            props = dict(getattr(report, "user_properties", ()))
+            if getattr(report, "when", None) == "call" and "lesson_wall_s" in props:
+                walls.append((report.nodeid.split("[")[-1].rstrip("]"), props["lesson_wall_s"], outcome))
+    if walls:
+        terminalreporter.write_sep("-", "lesson wall times")
+        for name, seconds, outcome in sorted(walls):
+            terminalreporter.write_line(f"{name:40s} {seconds:6.1f} s{'' if outcome == 'passed' else '  FAILED'}")

@@ -118,7 +118,8 @@ def test_sdist_builds_the_same_wheel(backend, tmp_path, monkeypatch):
         safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # no warning on 3.12+
         tar.extractall(tmp_path / "x", **safe)
     for needed in ("PKG-INFO", "pyproject.toml", "README.md", "build_backend/microgpt_build.py",
-                   "src/microgpt/datasets/names.txt.gz", "src/microgpt/cli/__init__.py", "tests/test_data.py"):
+                   "src/microgpt/datasets/names.txt.gz", "src/microgpt/cli/__init__.py", "tests/test_data.py",
+                   "lessons/README.md", "lessons/_tools.py"):
         assert f"microgpt-0.1.0/{needed}" in members, needed
     assert not any("__pycache__" in m or m.endswith(".pyc") for m in members)
     backend.build_wheel(str(tmp_path))

@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 5 — train2: the same network, with autograd
+#
+# `train2.py` trains train1's network with train1's settings, but throws away
+# the hand-written backward pass. Every number is a `Value` (lesson 3), and
+# one call, `loss.backward()`, computes every gradient. Same math, so the
+# same losses: that is this lesson's check.
+#
+# Objectives served: the chain rule and gradient flow, done by the machine;
+# the three phases of a training step.
+
+# %%
+import random
+import time
+
+from microgpt.data import BUNDLED_NAMES, read_docs
+from microgpt.ladder import train1, train2
+
+from _tools import NamesFile, changed_lines, rung_diff
+
+# %% [markdown]
+# ## What changed from train1
+
+# %%
+diff = rung_diff(train1, train2)
+removed, added = changed_lines(diff)
+print("\n".join(diff))
+print(f"\n{removed} lines removed, {added} added")
+# the hand-written backward is gone; the Value class came in
+assert not any("linear_backward" in line for line in diff if line.startswith("+"))
+assert any(line.startswith("+class Value") for line in diff)
+
+# %% [markdown]
+# `linear_backward`, the hand-derived `doc_loss` and `grad_check` are removed;
+# the `Value` class arrives, `init_params` wraps each weight in a Value, and
+# the loop's body becomes three phases:
+#
+# 1. **forward**: run the model on the document, building the graph, down to
+#    one loss Value;
+# 2. **backward**: `loss.backward()` fills every parameter's `.grad`;
+# 3. **update**: move each parameter against its gradient (`p.data -= lr_t *
+#    p.grad`) and set the gradient back to zero for the next step — `backward`
+#    *adds* into `.grad`, so a gradient left over would leak into the next.
+
+# %%
+steps, check_steps = 1000, 30
+with NamesFile() as path:
+    t0 = time.perf_counter()
+    auto = train2.run(steps=steps, data=path, log=None, stop_after=check_steps)
+    t_auto = time.perf_counter() - t0
+    docs = train1.load_docs(path)
+
+# train1's loop, on the same data, shuffle and schedule (the lesson runs its functions)
+rng = random.Random(42)
+rng.shuffle(docs)
+train_docs, _ = train1.split(docs)
+uchars = sorted(set("".join(docs)))
+BOS = len(uchars)
+sd = train1.init_params(rng, BOS + 1)
+hand = []
+t0 = time.perf_counter()
+for step in range(check_steps):
+    tokens = [BOS] + [uchars.index(c) for c in train_docs[step]] + [BOS]
+    grads = train1.zeros_like(sd)
+    hand.append(train1.doc_loss(sd, tokens, grads))
+    lr_t = train1.learning_rate * (1 - step / steps)
+    for name, mat in sd.items():
+        for row, grad_row in zip(mat, grads[name]):
+            for j, g in enumerate(grad_row):
+                row[j] -= lr_t * g
+t_hand = time.perf_counter() - t0
+
+worst = max(abs(a - b) for a, b in zip(auto["losses"], hand))
+print(f"{check_steps} steps: largest |loss(train2) - loss(train1)| = {worst:.1e}")
+print(f"time: train2 {t_auto:.2f} s, train1 {t_hand:.2f} s ({t_auto / t_hand:.1f}x slower with autograd)")
+assert len(auto["losses"]) == len(hand) == check_steps
+assert worst < 1e-12  # the same numbers, up to the order in which gradient terms are added
+assert t_auto > t_hand  # a Python object per multiply costs time
+
+# %% [markdown]
+# The losses agree to rounding: the autograd computes exactly the hand
+# derivation. What autograd buys is not speed — one Python object per
+# arithmetic operation is slow — but freedom: the next rung adds attention,
+# whose hand-written backward would be long and easy to get wrong, and needs
+# no new gradient code at all.
+#
+# ## Gradient flow, seen on one step
+#
+# After `backward`, every parameter holds its gradient; the rows of `wte` of
+# characters that are not in the document get exactly zero, since no path
+# leads from them to the loss.
+
+# %%
+rng = random.Random(42)
+sd = train2.init_params(rng, BOS + 1)
+tokens = [BOS] + [uchars.index(c) for c in "emma"] + [BOS]
+losses = [-train2.softmax(train2.mlp(sd, tokens[p]))[tokens[p + 1]].log() for p in range(len(tokens) - 1)]
+loss = (1 / len(losses)) * sum(losses)
+loss.backward()
+used = set(tokens[:-1])  # the tokens read as inputs (the last is only predicted)
+nonzero_rows = {i for i, row in enumerate(sd["wte"]) if any(p.grad != 0 for p in row)}
+print(f"loss {loss.data:.4f}; wte rows with a gradient: {sorted(uchars[i] if i < BOS else 'BOS' for i in nonzero_rows)}")
+assert nonzero_rows == used
+
+# %% [markdown]
+# ## Discussion
+#
+# train2 is the bridge from "a gradient is something you derive" to "a
+# gradient is something the graph computes". Everything after it —
+# attention, normalization, multiple heads, Adam — is written only as a
+# forward computation.

@@ -1,0 +1,159 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 12 — train4: several heads, several layers, and the MLP beside attention
+#
+# `train4.py` splits train3's single attention head into `n_head` = 4 heads,
+# each working on its own slice of n_embd / n_head = 4 numbers with its own
+# attention weights, and wraps the block in a loop over `n_layer` layers
+# (parameter names `layer{i}.…`). The parameter count does not change. With
+# it the architecture is the final microgpt's; only the optimizer is left.
+#
+# Objectives served: how multiple heads capture different relationships;
+# what the MLP sublayer computes and why it is needed beside attention; the
+# complete block.
+
+# %%
+import random
+
+import numpy as np
+
+import microgpt
+from microgpt import forward
+from microgpt.batches import Documents
+from microgpt.config import GPTConfig, TrainConfig
+from microgpt.data import BUNDLED_NAMES, read_docs
+from microgpt.engines.numpy_engine import NumpyEngine
+from microgpt.inspection.plots.attention import attention_figure
+from microgpt.ladder import train3, train4
+from microgpt.model import init_weights
+from microgpt.optim import learning_rate
+
+from _tools import NamesFile, changed_lines, rung_diff, show
+
+# %% [markdown]
+# ## What changed from train3
+
+# %%
+diff = rung_diff(train3, train4)
+removed, added = changed_lines(diff)
+print("\n".join(diff))
+print(f"\n{removed} lines removed, {added} added")
+assert any("for h in range(n_head)" in line for line in diff if line.startswith("+"))
+
+# %%
+with NamesFile() as path:
+    r3 = train3.run(steps=1000, data=path, log=None, stop_after=10)
+    r4 = train4.run(steps=1000, data=path, log=None, stop_after=10)
+print(f"parameters: train3 {r3['params']:,}, train4 {r4['params']:,}")
+print("train4's first losses:", " ".join(f"{x:.3f}" for x in r4["losses"]))
+assert r3["params"] == r4["params"]  # four heads of 4 cost what one head of 16 did
+assert train4.n_head == 4 and train4.n_embd // train4.n_head == 4 and train3.n_embd == 16
+
+# %% [markdown]
+# ## Heads look at different things
+#
+# One head computes one set of attention weights: one way of deciding which
+# earlier positions matter. Four heads, each with its own query and key
+# projections, can each pick a different one — say, one the previous letter,
+# one the start of the name. Below, a trained microgpt (numpy engine, 600
+# steps of 16 names) reads held-out names; for each head, the mean weight it
+# gives to BOS, to the current position and to the one just before.
+
+# %%
+run = microgpt.train(data=BUNDLED_NAMES, steps=600, seed=42, engine="numpy", batch_size=16)
+model = microgpt.Model.of(run)
+w, config, tok = model.checkpoint.weights, model.config, model.tokenizer
+rows = {h: [] for h in range(config.n_head)}
+for name in run.trainer.val_docs[:200]:
+    ids = [tok.bos] + tok.encode(name)
+    keys, values = forward.empty_cache(config)
+    for pos, t in enumerate(ids):
+        seen = []
+        forward.gpt(w, config, t, pos, keys, values, attn=seen)
+        if pos >= 2:
+            for _, h, weights in seen:
+                rows[h].append((pos, weights))
+for h, rs in rows.items():
+    bos = np.mean([wt[0] for _, wt in rs])
+    cur = np.mean([wt[p] for p, wt in rs])
+    prev = np.mean([wt[p - 1] for p, wt in rs])
+    print(f"head {h}: BOS {bos:.2f} | current {cur:.2f} | previous {prev:.2f}")
+
+# how different two heads' weights are at the same position: total variation distance (0 = identical)
+tv = []
+for a in range(config.n_head):
+    for b in range(a + 1, config.n_head):
+        tv.append(np.mean([0.5 * np.abs(np.array(wa) - np.array(wb)).sum()
+                           for (_, wa), (_, wb) in zip(rows[a], rows[b])]))
+print(f"mean distance between two heads' attention at the same position: {np.mean(tv):.2f} "
+      f"(from {min(tv):.2f} to {max(tv):.2f} over the pairs)")
+assert min(tv) > 0.1  # no two heads attend alike
+
+show(attention_figure(w, config, tok, "isabella", "four heads reading 'isabella'"))
+
+# %% [markdown]
+# ## The MLP: thinking about what was gathered
+#
+# Attention's output at a position is a weighted average of value vectors:
+# a linear mix of what other positions hold. The MLP that follows works on
+# each position alone — expand to 4 × n_embd, ReLU, project back — and is
+# where nonlinear, per-token computation on the gathered information
+# happens. To measure what it contributes, train the same model twice on
+# the same batches, once with the MLP's output projection held at zero
+# (the block then only attends), and compare held-out losses.
+
+# %%
+docs = read_docs(BUNDLED_NAMES)
+source = Documents(docs, random.Random(42))
+cfg = GPTConfig(source.tokenizer.vocab_size)
+
+
+class NoMLP(NumpyEngine):
+    def silence(self):
+        for i in range(self.config.n_layer):
+            self.p[f"layer{i}.mlp_fc2"][...] = 0  # the MLP adds nothing to the residual stream
+
+    def train_step(self, batch, lr_t):
+        loss = super().train_step(batch, lr_t)
+        self.silence()
+        return loss
+
+
+def train(engine_class, steps=600, batch_size=16):
+    tc = TrainConfig(steps=steps, batch_size=batch_size)
+    engine = engine_class(cfg, init_weights(cfg, random.Random(1)), tc)
+    if engine_class is NoMLP:
+        engine.silence()
+    for step in range(steps):
+        batch = [source.tokenizer.encode_doc(source.train[(step * batch_size + b) % len(source.train)])
+                 for b in range(batch_size)]
+        engine.train_step(batch, learning_rate(tc, step))
+    total, count = engine.nll([source.tokenizer.encode_doc(d) for d in source.val])
+    return total / count
+
+
+with_mlp, without_mlp = train(NumpyEngine), train(NoMLP)
+print(f"held-out loss after 600 steps: with the MLP {with_mlp:.4f}, attention only {without_mlp:.4f} "
+      f"({without_mlp - with_mlp:+.3f})")
+assert without_mlp > with_mlp + 0.01
+
+# %% [markdown]
+# At this tiny size and short run the MLP's share is modest, but consistent
+# with its role: attention moves information between positions, the MLP
+# transforms it in place. A complete block is both, each behind an RMSNorm
+# and inside a residual:
+#
+#     x = x + attention(rmsnorm(x))   # gather from earlier positions
+#     x = x + mlp(rmsnorm(x))         # compute on what was gathered
+#
+# Try it: `microgpt exercise 9` (multi-head attention) and `microgpt
+# exercise 10` (the MLP block).

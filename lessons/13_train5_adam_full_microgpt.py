@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 13 — train5: Adam, and the whole of microgpt
+#
+# The last rung changes only the update rule: SGD becomes Adam. With that,
+# `train5.py` *is* microgpt — the same arithmetic as the package's own
+# training, step for step, which this lesson checks. Then it takes stock of
+# the whole file, and of how its training loop handles names of different
+# lengths.
+#
+# Objectives served: the components of microgpt; the training loop's steps
+# and documents of varying lengths; reading training losses.
+
+# %%
+import ast
+import math
+import random
+import time
+from pathlib import Path
+
+from microgpt.ladder import train4, train5
+from microgpt.training import plan
+
+from _tools import NamesFile, changed_lines, rung_diff
+
+# %% [markdown]
+# ## What changed from train4
+
+# %%
+diff = rung_diff(train4, train5)
+removed, added = changed_lines(diff)
+print("\n".join(diff))
+print(f"\n{removed} lines removed, {added} added")
+assert any("m_hat" in line for line in diff if line.startswith("+"))
+
+# %% [markdown]
+# ## train5 is microgpt
+#
+# Run train5 for its first steps and the package's trainer (the `fused`
+# engine, the default of `microgpt train`) on the same file with the same
+# seed and schedule: the losses must be the same numbers.
+
+# %%
+steps, first = 1000, 20
+with NamesFile() as path:
+    rung = train5.run(steps=steps, data=path, log=None, stop_after=first)
+    t0 = time.perf_counter()
+    run = plan(data=path, steps=steps, seed=42).train(until=first)
+    t_package = time.perf_counter() - t0
+package = run.trainer.losses
+worst = max(abs(a - b) for a, b in zip(rung["losses"], package))
+print("train5:  ", " ".join(f"{x:.4f}" for x in rung["losses"][:8]), "...")
+print("microgpt:", " ".join(f"{x:.4f}" for x in package[:8]), "...")
+print(f"largest difference over {first} steps: {worst:.1e}; "
+      f"train5 took {rung['seconds']:.1f} s (Values), the package {t_package:.1f} s (fused engine)")
+assert len(package) == len(rung["losses"]) == first
+assert worst == 0.0  # the fused engine keeps every floating-point operation's order: bit for bit
+assert t_package < rung["seconds"]
+
+# %% [markdown]
+# ## The components, in one file
+#
+# Everything the model needs is in train5.py: the data loading and split,
+# the tokenizer (a few lines inside `train`), the `Value` autograd, the model
+# functions (`linear`, `softmax`, `rmsnorm`, `gpt`), the parameters
+# (`init_params`), the training loop with Adam, evaluation and sampling. The
+# sizes below are counted from the file itself.
+
+# %%
+text = Path(train5.__file__).read_text(encoding="utf-8")
+tree = ast.parse(text)
+parts = {node.name: node.end_lineno - node.lineno + 1 for node in tree.body
+         if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+for name, n in parts.items():
+    print(f"{name:12s} {n:4d} lines")
+print(f"{'(the file)':12s} {len(text.splitlines()):4d} lines")
+for needed in ("Value", "linear", "softmax", "rmsnorm", "init_params", "gpt", "evaluate", "train", "load_docs"):
+    assert needed in parts, needed
+assert "m_hat" in text and "rng.choices" in text  # Adam, and sampling
+
+# %% [markdown]
+# ## One step = one name, whatever its length
+#
+# Each step trains on the next name: `tokens = [BOS] + name + [BOS]`, and
+# `n = min(block_size, len(tokens) - 1)` predictions. The KV cache starts
+# empty for each name and grows one position per token, so a short name
+# simply has fewer positions: no padding, no batch. The step's loss is the
+# *mean* over its n predictions, so every name counts equally in its step,
+# however long. (The numpy engine batches names of different lengths by
+# padding them and masking the padding out of the loss, lesson 17.)
+
+# %%
+with NamesFile() as path:
+    docs = train5.load_docs(path)
+rng = random.Random(42)
+rng.shuffle(docs)
+train_docs, _ = train5.split(docs)
+for step, name in enumerate(train_docs[:6]):
+    n = min(train5.block_size, len(name) + 1)
+    print(f"step {step + 1}: {name!r:12s} -> {len(name) + 2} tokens, {n} predictions, loss {rung['losses'][step]:.4f}")
+longest = max(len(d) for d in docs)
+print(f"the longest name has {longest} characters: {longest + 1} predictions, within block_size {train5.block_size}")
+assert longest + 1 <= train5.block_size  # no name is cut; a longer document would be truncated
+
+# %% [markdown]
+# ## Reading the losses
+#
+# The per-step loss is the loss of *one name*, so it jumps around: a common
+# short name is easy, a rare long one hard. Its trend matters, not a single
+# value; the start is ln 27 ≈ 3.30 (lesson 6), and a smoothed curve falling
+# below the bigram table's loss (lesson 1) means the model uses more than the
+# previous letter. The validation loss, on names never trained on, is the honest
+# number; `microgpt plot run.jsonl` draws both.
+
+# %%
+losses = rung["losses"]
+spread = max(losses) - min(losses)
+print(f"{first} steps: first {losses[0]:.3f}, range {min(losses):.3f}..{max(losses):.3f} "
+      f"(spread {spread:.2f}), mean of the last five {sum(losses[-5:]) / 5:.3f}")
+assert abs(math.log(27) - 3.30) < 0.005 and abs(losses[0] - math.log(27)) < 0.3
+assert spread > 0.3  # one name per step: noisy

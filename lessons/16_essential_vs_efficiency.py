@@ -1,0 +1,128 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 16 — What is essential, and what is efficiency
+#
+# microgpt's algorithm fits in one file of scalar arithmetic. Everything a
+# faster implementation adds — bigger graph nodes, arrays, batching, a GPU —
+# changes how long a step takes, not what it computes. The project's engines
+# make that concrete: `scalar` (one `Value` per operation, the original's
+# arithmetic), `fused` (larger nodes on a tape, the same floating-point
+# operations in the same order), `numpy` (whole-sequence arrays, explicit
+# forward/backward per layer). Same weights, same batch: same loss and
+# gradients; different times.
+#
+# Objectives served: essential algorithm versus efficiency; which parts of
+# microgpt are which in production systems.
+
+# %%
+import random
+import time
+
+import numpy as np
+
+from microgpt import forward
+from microgpt.batches import Documents
+from microgpt.config import GPTConfig
+from microgpt.data import BUNDLED_NAMES, read_docs
+from microgpt.engines import make_engine
+from microgpt.model import init_weights
+
+docs = read_docs(BUNDLED_NAMES)
+source = Documents(docs, random.Random(42))
+tok = source.tokenizer
+config = GPTConfig(tok.vocab_size)
+weights = init_weights(config, random.Random(42))
+batch = [tok.encode_doc(d) for d in source.train[:2]]
+
+# %% [markdown]
+# ## Same numbers
+
+# %%
+results = {}
+for name in ("scalar", "fused", "numpy"):
+    engine = make_engine(name, config, weights)
+    results[name] = engine.loss_and_grads(batch)
+    print(f"{name:6s}: loss {results[name][0]:.15f}")
+
+
+def max_grad_gap(a, b):
+    return max(abs(x - y) for k in a for ra, rb in zip(a[k], b[k]) for x, y in zip(ra, rb))
+
+
+(ls, gs), (lf, gf), (ln, gn) = results["scalar"], results["fused"], results["numpy"]
+print(f"fused vs scalar: loss gap {abs(lf - ls):.1e}, largest gradient gap {max_grad_gap(gf, gs):.1e}")
+print(f"numpy vs scalar: loss gap {abs(ln - ls):.1e}, largest gradient gap {max_grad_gap(gn, gs):.1e}")
+assert lf == ls and max_grad_gap(gf, gs) == 0.0  # bit for bit
+assert abs(ln - ls) < 1e-9 and max_grad_gap(gn, gs) < 1e-9  # arrays sum in another order: rounding only
+
+# %% [markdown]
+# ## Different times
+#
+# A few training steps each, on the same names (the machine's load moves
+# these numbers; the ratio is what matters).
+
+# %%
+def seconds_per_step(name, steps):
+    engine = make_engine(name, config, weights)
+    t0 = time.perf_counter()
+    for step in range(steps):
+        engine.train_step([tok.encode_doc(source.train[step])], 0.01)
+    return (time.perf_counter() - t0) / steps
+
+
+timing = {"scalar": seconds_per_step("scalar", 5), "fused": seconds_per_step("fused", 20),
+          "numpy": seconds_per_step("numpy", 50)}
+for name, s in timing.items():
+    print(f"{name:6s}: {1000 * s:7.1f} ms per step ({timing['scalar'] / s:5.1f}x scalar)")
+assert timing["scalar"] / timing["fused"] > 5
+
+# %% [markdown]
+# ## One efficiency that is also the model: the KV cache
+#
+# Generating n tokens without a cache means re-running the model over the
+# whole prefix for every new token: 1 + 2 + … + n position computations
+# instead of n. The cache keeps each position's keys and values, so each new
+# token costs one position. The logits are the same either way:
+
+# %%
+ids = [tok.bos] + tok.encode("isabella")
+with_cache = forward.sequence_logits(weights, config, ids)  # one pass, cache growing
+calls = 0
+without = []
+for n in range(1, len(ids) + 1):  # recompute the whole prefix for each new position
+    keys, values = forward.empty_cache(config)
+    for pos in range(n):
+        logits = forward.gpt(weights, config, ids[pos], pos, keys, values)
+        calls += 1
+    without.append(logits)
+n = len(ids)
+print(f"{n} positions: {n} position computations with the cache, {calls} without")
+assert without == with_cache and calls == n * (n + 1) // 2
+
+# %% [markdown]
+# ## Sorting the parts
+#
+# | part of microgpt | essential (what is computed) | efficiency (how fast) |
+# |---|---|---|
+# | tokenizer, BOS, next-token task | ✓ | |
+# | embeddings, attention, MLP, RMSNorm, residuals | ✓ | |
+# | cross-entropy, backprop (the chain rule) | ✓ | |
+# | Adam, learning-rate schedule | ✓ (the update rule) | |
+# | scalar `Value` per operation | | a teaching device: production frameworks differentiate whole tensor operations |
+# | one document per step | | production trains on batches of thousands of tokens at once (lesson 17) |
+# | KV cache | the causal order, for free | and the standard way to generate fast |
+# | float64 | | production computes in lower precision (lesson 17 compares float32) |
+# | Python loops | | fused GPU kernels (e.g. flash attention, lesson 17) |
+#
+# The first four rows are the algorithm; everything below changes only
+# speed and memory. `microgpt bench` measures the engines against each other
+# on larger configurations.
