@@ -259,3 +259,42 @@ def test_two_models_switch_and_a_text_model_reads(browser, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_training_live_in_the_page(browser, tmp_path):
+    """Start a tiny run from the Train view, watch the curve grow, let it save,
+    and open the saved model in the other views."""
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "ella",
+                               "zoe", "luna", "aria", "nora", "lily", "chloe", "ivy", "grace", "ruby"]) + "\n")
+    first = microgpt.train(data=str(data), steps=3, seed=1).save(tmp_path / "first.json")
+    explorer = Explorer(load_models([str(first)], str(data)), [], {"names.txt": str(data)}, str(tmp_path))
+    server = make_server(explorer, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
+        open_view(pg, "train")
+        pg.wait_for_selector("#train-data option[value='names.txt']", state="attached")
+        pg.fill("#train-form input[name=steps]", "60")
+        pg.fill("#train-form input[name=n_embd]", "8")
+        pg.fill("#train-form input[name=n_head]", "2")
+        pg.click("#train-start")
+        pg.wait_for_selector("#train-samples li")  # a snapshot arrived: samples and attention
+        pg.wait_for_selector("#train-status[data-saved]", state="attached", timeout=60000)
+        assert int(pg.get_attribute("#train-loss", "data-steps")) == 60
+        assert pg.locator("#train-attn svg").count() == 2
+        saved = pg.get_attribute("#train-status", "data-saved")
+        assert "done at step 60" in pg.text_content("#train-status")
+        shoot(pg, "train")
+        pg.wait_for_selector("#model option[value=model_e8_h2_l1_s60]", state="attached")
+        pg.select_option("#model", "model_e8_h2_l1_s60")
+        open_view(pg, "read")
+        pg.wait_for_function("document.getElementById('read-total').dataset.value == "
+                             f"{microgpt.load(saved).score('emma').total!r}")
+        pg.close()
+        assert errors == [], f"browser console errors: {errors}"
+    finally:
+        if explorer.live is not None:
+            explorer.live.thread.join(60)
+        server.shutdown()
+        server.server_close()

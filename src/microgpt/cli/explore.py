@@ -42,27 +42,50 @@ def model_ids(paths):
 
 def load_models(paths, data=None):
     """The models to explore, each with its training data when the command line
-    allows finding it: --data, or the names shipped in the package. A recorded
-    path the user did not name is not read (the explorer reads only the files
-    on its command line)."""
+    allows finding it: a --data file (the one it was trained on, when several
+    are named), or the names shipped in the package. A recorded path the user
+    did not name is not read (the explorer reads only the files on its command
+    line)."""
     from pathlib import Path
 
     from microgpt.api import load
     from microgpt.data import is_bundled
     from microgpt.explore.views import Explored
 
+    given = [data] if isinstance(data, (str, Path)) else list(data or [])
     explored = []
     for model_id, path in zip(model_ids(paths), paths):
         model = load(path)
         recorded = model.training.data
-        if data is not None or is_bundled(recorded):
-            found, note = model.training_data(data), ""
+        chosen = _training_file(model, given)
+        if chosen is not None or is_bundled(recorded):
+            found, note = model.training_data(chosen), ""
         else:
             found = None
             note = ("the training data is unknown: pass --data FILE to mark samples as new or seen"
                     if recorded is None else f"pass --data {recorded} to mark samples as new or seen in it")
         explored.append(Explored(model_id, Path(path), model, found, note))
     return explored
+
+
+def _training_file(model, given):
+    """Which of the --data files a model was trained on: the only one, or the one
+    at its recorded path, or the one whose documents have its fingerprint."""
+    import os
+
+    from microgpt.data import fingerprint, read_docs
+
+    if len(given) <= 1:
+        return given[0] if given else None
+    recorded = model.training.data
+    for g in given:
+        if recorded and os.path.exists(recorded) and os.path.samefile(g, recorded):
+            return g
+    sha = model.training.data_sha256
+    for g in given:
+        if sha and not model.is_text and fingerprint(read_docs(g)) == sha:
+            return g
+    return None
 
 
 def load_runs(paths):
@@ -116,9 +139,19 @@ def can_open_browser():
 
 def cmd_explore(args):
     from microgpt.explore.server import Explorer
+    from microgpt.inputs import stat_regular
 
     runs = load_runs(args.log)
-    explorer = Explorer(load_models(args.model, args.data), runs)
+    data_files = {}
+    for d in args.data:  # the page names them by file name (numbered when two share one)
+        stat_regular(d, "data file")
+        name, n = os.path.basename(d), 2
+        while name in data_files:
+            name, n = f"{os.path.basename(d)} ({n})", n + 1
+        data_files[name] = d
+    if not os.path.isdir(args.out_dir):
+        raise UsageError(f"--out-dir {args.out_dir}: not a folder")
+    explorer = Explorer(load_models(args.model, args.data), runs, data_files, args.out_dir)
     server = bind(explorer, args.host, DEFAULT_PORT if args.port is None else args.port, args.port is not None)
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this machine on the network can read "
@@ -169,9 +202,12 @@ def register(sub):
     p.add_argument("model", metavar="MODEL", nargs="+", help="checkpoints written by 'microgpt train'")
     p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
                    help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
-    p.add_argument("--data", metavar="FILE",
-                   help="the training data, to mark samples as new or seen (default: only the names shipped "
-                        "in the package; no other file is read unless named here)")
+    p.add_argument("--data", metavar="FILE", action="append", default=[],
+                   help="a data file (repeatable): to mark samples as new or seen, and to train on from the "
+                        "page (default: only the names shipped in the package; no other file is read)")
+    p.add_argument("--out-dir", metavar="FOLDER", default=".",
+                   help="where a run trained from the page saves its model (default: this folder; an unused "
+                        "name is chosen, nothing is overwritten)")
     p.add_argument("--port", type=port_number, default=None,
                    help=f"the port to serve on (default: {DEFAULT_PORT}, or the next free one; 0: any free port)")
     p.add_argument("--host", default="127.0.0.1",

@@ -11,13 +11,18 @@ Safety, for a server on the user's own machine:
 - it binds 127.0.0.1 unless told otherwise (cli/explore.py warns then);
 - a request whose Host header is not this server's own name is refused, so a
   web page elsewhere cannot reach it through a DNS name it rebinds to 127.0.0.1;
-- only GET, no request body, a bounded URL and a bounded text;
+- GET without a body, a bounded URL and a bounded text; the only requests that
+  change anything (starting and stopping a training run from the page) are
+  POSTs of a small JSON body that must carry the session's token in a header:
+  a page from elsewhere can neither read the token nor send such a header;
 - an error is one line of JSON to the page and, for a fault of the server
   itself, one line on the console, never a traceback.
 """
 
+import hmac
 import json
 import math
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -29,6 +34,9 @@ from microgpt.explore import views
 MAX_URL = 8192  # bytes of a request line's target
 MAX_TEXT = 1000  # characters of a string to read (a model's context is far shorter)
 MAX_SEED = 2**63
+MAX_BODY = 4096  # bytes of a POSTed form
+TOKEN_HEADER = "X-Explore-Token"
+POSTS = ("/api/live/start", "/api/live/stop")  # the only requests that change anything
 STATIC = {"/": ("index.html", "text/html"), "/explore.js": ("explore.js", "text/javascript"),
           "/explore.css": ("explore.css", "text/css")}
 # Everything the page needs is served from here: nothing may come from elsewhere.
@@ -50,11 +58,15 @@ def _static_files():
 class Explorer:
     """The models and run logs being explored, and the answer to each request."""
 
-    def __init__(self, explored, runs):
+    def __init__(self, explored, runs, data_files=None, out_dir="."):
         self.models = {ex.id: ex for ex in explored}
         self.runs = runs
         self.static = _static_files()
         self.lock = threading.Lock()  # one computation at a time: the engines' buffers are not shared safely
+        self.data_files = data_files or {}  # name -> path: what a run started from the page may train on
+        self.out_dir = out_dir  # where such a run saves
+        self.token = secrets.token_urlsafe(24)  # the page's key to POST (start and stop a run)
+        self.live = None  # the run started from the page, if any
 
     def answer(self, target):
         """(status, content type, body bytes) for a GET of `target` (path and query)."""
@@ -74,6 +86,52 @@ class Explorer:
         except MicroGPTError as e:
             return _error(400, str(e))
         return 200, "application/json", json.dumps(result, allow_nan=False).encode()
+
+    def post(self, path, token, body):
+        """(status, content type, body bytes) for a POST: only with the session's token."""
+        if path not in POSTS:
+            return _error(405, f"nothing to POST at {path[:100]}")
+        if not token or not hmac.compare_digest(token.encode(), self.token.encode()):
+            return _error(403, f"refused: a request that changes something needs the page's {TOKEN_HEADER}")
+        try:
+            form = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "the body must be a JSON object")
+        from microgpt.explore import live
+
+        with self.lock:
+            if path.endswith("/stop"):
+                if self.live is None or self.live.finished:
+                    return _error(409, "no run is training")
+                self.live.stop_requested = True
+                return 200, "application/json", json.dumps({"stopping": True}).encode()
+            if self.live is not None and not self.live.finished:
+                return _error(409, "a run is already training: stop it first (one run at a time)")
+            try:
+                self.live = live.start(form, self.data_files, self.out_dir, self.add_trained)
+            except MicroGPTError as e:
+                return _error(400, str(e))
+            run = self.live.run
+            started = {"out": str(run.out), "watch": self.live.watch, "steps": run.trainer.train_config.steps,
+                       "params": sum(len(w) * len(w[0]) for w in run.checkpoint().weights.values())}
+        return 200, "application/json", json.dumps(started).encode()
+
+    def add_trained(self, path, events, data):
+        """A run from the page has saved: its model joins the others, its losses the curves."""
+        from microgpt.cli.explore import load_models
+        from microgpt.inspection.plots.runs import Run
+
+        (ex,) = load_models([str(path)], data)
+        steps = [e for e in events if e.get("type") == "step"]
+        with self.lock:
+            base, n = ex.id, 2
+            while ex.id in self.models:
+                ex.id, n = f"{base}-{n}", n + 1
+            self.models[ex.id] = ex
+            losses = [e["loss"] if e["loss"] is not None else math.nan for e in steps]
+            self.runs.append(Run(ex.id, [e["step"] for e in steps], losses))
+            for other in self.models.values():  # their cards show the runs: computed again when next asked
+                other._cache.pop("card", None)
 
     def model(self, query):
         model_id = query.get("model")
@@ -151,9 +209,23 @@ ROUTES = {
         s.model(q), _number(q, "seed", int, 42, -MAX_SEED, MAX_SEED), _number(q, "temperature", float, 0.5, 0),
         _number(q, "top_k", int, None, 1), _text(q, "prefix", required=False))),
     "/api/embeddings": Route(("model",), lambda s, q: views.embeddings(s.model(q))),
+    "/api/session": Route((), lambda s, q: {"token": s.token, "data": sorted(s.data_files),
+                                            "out_dir": str(s.out_dir), "engines": _engines(),
+                                            "training": s.live is not None and not s.live.finished}),
     "/api/backprop": Route(("a", "b"), lambda s, q: views.backprop(
         _number(q, "a", float, 2.0, -1e6, 1e6), _number(q, "b", float, 3.0, -1e6, 1e6))),
 }
+
+
+def _engines():
+    """The engines the form offers: those whose library is installed (found, not imported: torch is slow to)."""
+    from importlib.util import find_spec
+
+    from microgpt.engines import DEFAULT_ENGINE, engine_names
+
+    needs = {"numpy": "numpy", "torch": "torch"}
+    return {"default": DEFAULT_ENGINE,
+            "available": [n for n in engine_names() if n not in needs or find_spec(needs[n]) is not None]}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -161,25 +233,85 @@ class Handler(BaseHTTPRequestHandler):
     explorer = None  # set by serve()
     allowed_hosts = frozenset()
 
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
+    def refused(self):
+        """The answer to a request this server will not handle, or None."""
         if len(self.path) > MAX_URL:
-            return self.send(*_error(414, f"the URL is longer than {MAX_URL} bytes"))
+            return _error(414, f"the URL is longer than {MAX_URL} bytes")
         host = self.headers.get("Host")
         if host is None or host.lower() not in self.allowed_hosts:
-            return self.send(*_error(403, f"refused: Host {str(host)[:80]!r} is not this server's own name"))
-        if int(self.headers.get("Content-Length") or 0) or self.headers.get("Transfer-Encoding"):
-            return self.send(*_error(413, "a GET request carries no body"))
-        try:
-            response = self.explorer.answer(self.path)
-        except Exception as e:  # a fault of the server: one line here, one line to the page
-            self.log_error("error answering %s: %s: %s", self.path[:100], type(e).__name__, str(e)[:200])
-            response = _error(500, f"internal error: {type(e).__name__}")
+            return _error(403, f"refused: Host {str(host)[:80]!r} is not this server's own name")
+        return None
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        response = self.refused()
+        if response is None and (int(self.headers.get("Content-Length") or 0) or self.headers.get("Transfer-Encoding")):
+            response = _error(413, "a GET request carries no body")
+        if response is None and urlsplit(self.path).path == "/api/live/events":
+            return self.stream_events()
+        if response is None:
+            try:
+                response = self.explorer.answer(self.path)
+            except Exception as e:  # a fault of the server: one line here, one line to the page
+                self.log_error("error answering %s: %s: %s", self.path[:100], type(e).__name__, str(e)[:200])
+                response = _error(500, f"internal error: {type(e).__name__}")
         self.send(*response)
 
-    def refuse(self):
-        self.send(*_error(405, "only GET is served"), extra={"Allow": "GET"})
+    def do_POST(self):  # noqa: N802
+        response = self.refused()
+        if response is None and urlsplit(self.path).path not in POSTS:
+            response = _error(405, "only GET is served here (POST starts or stops a run: /api/live/start, /stop)")
+        origin = self.headers.get("Origin")
+        if response is None and origin is not None and urlsplit(origin).netloc.lower() not in self.allowed_hosts:
+            response = _error(403, "refused: a request from another site")
+        if response is None and (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
+            response = _error(415, "a POST carries a JSON body (Content-Type: application/json)")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if response is None and not 0 <= length <= MAX_BODY:
+            response = _error(413, f"a POST body is at most {MAX_BODY} bytes")
+        if response is None:
+            body = self.rfile.read(length)
+            try:
+                response = self.explorer.post(urlsplit(self.path).path, self.headers.get(TOKEN_HEADER), body)
+            except Exception as e:
+                self.log_error("error answering POST %s: %s: %s", self.path[:100], type(e).__name__, str(e)[:200])
+                response = _error(500, f"internal error: {type(e).__name__}")
+        self.close_connection = True  # an unread body must not be taken for the next request
+        self.send(*response)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse  # noqa: N815
+    def stream_events(self):
+        """The training run's events as server-sent events, from the first, until it ends."""
+        live = self.explorer.live
+        if live is None:
+            return self.send(*_error(404, "no run has been started from the page"))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        seen, finished = 0, False
+        try:
+            while not finished:
+                events, finished = live.wait(seen)
+                for e in events:
+                    self.wfile.write(f"data: {json.dumps(e, allow_nan=False)}\n\n".encode())
+                seen += len(events)
+                if not events:
+                    self.wfile.write(b": still training\n\n")  # a comment keeps the connection alive
+                self.wfile.flush()
+            self.wfile.write(b"event: end\ndata: {}\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the page went away: the run goes on
+            pass
+        self.close_connection = True
+
+    def refuse(self):
+        self.send(*_error(405, "only GET is served here (and POST to start or stop a run)"),
+                  extra={"Allow": "GET, POST"})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse  # noqa: N815
 
     def send(self, status, kind, body, extra=None):
         self.send_response(status)
