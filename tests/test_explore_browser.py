@@ -227,7 +227,7 @@ def test_backprop_steps_to_a_grad_of_4(page):
 def test_a_string_outside_the_vocabulary_is_explained_not_sent(page):
     page.fill("#text", "Emma")
     page.wait_for_selector("#error:not([hidden])")
-    assert "not in the model's vocabulary" in page.text_content("#error")
+    assert "is not in the vocabulary of" in page.text_content("#error")
     page.fill("#text", "emma")
     page.wait_for_selector("#error[hidden]", state="attached")
 
@@ -296,5 +296,49 @@ def test_training_live_in_the_page(browser, tmp_path):
     finally:
         if explorer.live is not None:
             explorer.live.thread.join(60)
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_models_side_by_side_in_every_view(browser, tmp_path):
+    """The same run at two steps (--save-every), compared: each view shows both,
+    and each side's numbers are its own model's."""
+    from microgpt.training import plan
+
+    log = tmp_path / "run.jsonl"
+    out = tmp_path / "m.json"
+    run = plan(steps=40, seed=3, out=str(out), log=str(log))
+    early = run.train(until=10).save(tmp_path / "early.json")
+    run.train().save()
+    explorer = Explorer(load_models([str(early), str(out)]), load_runs([str(log)]))
+    server = make_server(explorer, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
+        pg.select_option("#compare", "m")
+        pg.wait_for_selector("#read-total--b[data-value]", state="attached")
+        titles = pg.locator('.side[data-side="1"] .side-title').all_text_contents()
+        assert titles and set(titles) == {"m.json"}
+        for side, path in (("", early), ("--b", out)):
+            total = float(pg.get_attribute(f"#read-total{side}", "data-value"))
+            assert total == microgpt.load(path).score("emma").total
+        open_view(pg, "attention")
+        assert pg.locator("#view-attention svg").count() == 8  # 4 heads on each side
+        open_view(pg, "sampling")
+        pg.click("#smp-play")
+        pg.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=30000)
+        pg.wait_for_selector("#smp-text--b[data-done=true]", state="attached", timeout=30000)
+        assert pg.text_content("#smp-text--b") == microgpt.load(out).sample(1)[0]
+        assert pg.text_content("#smp-text") == microgpt.load(early).sample(1)[0]
+        open_view(pg, "embeddings")
+        pg.wait_for_selector("#emb-wte--b svg")
+        assert pg.locator("#view-embeddings [data-testid=wte]").count() == 2
+        open_view(pg, "read")
+        shoot(pg, "compare")
+        pg.select_option("#compare", "")
+        pg.wait_for_selector("#read-total--b", state="detached")
+        pg.close()
+        assert errors == [], f"browser console errors: {errors}"
+    finally:
         server.shutdown()
         server.server_close()

@@ -7,8 +7,19 @@ const $ = (id) => document.getElementById(id);
 // The SVG namespace, as the HTML parser assigns it: so the page (and a report
 // made of it) holds no URL of any kind.
 const SVGNS = (() => { const t = document.createElement("template"); t.innerHTML = "<svg></svg>"; return t.content.firstChild.namespaceURI; })();
-const state = { models: [], model: null, card: null, trace: null, view: "card", pos: null,
-                sample: null, shown: 0, player: null, backprop: null, bpStep: 0 };
+const state = { models: [], view: "card", pos: null, player: null, backprop: null, bpStep: 0 };
+// Each side shows one model (a second side appears when comparing): its model,
+// card, score, trace and sample. `S` is the side being drawn; `$$` finds an
+// element of that side (the second side's copies have ids ending in "--b").
+const sides = [{ index: 0, model: null, card: null, score: null, trace: null, sample: null, shown: 0 }];
+let S = sides[0];
+const $$ = (id) => document.getElementById(S.index ? `${id}--b` : id);
+
+// Run fn once per side, with S set to that side (in order, each awaited).
+async function forSides(fn) {
+  for (const side of sides) { S = side; await fn(side); }
+  S = sides[0];
+}
 
 // ---------------------------------------------------------------- helpers
 // A report (microgpt report) carries every answer in the page itself; the
@@ -160,61 +171,106 @@ function heatmap(rows, rowLabels, colLabels, { max = 1, stops = BLUE, cell = 22,
 // ---------------------------------------------------------------- model and string
 async function loadModels() {
   state.models = (await api("models")).models;
-  const select = $("model");
-  for (const m of state.models) select.append(el("option", { value: m.id, text: `${m.name} (${m.params.toLocaleString("en")} params)` }));
-  select.addEventListener("change", () => guarded(() => chooseModel(select.value)));
-  await chooseModel(state.models[0].id);
+  const select = $("model"), other = $("compare");
+  for (const m of state.models) {
+    select.append(el("option", { value: m.id, text: `${m.name} (${m.params.toLocaleString("en")} params)` }));
+    other.append(el("option", { value: m.id, text: m.name }));
+  }
+  select.addEventListener("change", () => guarded(() => chooseModel(0, select.value)));
+  other.addEventListener("change", () => guarded(() => chooseModel(1, other.value)));
+  $("compare-label").hidden = Boolean(BUNDLE) || state.models.length < 2;
+  await chooseModel(0, state.models[0].id);
 }
 
-async function chooseModel(id) {
-  state.model = state.models.find((m) => m.id === id);
-  state.card = await api("card", { model: id });
-  const m = state.model, input = $("text");
-  if (BUNDLE) {  // a report reads the strings it was made with: the box becomes a menu of them
+// Show model `id` on side `index` (side 1: compare with it; "" closes that side).
+async function chooseModel(index, id) {
+  if (index === 1) {
+    setSecondSide(Boolean(id));
+    if (!id) return;
+  }
+  const side = sides[index];
+  side.model = state.models.find((m) => m.id === id);
+  side.card = await api("card", { model: id });
+  side.sample = null; side.shown = 0;
+  const input = $("text");
+  if (BUNDLE && index === 0) {  // a report reads the strings it was made with: the box becomes a menu of them
     const choice = $("text-choice");
     choice.replaceChildren(...BUNDLE.strings[id].map((t) => el("option", { value: t, text: t })));
     input.value = BUNDLE.strings[id][0];
-  } else if (!input.value || !fits(input.value)) input.value = defaultString();
-  renderCard();
-  state.sample = null; state.shown = 0; renderSample();
+  } else if (!input.value || !fits(input.value)) input.value = defaultString(side);
+  for (const t of document.querySelectorAll(`.side[data-side="${index}"] .side-title`)) t.textContent = side.model.name;
+  S = side; renderCard(); renderSample(); S = sides[0];
   await readString();
+  if (state.view === "embeddings") await forSides(renderEmbeddings);
 }
 
-function defaultString() {
-  const m = state.model;
+// Comparing: every view gets a second side, a copy of the first whose ids end in "--b".
+function setSecondSide(on) {
+  for (const n of document.querySelectorAll('.side[data-side="1"]')) n.remove();
+  for (const n of document.querySelectorAll(".sides")) n.classList.toggle("two", on);
+  sides.length = 1;
+  if (!on) return;
+  for (const a of document.querySelectorAll('.side[data-side="0"]')) {
+    const b = a.cloneNode(true);
+    b.dataset.side = "1";
+    for (const n of [b, ...b.querySelectorAll("[id]")]) if (n.id) n.id += "--b";
+    for (const n of b.querySelectorAll("[data-value], [data-done], [data-saved]")) {  // nothing of side 0's numbers
+      delete n.dataset.value; delete n.dataset.done; delete n.dataset.saved;
+    }
+    a.after(b);
+  }
+  sides.push({ index: 1, model: null, card: null, score: null, trace: null, sample: null, shown: 0 });
+}
+
+function defaultString(side) {
+  const m = side.model;
   if (!m.is_text && fits("emma")) return "emma";
-  const first = state.card.samples.map((s) => s.text.replace(/\n/g, " ")).find((t) => t.length > 1) || m.vocab[0];
+  const first = side.card.samples.map((s) => s.text.replace(/\n/g, " ")).find((t) => t.length > 1) || m.vocab[0];
   return first.slice(0, m.is_text ? m.config.block_size + 1 : m.config.block_size - 1);
 }
 
-// The page refuses only what the server would refuse, to spare a round trip.
-function fits(text) {
-  const m = state.model;
-  // Byte-level BPE spells any text, and only the server knows how many tokens it takes.
-  if (m.tokenizer === "bpe") return text.length > 0;
-  return [...text].every((c) => m.vocab.includes(c) && c !== "BOS") &&
-    (m.is_text ? text.length >= 2 && text.length - 1 <= m.config.block_size : text.length + 1 <= m.config.block_size);
+// The page refuses only what the server would refuse, to spare a round trip:
+// the string must suit every model shown. Null when it does, else why not.
+function unfit(text) {
+  for (const side of sides) {
+    const m = side.model;
+    if (!m) continue;
+    if (m.tokenizer === "bpe") { if (!text.length) return "type a string"; continue; }  // bytes spell anything
+    const bad = [...text].find((c) => !m.vocab.includes(c) || c === "BOS");
+    if (bad !== undefined) return `${JSON.stringify(bad)} is not in the vocabulary of ${m.name}`;
+    const ok = m.is_text ? text.length >= 2 && text.length - 1 <= m.config.block_size : text.length + 1 <= m.config.block_size;
+    if (!ok) return `the string must fit the context of ${m.name}, ${m.config.block_size}` + (m.is_text ? " (and have at least 2 characters)" : "");
+  }
+  return null;
 }
+const fits = (text) => unfit(text) === null;
 
 async function readString() {
   const text = $("text").value;
-  const [score, trace] = await Promise.all([api("score", { model: state.model.id, text }), api("trace", { model: state.model.id, text })]);
-  state.score = score; state.trace = trace;
-  if (state.pos === null || state.pos >= trace.positions.length) state.pos = trace.positions.length - 1;
-  renderRead(); renderAttention(); renderForward();
-  await renderNext();
+  await forSides(async (side) => {
+    const [score, trace] = await Promise.all([api("score", { model: side.model.id, text }), api("trace", { model: side.model.id, text })]);
+    side.score = score; side.trace = trace;
+  });
+  const n = Math.min(...sides.map((side) => side.trace.positions.length));
+  if (state.pos === null || state.pos >= n) state.pos = n - 1;
+  await redraw();
+}
+
+// Everything that depends on the string and the chosen position, on every side.
+async function redraw() {
+  await forSides(async () => { renderRead(); renderAttention(); renderForward(); await renderNext(); });
 }
 
 // ---------------------------------------------------------------- 1. model card
 function renderCard() {
-  const c = state.card, cfg = c.config;
-  $("card-config").replaceChildren(...Object.entries(cfg).map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: v }))),
+  const c = S.card, cfg = c.config;
+  $$("card-config").replaceChildren(...Object.entries(cfg).map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: v }))),
     el("tr", {}, el("td", { text: "data" }), el("td", { text: c.is_text ? "one text (--text)" : "documents, one per line" })));
-  $("card-params").replaceChildren(el("tr", {}, el("th", { text: "matrix" }), el("th", { class: "num", text: "shape" }), el("th", { class: "num", text: "count" })),
+  $$("card-params").replaceChildren(el("tr", {}, el("th", { text: "matrix" }), el("th", { class: "num", text: "shape" }), el("th", { class: "num", text: "count" })),
     ...c.parameters.map((p) => el("tr", {}, el("td", { class: "mono", text: p.name }), el("td", { class: "num", text: `${p.shape[0]} × ${p.shape[1]}` }), el("td", { class: "num", text: p.count.toLocaleString("en") }))),
     el("tr", {}, el("th", { text: "total" }), el("th", {}), el("th", { class: "num", "data-testid": "param-total", text: c.params.toLocaleString("en") })));
   const shownKeys = Object.entries(c.training).filter(([, v]) => typeof v !== "object");
-  $("card-training").replaceChildren(...shownKeys.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: typeof v === "number" && !Number.isInteger(v) ? fmt(v) : String(v) }))));
+  $$("card-training").replaceChildren(...shownKeys.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: typeof v === "number" && !Number.isInteger(v) ? fmt(v) : String(v) }))));
   const colours = ["#2456a6", "#d94801", "#1a7f37", "#8250df"];
   const series = [];
   c.runs.forEach((r, i) => {
@@ -223,12 +279,12 @@ function renderCard() {
     if (r.val_steps.length) series.push({ label: `${r.label} validation`, x: r.val_steps, y: r.val_losses, colour: colours[(i + 1) % 4], points: true });
   });
   const start = `−ln(1/${cfg.vocab_size}) = ${c.start_loss.toFixed(2)}`;
-  lineChart($("card-loss"), series, series.length ? { y: c.start_loss, label: start } : null);
-  $("card-start").textContent = `The dashed line, ${start}, is where training starts: a model that knows nothing spreads ` +
+  lineChart($$("card-loss"), series, series.length ? { y: c.start_loss, label: start } : null);
+  $$("card-start").textContent = `The dashed line, ${start}, is where training starts: a model that knows nothing spreads ` +
     `its bet evenly over the ${cfg.vocab_size} tokens, so each one costs ln ${cfg.vocab_size} nats. Learning is everything below it.`;
-  $("card-samples-note").textContent = `${c.sampling.n} samples at temperature ${c.sampling.temperature}, seed ${c.sampling.seed}, ` +
+  $$("card-samples-note").textContent = `${c.sampling.n} samples at temperature ${c.sampling.temperature}, seed ${c.sampling.seed}, ` +
     `as 'microgpt sample' draws them. ${c.samples_note}`;
-  $("card-samples").replaceChildren(...c.samples.map((s) => {
+  $$("card-samples").replaceChildren(...c.samples.map((s) => {
     const cls = { new: "new", "in train": "train", "in val": "val", "in data": "train" }[s.mark] || "unknown";
     return el("li", {}, el("span", { text: s.text }), el("span", { class: `mark ${cls}`, text: s.mark }));
   }));
@@ -236,47 +292,47 @@ function renderCard() {
 
 // ---------------------------------------------------------------- 2. read a string
 function renderRead() {
-  const s = state.score;
-  $("read-chars").replaceChildren(...s.rows.map((r, i) => {
+  const s = S.score;
+  $$("read-chars").replaceChildren(...s.rows.map((r, i) => {
     const t = r.surprise === null ? 1 : r.surprise / 6, bg = surpriseColour(r.surprise);
     const box = el("div", { class: `char${i === state.pos ? " selected" : ""}`, "data-p": r.p, "data-surprise": r.surprise,
                             title: `after ${JSON.stringify(r.after)}: p = ${r.p}, −ln p = ${r.surprise}` },
       el("span", { class: "c", text: r.next === null ? "⏎" : shown(r.next) }), el("span", { class: "p", text: `p ${fmtP(r.p)}` }));
     box.style.background = bg; box.style.color = inkOn(t);
-    box.addEventListener("click", () => guarded(async () => { state.pos = i; renderRead(); renderForward(); await renderNext(); }));
+    box.addEventListener("click", () => guarded(async () => { state.pos = i; await redraw(); }));
     return box;
   }));
   for (const [id, v, d] of [["read-total", s.total, 4], ["read-mean", s.mean, 4], ["read-ppl", s.perplexity, 2]]) {
-    $(id).textContent = fmt(v, d); $(id).dataset.value = v;
+    $$(id).textContent = fmt(v, d); $$(id).dataset.value = v;
   }
-  $("read-n").textContent = s.tokens;
-  $("read-legend").replaceChildren(el("span", { text: "surprise −ln p: " }), ...[0, 1, 2, 3, 4, 5, 6].map((v) => {
+  $$("read-n").textContent = s.tokens;
+  $$("read-legend").replaceChildren(el("span", { text: "surprise −ln p: " }), ...[0, 1, 2, 3, 4, 5, 6].map((v) => {
     const key = el("span", { class: "key", text: v === 6 ? "6+" : String(v) });
     key.style.background = surpriseColour(v); key.style.color = inkOn(v / 6);
     return key;
   }));
-  $("read-seen").textContent = s.in_training_data;
+  $$("read-seen").textContent = s.in_training_data;
 }
 
 async function renderNext() {
   const topk = $("next-topk").value;
   const temp = $("next-temp").value;
-  $("next-temp-value").textContent = Number(temp).toFixed(2);
-  const d = await api("next", { model: state.model.id, text: $("text").value, pos: state.pos, temperature: temp, top_k: topk });
+  $$("next-temp-value").textContent = Number(temp).toFixed(2);
+  const d = await api("next", { model: S.model.id, text: $("text").value, pos: state.pos, temperature: temp, top_k: topk });
   const context = d.context.map(shown).join("");
-  $("next-title").textContent = `After "${context}": what comes next (the truth: ${shown(d.next)})`;
-  bars($("next-bars"), d.vocab, d.probs, d.next);
+  $$("next-title").textContent = `After "${context}": what comes next (the truth: ${shown(d.next)})`;
+  bars($$("next-bars"), d.vocab, d.probs, d.next);
 }
 
 // ---------------------------------------------------------------- 3. attention
 function renderAttention() {
-  const t = state.trace, n = t.positions.length, maps = $("attn-maps");
+  const t = S.trace, n = t.positions.length, maps = $$("attn-maps");
   maps.replaceChildren();
   const labels = t.tokens.slice(0, n);
   const layers = t.positions[0].attention.length, heads = t.positions[0].attention[0].length;
   for (let l = 0; l < layers; l++) for (let h = 0; h < heads; h++) {
     const rows = t.positions.map((p) => labels.map((_, j) => (j <= p.pos ? p.attention[l][h][j] : null)));
-    const hover = (i, j, v) => { $("attn-hover").textContent = `layer ${l} head ${h}: position ${i} (${shown(labels[i])}) → ${j} (${shown(labels[j])}): ${v.toFixed(4)}`; };
+    const hover = (i, j, v) => { $$("attn-hover").textContent = `layer ${l} head ${h}: position ${i} (${shown(labels[i])}) → ${j} (${shown(labels[j])}): ${v.toFixed(4)}`; };
     const panel = el("div", { class: "panel", "data-testid": `attn-${l}-${h}` }, el("h2", { text: `layer ${l} · head ${h}` }));
     panel.append(heatmap(rows, labels, labels, { hover }));
     maps.append(panel);
@@ -285,10 +341,10 @@ function renderAttention() {
 
 // ---------------------------------------------------------------- 4. inside the forward pass
 function renderForward() {
-  const t = state.trace, p = t.positions[state.pos];
-  $("fwd-positions").replaceChildren(...t.positions.map((q, i) => {
+  const t = S.trace, p = t.positions[state.pos];
+  $$("fwd-positions").replaceChildren(...t.positions.map((q, i) => {
     const b = el("button", { class: i === state.pos ? "active" : "", text: `${i}: ${shown(q.token)} → ${shown(q.next)}` });
-    b.addEventListener("click", () => guarded(async () => { state.pos = i; renderRead(); renderForward(); await renderNext(); }));
+    b.addEventListener("click", () => guarded(async () => { state.pos = i; await redraw(); }));
     return b;
   }));
   const head = el("tr", {}, ...["point", "the vector (blue −, red +)", "‖x‖", "RMSNorm scale", "logit lens: top predictions"].map((h) => el("th", { text: h })));
@@ -297,8 +353,8 @@ function renderForward() {
     el("td", { class: "mono", text: pt.name }), el("td", {}, vectorStrip(pt.vector, big)), el("td", { class: "num", text: pt.norm.toFixed(3) }),
     el("td", { class: "num", text: pt.norm_scale === null ? "—" : pt.norm_scale.toFixed(3) }),
     el("td", { class: "mono", text: pt.lens.map((x) => `${shown(x.token)} ${x.p.toFixed(3)}`).join("   ") })));
-  $("fwd-stream").replaceChildren(head, ...rows);
-  $("fwd-mlp").replaceChildren(...p.mlp.map((m, l) => {
+  $$("fwd-stream").replaceChildren(head, ...rows);
+  $$("fwd-mlp").replaceChildren(...p.mlp.map((m, l) => {
     const top = Math.max(...m.hidden, 1e-12);
     const strip = el("div", { class: "neurons" }, ...m.hidden.map((v, j) => {
       const cell = el("div", { class: "neuron", title: `neuron ${j}: ${v.toFixed(4)}` });
@@ -321,35 +377,35 @@ function vectorStrip(vector, big) {
 
 // ---------------------------------------------------------------- 5. sampling step by step
 async function drawSample() {
-  state.sample = await api("sample", { model: state.model.id, seed: $("smp-seed").value, temperature: $("smp-temp").value,
+  S.sample = await api("sample", { model: S.model.id, seed: $("smp-seed").value, temperature: $("smp-temp").value,
                                        top_k: $("smp-topk").value, prefix: $("smp-prefix").value });
-  state.shown = 0;
+  S.shown = 0;
   renderSample();
 }
 
 function renderSample() {
-  const s = state.sample;
-  if (!s) { $("smp-text").textContent = ""; $("smp-info").textContent = "Press Draw, then Step or Play."; $("smp-bars").replaceChildren(); return; }
-  const taken = s.steps.slice(0, state.shown);
-  const text = (state.model.is_text ? s.prefix : "") + taken.filter((st) => st.choice !== "BOS").map((st) => st.choice).join("");
-  $("smp-text").textContent = text;
-  $("smp-text").dataset.done = String(state.shown === s.steps.length);
-  if (state.shown === 0) { $("smp-info").textContent = `${s.steps.length} steps ready (seed ${s.seed}, temperature ${s.temperature}${s.top_k ? `, top-k ${s.top_k}` : ""}).`; $("smp-bars").replaceChildren(); return; }
-  const st = s.steps[state.shown - 1];
-  $("smp-info").textContent = `step ${state.shown} of ${s.steps.length}: ${st.forced ? "the prefix gives" : "drew"} ` +
-    `${st.choice === "BOS" ? "the end" : JSON.stringify(st.choice)} (p = ${fmtP(st.p)})` + (state.shown === s.steps.length ? ` · done: ${JSON.stringify(s.text)}` : "");
-  bars($("smp-bars"), s.vocab, st.probs, st.choice);
+  const s = S.sample;
+  if (!s) { $$("smp-text").textContent = ""; $$("smp-info").textContent = "Press Draw, then Step or Play."; $$("smp-bars").replaceChildren(); return; }
+  const taken = s.steps.slice(0, S.shown);
+  const text = (S.model.is_text ? s.prefix : "") + taken.filter((st) => st.choice !== "BOS").map((st) => st.choice).join("");
+  $$("smp-text").textContent = text;
+  $$("smp-text").dataset.done = String(S.shown === s.steps.length);
+  if (S.shown === 0) { $$("smp-info").textContent = `${s.steps.length} steps ready (seed ${s.seed}, temperature ${s.temperature}${s.top_k ? `, top-k ${s.top_k}` : ""}).`; $$("smp-bars").replaceChildren(); return; }
+  const st = s.steps[S.shown - 1];
+  $$("smp-info").textContent = `step ${S.shown} of ${s.steps.length}: ${st.forced ? "the prefix gives" : "drew"} ` +
+    `${st.choice === "BOS" ? "the end" : JSON.stringify(st.choice)} (p = ${fmtP(st.p)})` + (S.shown === s.steps.length ? ` · done: ${JSON.stringify(s.text)}` : "");
+  bars($$("smp-bars"), s.vocab, st.probs, st.choice);
 }
 
 function stepSample() {
-  if (state.sample && state.shown < state.sample.steps.length) { state.shown++; renderSample(); return true; }
+  if (S.sample && S.shown < S.sample.steps.length) { S.shown++; renderSample(); return true; }
   return false;
 }
 
 // ---------------------------------------------------------------- 6. embeddings
 async function renderEmbeddings() {
-  const e = await api("embeddings", { model: state.model.id });
-  $("emb-explained").textContent = `The two axes explain ${(100 * e.explained[0]).toFixed(1)}% and ${(100 * e.explained[1]).toFixed(1)}% of the variance.`;
+  const e = await api("embeddings", { model: S.model.id });
+  $$("emb-explained").textContent = `The two axes explain ${(100 * e.explained[0]).toFixed(1)}% and ${(100 * e.explained[1]).toFixed(1)}% of the variance.`;
   const w = 460, h = 400, pad = 30, xs = e.tokens.map((t) => t.x), ys = e.tokens.map((t) => t.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const X = (x) => pad + (w - 2 * pad) * (x - x0) / (x1 - x0 || 1), Y = (y) => h - pad - (h - 2 * pad) * (y - y0) / (y1 - y0 || 1);
@@ -360,9 +416,9 @@ async function renderEmbeddings() {
     s.append(svg("circle", { cx: X(t.x), cy: Y(t.y), r: 4, fill: t.token === "BOS" ? "#d94801" : vowel ? "#1a7f37" : "#2456a6" }));
     s.append(svg("text", { x: X(t.x) + 6, y: Y(t.y) + 4, "font-size": 13, text: shown(t.token) }));
   }
-  $("emb-wte").replaceChildren(s, el("p", { class: "note", text: "green: vowels (and y) · orange: BOS · blue: the rest" }));
+  $$("emb-wte").replaceChildren(s, el("p", { class: "note", text: "green: vowels (and y) · orange: BOS · blue: the rest" }));
   const n = e.wpe_similarity.length, labels = [...Array(n).keys()].map(String);
-  $("emb-wpe").replaceChildren(heatmap(e.wpe_similarity, labels, labels, { cell: Math.max(6, Math.min(22, Math.floor(420 / n))) }));
+  $$("emb-wpe").replaceChildren(heatmap(e.wpe_similarity, labels, labels, { cell: Math.max(6, Math.min(22, Math.floor(420 / n))) }));
 }
 
 // ---------------------------------------------------------------- 7. backprop node by node
@@ -470,9 +526,12 @@ function finishRun() { $("train-start").disabled = false; $("train-stop").disabl
 
 async function refreshModels() {
   const models = (await api("models")).models, select = $("model");
-  for (const m of models.filter((m) => !state.models.some((o) => o.id === m.id)))
+  for (const m of models.filter((m) => !state.models.some((o) => o.id === m.id))) {
     select.append(el("option", { value: m.id, text: `${m.name} (${m.params.toLocaleString("en")} params)` }));
+    $("compare").append(el("option", { value: m.id, text: m.name }));
+  }
   state.models = models;
+  $("compare-label").hidden = models.length < 2;
 }
 
 // ---------------------------------------------------------------- wiring
@@ -480,7 +539,7 @@ function showView(name) {
   state.view = name;
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.view === name);
   for (const v of document.querySelectorAll(".view")) v.classList.toggle("active", v.id === `view-${name}`);
-  if (name === "embeddings") guarded(renderEmbeddings);
+  if (name === "embeddings") guarded(() => forSides(renderEmbeddings));
   if (name === "backprop" && !state.backprop) guarded(loadBackprop);
 }
 
@@ -496,25 +555,25 @@ function wire() {
   $("text").addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      const text = $("text").value;
-      if (!fits(text)) {
-        const m = state.model, bad = [...text].find((c) => !m.vocab.includes(c));
-        showError(bad !== undefined ? `${JSON.stringify(bad)} is not in the model's vocabulary` : `the string must fit the model's context of ${m.config.block_size}` + (m.is_text ? " (and have at least 2 characters)" : ""));
-        return;
-      }
+      const why = unfit($("text").value);
+      if (why) { showError(why); return; }
       state.pos = null;
       guarded(readString);
     }, 150);
   });
-  $("next-temp").addEventListener("input", () => guarded(renderNext));
-  $("next-topk").addEventListener("change", () => guarded(renderNext));
-  $("smp-new").addEventListener("click", () => guarded(drawSample));
-  $("smp-step").addEventListener("click", () => guarded(async () => { if (!state.sample) await drawSample(); stepSample(); }));
-  $("smp-reset").addEventListener("click", () => { state.shown = 0; renderSample(); });
+  $("next-temp").addEventListener("input", () => guarded(() => forSides(renderNext)));
+  $("next-topk").addEventListener("change", () => guarded(() => forSides(renderNext)));
+  // The sides draw with the same seed and settings, and step together.
+  const drawn = () => sides.every((side) => side.sample);
+  const over = () => sides.every((side) => side.sample && side.shown === side.sample.steps.length);
+  const step = () => { let moved = false; for (const side of sides) { S = side; moved = stepSample() || moved; } S = sides[0]; return moved; };
+  $("smp-new").addEventListener("click", () => guarded(() => forSides(drawSample)));
+  $("smp-step").addEventListener("click", () => guarded(async () => { if (!drawn()) await forSides(drawSample); step(); }));
+  $("smp-reset").addEventListener("click", () => { clearInterval(state.player); forSides((side) => { side.shown = 0; renderSample(); }); });
   $("smp-play").addEventListener("click", () => guarded(async () => {
-    if (!state.sample || state.shown === state.sample.steps.length) await drawSample();
+    if (!drawn() || over()) await forSides(drawSample);
     clearInterval(state.player);
-    state.player = setInterval(() => { if (!stepSample()) clearInterval(state.player); }, 350);
+    state.player = setInterval(() => { if (!step()) clearInterval(state.player); }, 350);
   }));
   $("bp-step").addEventListener("click", () => { state.bpStep++; renderBackprop(); });
   $("bp-reset").addEventListener("click", () => guarded(loadBackprop));
