@@ -84,15 +84,16 @@ def check_text(tokenizer, config, text, bos=True):
     return ids
 
 
-def score(weights, config, tokenizer, text, bos=True):
+def score(weights, config, tokenizer, text, bos=True, ablate=None):
     """The probability of each next token of `text`, the closing BOS included;
-    with bos=False (a --text model), of each character after the first."""
+    with bos=False (a --text model), of each character after the first; with
+    `ablate` (an ablation.Ablation), by the model with those parts switched off."""
     tokens = read_tokens(tokenizer, config, text, bos)
     keys, values = forward.empty_cache(config)
     rows = []
     for pos in range(len(tokens) - 1):
         # Same softmax as training's loss, so the total equals forward.doc_nll's.
-        probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
+        probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values, ablate=ablate))
         rows.append(row(tokenizer, tokens, pos, probs, bos))
     return new_score(tokenizer, text, tokens, rows)
 
