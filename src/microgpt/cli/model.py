@@ -254,5 +254,6 @@ def register(sub):
 
 
 def add_ablate_arg(p, what):
-    p.add_argument("--ablate", metavar="SPEC", help=f"{what}: head:L.H, attn:L, mlp:L, resid-attn:L, resid-mlp:L, "
-                                                    "wpe, comma-separated; * for every layer or head (docs/ablation.md)")
+    p.add_argument("--ablate", metavar="SPEC",
+                   help=f"{what}: head:L.H, attn:L, mlp:L, resid-attn:L, resid-mlp:L, wpe, comma-separated; "
+                        "* for every layer or head (docs/ablation.md)")
