@@ -233,6 +233,16 @@ CATALOGUE = [
      "is a model it reads"),
     ("report-text-vocab", "report --text with characters the model never saw",
      ["report", "{model}", "--out", "{tmp}/r.html", "--text", "Zed!"], 2, "not in the model's vocabulary"),
+    # ablation and diff
+    ("eval-ablate-range", "eval --ablate a head the model does not have", ["eval", "{model}", "--ablate", "head:0.9"],
+     2, "there is no head 9"),
+    ("score-ablate-part", "score --ablate a part that does not exist", ["score", "{model}", "emma", "--ablate",
+                                                                         "ffn:0"], 2, "unknown ablation"),
+    ("diff-mixed", "diff a model with a run log", ["diff", "{model}", "{nolosses}"], 2, "two run logs or two models"),
+    ("diff-missing", "diff a file that does not exist", ["diff", "{tmp}/none.jsonl", "{nolosses}"], 2, "not found"),
+    ("diff-not-log", "diff two files that are neither run logs nor models", ["diff", "{notes}", "{notes}"], 2,
+     "is not JSON"),
+    ("diff-tol", "diff --tol below zero", ["diff", "{nolosses}", "{nolosses}", "--tol", "-1"], 2, ">= 0"),
 ]
 
 

@@ -9,7 +9,7 @@ See api.py; the `microgpt` command (cli/) is built on the same calls.
 """
 
 __version__ = "0.1.0"
-__all__ = ["train", "load", "Model", "Run", "MicroGPTError", "UsageError", "__version__"]
+__all__ = ["train", "load", "Model", "Run", "Ablation", "MicroGPTError", "UsageError", "__version__"]
 
 
 def __getattr__(name):
@@ -22,6 +22,10 @@ def __getattr__(name):
         from microgpt.training import Run
 
         return Run
+    if name == "Ablation":
+        from microgpt.ablation import Ablation
+
+        return Ablation
     if name in ("MicroGPTError", "UsageError"):
         from microgpt import errors
 

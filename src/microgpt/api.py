@@ -8,6 +8,7 @@
     model.score("emma")                          # per-token probability and surprise, total NLL, bits/char
     model.trace("emma")                          # score, attention, residual stream, logit lens: .to_dict()
     model.evaluate()                             # held-out loss, rebuilt as training made it
+    model.ablate("head:0.2").evaluate()          # the same with a part switched off (ablation.py)
 
 The command line is written on top of these (cli/), so a run started from
 Python and one started from the shell with the same arguments write the same
@@ -39,11 +40,12 @@ def load(path, engine=DEFAULT_ENGINE, **engine_options):
 class Model:
     """A trained model: its checkpoint and an engine to compute with."""
 
-    def __init__(self, ckpt, engine=DEFAULT_ENGINE, engine_options=None, path=None, built=None):
+    def __init__(self, ckpt, engine=DEFAULT_ENGINE, engine_options=None, path=None, built=None, ablation=None):
         self.checkpoint = ckpt
         self.path = Path(path) if path is not None else None
         self.engine_name = engine
         self.engine = built or make_engine(engine, ckpt.config, ckpt.weights, **(engine_options or {}))
+        self.ablation = ablation  # an ablation.Ablation when parts are switched off (see ablate), else None
 
     @classmethod
     def of(cls, run):
@@ -69,6 +71,19 @@ class Model:
     def save(self, path):
         self.checkpoint.save(path)
         return Path(path)
+
+    def ablate(self, spec):
+        """This model with parts switched off: spec like "head:0.2,mlp:1" or an
+        ablation.Ablation (see ablation.py for the parts). The result is a Model whose
+        score, trace, evaluate and sample all compute without those parts; ablating an
+        ablated model switches off both sets. A bad spec raises a one-line UsageError."""
+        from microgpt.ablation import Ablation, AblatedEngine
+
+        ab = Ablation.parse(spec, self.config)
+        if self.ablation is not None:
+            ab = self.ablation | ab
+        base = self.engine.base if self.ablation is not None else self.engine
+        return Model(self.checkpoint, self.engine_name, path=self.path, built=AblatedEngine(base, ab), ablation=ab)
 
     # ---- writing
     def samples(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=None, rng=None,
@@ -102,7 +117,8 @@ class Model:
         .bits_per_char (one row per token: a character, or a BPE piece)."""
         from microgpt.inspection.score import score
 
-        return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text)
+        return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text,
+                     ablate=self.ablation)
 
     def trace(self, text, k=5):
         """Everything a look inside `text` shows, in one pass: per position the
@@ -111,7 +127,8 @@ class Model:
         MLP activations; see inspection/trace.py. .to_dict() is plain JSON data."""
         from microgpt.inspection.trace import trace
 
-        return trace(self.checkpoint.weights, self.config, self.tokenizer, text, is_text=self.is_text, k=k)
+        return trace(self.checkpoint.weights, self.config, self.tokenizer, text, is_text=self.is_text, k=k,
+                     ablate=self.ablation)
 
     def evaluate(self, data=None, progress=None):
         """Mean loss per token on the held-out split the model was trained with

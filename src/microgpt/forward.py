@@ -47,7 +47,50 @@ def _ignore(name, vector):
     pass
 
 
-def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None):
+class Intact:
+    """No part switched off: what gpt() computes unless given an ablation.Ablation
+    (which has these same fields, each a frozenset of layers or (layer, head))."""
+
+    heads = attn = mlp = resid_attn = resid_mlp = frozenset()
+    wpe = False
+
+
+INTACT = Intact()
+
+
+def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset()):
+    """Layer li's attention output for the normalised stream x (before the
+    residual add); appends this position's key and value to the layer's cache.
+    A head in `zeroed` (as (li, h)) gives zeros instead of its weighted values;
+    its weights are still computed, and recorded, so a picture can show where
+    the switched-off head would have looked."""
+    hd = config.head_dim
+    inv_sqrt_hd = (hd**0.5) ** -1
+    q = linear(x, weights[f"layer{li}.attn_wq"])
+    keys.append(linear(x, weights[f"layer{li}.attn_wk"]))
+    values.append(linear(x, weights[f"layer{li}.attn_wv"]))
+    x_attn = []
+    for h in range(config.n_head):
+        hs = h * hd
+        q_h = q[hs : hs + hd]
+        attn_logits = [fsum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys]
+        attn_weights = softmax(attn_logits)
+        if attn is not None:
+            attn.append((li, h, attn_weights))
+        if (li, h) in zeroed:
+            x_attn.extend([0.0] * hd)
+            continue
+        x_attn.extend(fsum(w * v[hs + j] for w, v in zip(attn_weights, values)) for j in range(hd))
+    return linear(x_attn, weights[f"layer{li}.attn_wo"])
+
+
+def mlp(weights, li, x):
+    """Layer li's MLP on the normalised stream x: (hidden after the ReLU, output)."""
+    hidden = [max(0, xi) for xi in linear(x, weights[f"layer{li}.mlp_fc1"])]
+    return hidden, linear(hidden, weights[f"layer{li}.mlp_fc2"])
+
+
+def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None, ablate=None):
     """Float logits for the next token; appends this position to the KV cache.
 
     Given a list as `attn`, appends (layer, head, weights over positions 0..pos_id)
@@ -57,40 +100,35 @@ def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None)
     stream's start), and per layer "layer{i}.attn" and "layer{i}.mlp" (the
     residual stream after each block adds its output) and "layer{i}.mlp_hidden"
     (after the ReLU). Recording only keeps references: the arithmetic, and so the
-    logits, are the same with or without it (inspection/trace.py is its reader)."""
+    logits, are the same with or without it (inspection/trace.py is its reader).
+
+    Given an ablation.Ablation as `ablate`, computes the model with those parts
+    switched off: a zeroed head gives zeros; a skipped attention or MLP leaves
+    the stream as it was (a skipped attention records no weights and caches
+    nothing, a skipped MLP fires no neuron); a dropped residual makes the
+    sublayer's output replace the stream instead of adding to it; without wpe
+    the embedding is wte[token] alone. Every other number is computed exactly
+    as without it, so an empty ablation gives the intact logits bit for bit."""
+    off = ablate if ablate is not None else INTACT
     keep = record.__setitem__ if record is not None else _ignore
-    hd = config.head_dim
-    inv_sqrt_hd = (hd**0.5) ** -1
-    x = [t + p for t, p in zip(weights["wte"][token_id], weights["wpe"][pos_id])]
+    if off.wpe:
+        x = list(weights["wte"][token_id])
+    else:
+        x = [t + p for t, p in zip(weights["wte"][token_id], weights["wpe"][pos_id])]
     keep("embed", x)
     x = rmsnorm(x)
     keep("embed.norm", x)
     for li in range(config.n_layer):
-        x_residual = x
-        x = rmsnorm(x)
-        q = linear(x, weights[f"layer{li}.attn_wq"])
-        keys[li].append(linear(x, weights[f"layer{li}.attn_wk"]))
-        values[li].append(linear(x, weights[f"layer{li}.attn_wv"]))
-        x_attn = []
-        for h in range(config.n_head):
-            hs = h * hd
-            q_h = q[hs : hs + hd]
-            attn_logits = [fsum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys[li]]
-            attn_weights = softmax(attn_logits)
-            if attn is not None:
-                attn.append((li, h, attn_weights))
-            x_attn.extend(
-                fsum(w * v[hs + j] for w, v in zip(attn_weights, values[li])) for j in range(hd)
-            )
-        x = linear(x_attn, weights[f"layer{li}.attn_wo"])
-        x = [a + b for a, b in zip(x, x_residual)]
+        if li not in off.attn:
+            out = attention(weights, config, li, rmsnorm(x), keys[li], values[li], attn, off.heads)
+            x = out if li in off.resid_attn else [a + b for a, b in zip(out, x)]
         keep(f"layer{li}.attn", x)
-        x_residual = x
-        x = rmsnorm(x)
-        x = [max(0, xi) for xi in linear(x, weights[f"layer{li}.mlp_fc1"])]
-        keep(f"layer{li}.mlp_hidden", x)
-        x = linear(x, weights[f"layer{li}.mlp_fc2"])
-        x = [a + b for a, b in zip(x, x_residual)]
+        if li in off.mlp:
+            keep(f"layer{li}.mlp_hidden", [0.0] * (4 * config.n_embd))
+        else:
+            hidden, out = mlp(weights, li, rmsnorm(x))
+            keep(f"layer{li}.mlp_hidden", hidden)
+            x = out if li in off.resid_mlp else [a + b for a, b in zip(out, x)]
         keep(f"layer{li}.mlp", x)
     return linear(x, weights["lm_head"])
 
@@ -99,10 +137,11 @@ def empty_cache(config):
     return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
 
 
-def sequence_logits(weights, config, tokens):
+def sequence_logits(weights, config, tokens, ablate=None):
     """Logits after each of tokens[0..n-1], n = min(block_size, len(tokens))."""
     keys, values = empty_cache(config)
-    return [gpt(weights, config, t, pos, keys, values) for pos, t in enumerate(tokens[: config.block_size])]
+    return [gpt(weights, config, t, pos, keys, values, ablate=ablate)
+            for pos, t in enumerate(tokens[: config.block_size])]
 
 
 def surprise(p):
@@ -111,7 +150,7 @@ def surprise(p):
     return -math.log(p) if p > 0 else math.inf
 
 
-def doc_nll(weights, config, tokens):
+def doc_nll(weights, config, tokens, ablate=None):
     """Sum of -log p(next token) over a document, and how many tokens that is.
 
     This is the original's per-position loss (-log of its softmax), computed
@@ -120,20 +159,23 @@ def doc_nll(weights, config, tokens):
     keys, values = empty_cache(config)
     total = 0.0
     for pos in range(n):
-        probs = softmax(gpt(weights, config, tokens[pos], pos, keys, values))
+        probs = softmax(gpt(weights, config, tokens[pos], pos, keys, values, ablate=ablate))
         total += surprise(probs[tokens[pos + 1]])
     return total, n
 
 
 class FloatInference:
     """Forward-only methods for an engine whose weights() are the checkpoint's
-    floats: validation loss, scoring and sampling through this module's GPT."""
+    floats: validation loss, scoring and sampling through this module's GPT
+    (with the parts `ablation` names switched off, if any)."""
+
+    ablation = None
 
     def nll(self, batch):
         """Summed -log p over every position of every document, and the count."""
         weights, total, count = self.weights(), 0.0, 0
         for tokens in batch:
-            s, n = doc_nll(weights, self.config, tokens)
+            s, n = doc_nll(weights, self.config, tokens, self.ablation)
             total, count = total + s, count + n
         return total, count
 
@@ -142,4 +184,4 @@ class FloatInference:
 
     def next_logits(self, token_id, pos_id, cache):
         weights, keys, values = cache
-        return gpt(weights, self.config, token_id, pos_id, keys, values)
+        return gpt(weights, self.config, token_id, pos_id, keys, values, ablate=self.ablation)

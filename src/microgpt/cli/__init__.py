@@ -6,6 +6,7 @@
     look.py    microgpt dataset | tokenizer | autograd | parameters | architecture | plot | graph
                                          look at one part of the system, or inside a model or run
     explore.py microgpt explore MODEL     open models in the browser and look inside them
+    diff.py    microgpt diff A B         where two runs, or two models, differ
     bench.py   microgpt bench            time the engines side by side
     ladder.py  microgpt ladder           the six rungs train0..train5, one table
     exercise.py microgpt exercise list | start | check
@@ -24,11 +25,11 @@ import os
 import sys
 
 from microgpt import __version__, interrupts
-from microgpt.cli import bench, exercise, explore, ladder, look, model, pipes, train
+from microgpt.cli import bench, diff, exercise, explore, ladder, look, model, pipes, train
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
 
-GROUPS = (train, model, explore, bench, ladder, look, exercise)  # the order of `microgpt --help`
+GROUPS = (train, model, diff, explore, bench, ladder, look, exercise)  # the order of `microgpt --help`
 
 
 def build_parser():

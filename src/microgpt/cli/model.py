@@ -119,7 +119,7 @@ def cmd_score(args):
     from microgpt.data import read_docs
     from microgpt.evaluation import bits, perplexity
     from microgpt.inspection import provenance
-    from microgpt.inspection.score import check_text, format_table
+    from microgpt.inspection.score import check_text, format_ablated_table, format_table
 
     texts = list(args.text)
     if args.file:
@@ -127,37 +127,45 @@ def cmd_score(args):
     if not texts:
         raise UsageError("nothing to score: give one or more strings, or --file FILE")
     model = load(args.model)
+    ablated = model.ablate(args.ablate) if args.ablate is not None else None
     for t in texts:  # every string is checked before any is scored
         check_text(model.tokenizer, model.config, t, bos=not model.is_text)
     data = model.training_data(args.data)
     if args.json:  # one JSON object per string, full precision, nothing else on stdout
         for t in texts:
-            print(json.dumps({**model.score(t).to_dict(), "in_training_data": _seen_phrase(data, t)}))
+            extra = {"ablation": str(ablated.ablation), "ablated": ablated.score(t).to_dict()} if ablated else {}
+            print(json.dumps({**model.score(t).to_dict(), "in_training_data": _seen_phrase(data, t), **extra}))
         return 0
     if data is None:
         print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
     elif not data.exact:
         print(f"note: {data.note}; 'yes' means the string is in {data.path}")
-    scores, nll, n = [], 0.0, 0
+    scores, ablated_total, nll, n = [], 0.0, 0.0, 0
     progress = _bar(len(texts), "score")  # (its "loss" is the mean NLL so far)
     for t in texts:
         s = model.score(t)
+        a = ablated.score(t) if ablated else None
         scores.append(s)
         nll, n = nll + s.total, n + s.n
         progress.update(len(scores), nll / n)
         seen = _seen_phrase(data, t)
         if args.brief:
+            change = f" | ablated NLL {a.total:.4f} ({a.total - s.total:+.4f})" if a else ""
             print(f"{t!r}: NLL {s.total:.4f} | mean {s.mean:.4f} | perplexity {s.perplexity:.2f} | "
-                  f"{s.bits_per_char:.4f} bits/char | in training data: {seen}")
+                  f"{s.bits_per_char:.4f} bits/char | in training data: {seen}{change}")
         else:
-            print(format_table(s, seen))
+            print(format_ablated_table(s, a, seen, ablated.ablation.describe()) if a else format_table(s, seen))
             print()
+        ablated_total += a.total if a else 0.0
     if len(scores) > 1:
         total, n = sum(s.total for s in scores), sum(s.n for s in scores)
         known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
         chars = sum(s.chars for s in scores)
         print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
               f"perplexity {perplexity(total / n):.2f} | {bits(total, chars):.4f} bits/char{known}")
+        if ablated:
+            print(f"ablated ({ablated.ablation.describe()}): NLL {ablated_total:.4f} ({ablated_total - total:+.4f}) | "
+                  f"mean {ablated_total / n:.4f} | {bits(ablated_total, chars):.4f} bits/char")
     return 0
 
 
@@ -174,12 +182,19 @@ def cmd_eval(args):
     from microgpt import evaluation
 
     model = load(args.model, args.engine, args)
+    ablated = model.ablate(args.ablate) if args.ablate is not None else None
     held = evaluation.held_out(model.checkpoint, args.data, model.path)
     print(f"evaluating on {held.what}", flush=True)
     measured = evaluation.measure(model.engine, model.tokenizer, held.batch, _bar(len(held.batch), "eval"))
     # the words train prints, so the two lines compare
     print(f"{measured.line(held.label)} ({len(held.batch):,} {held.unit}, {measured.tokens:,} tokens, "
           f"{measured.chars:,} characters, engine {args.engine})")
+    if ablated:
+        print(f"ablated: {ablated.ablation.describe()}", flush=True)
+        after = evaluation.measure(ablated.engine, model.tokenizer, held.batch, _bar(len(held.batch), "ablated"))
+        print(f"{after.line(held.label)} (ablated, engine {ablated.engine.name})")
+        print(f"change: {held.label} {after.loss - measured.loss:+.6f} ({after.loss / measured.loss - 1:+.2%}) | "
+              f"{after.bits_per_char - measured.bits_per_char:+.6f} bits/char")
     recorded = model.training.val_loss
     if held.label == "val loss" and recorded is not None:
         print(f"training recorded val loss {recorded:.4f}")
@@ -219,6 +234,7 @@ def register(sub):
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to say whether each string is in it (default: the path the "
                         "checkpoint recorded)")
+    add_ablate_arg(p, "score each string intact and with these parts switched off, side by side")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--brief", action="store_true", help="one line per string instead of a table")
     output.add_argument("--json", action="store_true",
@@ -231,6 +247,13 @@ def register(sub):
                                    "every document of --data FILE.")
     p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
     p.add_argument("--data", metavar="FILE", help="evaluate on all documents of this file instead")
+    add_ablate_arg(p, "also evaluate with these parts switched off, and print the change")
     add_engine_arg(p)
     add_engine_options(p)
     p.set_defaults(func=cmd_eval)
+
+
+def add_ablate_arg(p, what):
+    p.add_argument("--ablate", metavar="SPEC",
+                   help=f"{what}: head:L.H, attn:L, mlp:L, resid-attn:L, resid-mlp:L, wpe, comma-separated; "
+                        "* for every layer or head (docs/ablation.md)")

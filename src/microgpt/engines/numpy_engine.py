@@ -244,6 +244,41 @@ class NumpyEngine(Engine):
             total, count = total + s, count + len(tok)
         return total, count
 
+    def ablated_nll(self, batch, off):
+        """nll() of the model with the parts of `off` (an ablation.Ablation) switched
+        off, as forward.gpt's `ablate=` switches them off; forward only."""
+        total, count = 0.0, 0
+        for start in range(0, len(batch), NLL_CHUNK):
+            tok, pos, targets, rows, bt = self._prepare(batch[start : start + NLL_CHUNK])
+            s, _ = L.crossentropy_forward(self._ablated_logits(tok, pos, rows, bt, off), targets, 1.0)
+            total, count = total + s, count + len(tok)
+        return total, count
+
+    def _ablated_logits(self, tok, pos, rows, bt, off):
+        """_forward's logits, with the ablation's parts switched off (and nothing kept for a backward)."""
+        p, nh = self.p, self.config.n_head
+        B, T = bt
+        C = self.config.n_embd
+        hd = C // nh
+        x = p["wte"][tok] if off.wpe else L.encoder_forward(p["wte"], p["wpe"], tok, pos)
+        x, _ = L.rmsnorm_forward(x)
+        for i in range(self.config.n_layer):
+            pre = f"layer{i}."
+            if i not in off.attn:
+                qkv = np.zeros((B * T, 3 * C), dtype=self.dtype)  # the (B, T) block; padding rows stay 0
+                qkv[rows] = L.matmul_forward(L.rmsnorm_forward(x)[0], p[pre + "attn_wqkv"])
+                y = L.attention_forward(qkv.reshape(B, T, 3 * C), nh, self._mask(T))[0].reshape(B * T, C)[rows]
+                for li, h in off.heads:
+                    if li == i:
+                        y[:, h * hd : (h + 1) * hd] = 0.0
+                out = L.matmul_forward(y, p[pre + "attn_wo"])
+                x = out if i in off.resid_attn else out + x
+            if i not in off.mlp:
+                hidden = L.relu_forward(L.matmul_forward(L.rmsnorm_forward(x)[0], p[pre + "mlp_fc1"]))
+                out = L.matmul_forward(hidden, p[pre + "mlp_fc2"])
+                x = out if i in off.resid_mlp else out + x
+        return L.matmul_forward(x, p["lm_head"])
+
     def new_cache(self):
         """Keys and values of every layer, one row per position seen so far."""
         C, n = self.config.n_embd, self.config.n_layer

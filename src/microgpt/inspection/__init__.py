@@ -6,5 +6,6 @@
     novelty.py     is a sample new, or a copy of a training document?
     views.py       one part of the system at a time, as text (dataset, tokenizer, ...)
     graph.py       the Value computation graph as Graphviz DOT
+    diff.py        where two runs, or two models, differ (microgpt diff)
     plots/         pictures: loss curves, attention, bigram counts, next character
 """

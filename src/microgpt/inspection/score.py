@@ -84,15 +84,16 @@ def check_text(tokenizer, config, text, bos=True):
     return ids
 
 
-def score(weights, config, tokenizer, text, bos=True):
+def score(weights, config, tokenizer, text, bos=True, ablate=None):
     """The probability of each next token of `text`, the closing BOS included;
-    with bos=False (a --text model), of each character after the first."""
+    with bos=False (a --text model), of each character after the first; with
+    `ablate` (an ablation.Ablation), by the model with those parts switched off."""
     tokens = read_tokens(tokenizer, config, text, bos)
     keys, values = forward.empty_cache(config)
     rows = []
     for pos in range(len(tokens) - 1):
         # Same softmax as training's loss, so the total equals forward.doc_nll's.
-        probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values))
+        probs = forward.softmax(forward.gpt(weights, config, tokens[pos], pos, keys, values, ablate=ablate))
         rows.append(row(tokenizer, tokens, pos, probs, bos))
     return new_score(tokenizer, text, tokens, rows)
 
@@ -127,9 +128,30 @@ def format_table(s, seen=""):
         shown_before = repr(before) if pos else "(start)"
         shown_next = "(end)" if nxt is None else repr(nxt)
         surprise = forward.surprise(p)
-        shown_p = f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits
-        lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {shown_p:>8}  {surprise:>7.3f}")
+        lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {_p(p):>8}  {surprise:>7.3f}")
     lines.append(f"  total NLL {s.total:.4f} over {s.n} tokens | mean {s.mean:.4f} | perplexity {s.perplexity:.2f}"
                  f" | {s.bits_per_char:.4f} bits/char over {s.chars} characters"
                  + (" (the end counted as one)" if s.rows and s.rows[-1][2] is None else ""))
     return "\n".join(lines)
+
+
+def format_ablated_table(s, a, seen="", what=""):
+    """One string scored intact (s) and ablated (a), side by side: each row's p and
+    surprise both ways and the change in surprise (positive: the part helped here)."""
+    head = f"{s.text!r}" + (f"  (in training data: {seen})" if seen else "") + (f"  ablated: {what}" if what else "")
+    width = max(7, len(s.text) + 2)
+    lines = [head, f"  {'pos':>3}  {'after':<{width}}  {'next':<5}  {'p':>8}  {'-ln p':>7}  {'p abl':>8}  "
+                   f"{'-ln p':>7}  {'change':>7}"]
+    for (pos, before, nxt, p), (*_, q) in zip(s.rows, a.rows):
+        shown_before = repr(before) if pos else "(start)"
+        shown_next = "(end)" if nxt is None else repr(nxt)
+        d = forward.surprise(q) - forward.surprise(p)
+        lines.append(f"  {pos:>3}  {shown_before:<{width}}  {shown_next:<5}  {_p(p):>8}  {forward.surprise(p):>7.3f}  "
+                     f"{_p(q):>8}  {forward.surprise(q):>7.3f}  {d:>+7.3f}")
+    lines.append(f"  total NLL {s.total:.4f} -> {a.total:.4f} ({a.total - s.total:+.4f}) over {s.n} tokens | "
+                 f"mean {s.mean:.4f} -> {a.mean:.4f} | {s.bits_per_char:.4f} -> {a.bits_per_char:.4f} bits/char")
+    return "\n".join(lines)
+
+
+def _p(p):
+    return f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"  # a tiny p is the interesting one: keep its digits

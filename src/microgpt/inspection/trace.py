@@ -4,7 +4,7 @@
     t.total, t.perplexity                    # == model.score("emma")'s
     p = t.positions[1]                       # reading "e", predicting "m"
     p.logits, p.probs, p.p_next, p.surprise  # the full next-token distribution
-    p.attention[layer][head]                 # weights over positions 0..1
+    p.attention[layer][head]                 # weights over positions 0..1 (None: an ablated layer's)
     p.stream[i].vector, .norm, .lens         # the residual stream, and what it would predict
     p.mlp[layer].active                      # which hidden neurons fired
     json.dumps(t.to_dict())                  # plain lists, dicts, floats and str
@@ -34,6 +34,11 @@ the last point is the model's own prediction, bit for bit. A point's
 reads it multiplies it: the first rmsnorm for `embed`, layer i's attention norm
 for the point before layer i, its MLP norm for `layer{i}.attn`; None after the
 last MLP, which nothing normalises.
+
+With an ablation (model.ablate(spec), ablation.py) the same points are shown
+for the model with those parts switched off: a skipped attention layer has
+None for its heads' weights and leaves the stream as it was, a skipped MLP
+fires no neuron, a zeroed head still shows where it would have looked.
 """
 
 import math
@@ -117,10 +122,10 @@ def stream_points(config):
     ]
 
 
-def read_position(weights, config, vocab, token, pos, keys, values, k):
+def read_position(weights, config, vocab, token, pos, keys, values, k, ablate=None):
     """One forward step, and everything it passed along."""
     attn, record = [], {}
-    logits = forward.gpt(weights, config, token, pos, keys, values, attn=attn, record=record)
+    logits = forward.gpt(weights, config, token, pos, keys, values, attn=attn, record=record, ablate=ablate)
     probs = forward.softmax(logits)
     attention = [[None] * config.n_head for _ in range(config.n_layer)]
     for layer, head, w in attn:
@@ -141,9 +146,11 @@ def read_position(weights, config, vocab, token, pos, keys, values, k):
     return logits, probs, attention, stream, mlp
 
 
-def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K):
-    """Trace `text` through the model (see the module docstring). Bad text (an
-    unknown character, too long for the context) raises score's UsageError."""
+def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K, ablate=None):
+    """Trace `text` through the model (see the module docstring), or with
+    `ablate` (an ablation.Ablation) through the model with those parts switched
+    off. Bad text (an unknown character, too long for the context) raises
+    score's UsageError."""
     bos = not is_text
     tokens = read_tokens(tokenizer, config, text, bos)
     vocab = [tokenizer.label(i) for i in range(tokenizer.vocab_size)]  # a character, or a BPE token's text
@@ -151,7 +158,7 @@ def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K):
     positions, rows = [], []
     for pos in range(len(tokens) - 1):
         logits, probs, attention, stream, mlp = read_position(weights, config, vocab, tokens[pos], pos, keys, values,
-                                                              k)
+                                                              k, ablate)
         rows.append(row(tokenizer, tokens, pos, probs, bos))
         p_next = probs[tokens[pos + 1]]
         positions.append(Position(pos, vocab[tokens[pos]], vocab[tokens[pos + 1]], list(logits), probs, p_next,
