@@ -50,7 +50,7 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
         prog="microgpt ladder", description="Run the ladder rungs train0..train5, print a comparison table, and "
         "check the lecture's claims against the numbers (each verdict names the steps it was measured at).")
@@ -72,7 +72,11 @@ def main(argv=None):
                              "the first rung; it may replace earlier ladder results, other files only with --force)")
     parser.add_argument("--force", action="store_true",
                         help="let --json replace an existing file that is not ladder results")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     try:
         rungs = sorted({int(r) for r in args.rungs}) if args.rungs else list(RUNGS)
     except ValueError:
