@@ -18,7 +18,7 @@ claim when train1 and train2 trained for different numbers of steps.
 GRAD_TOL = 1e-7  # central differences (eps 1e-5, float64) agree to ~1e-10; a wrong derivative is off by >1e-4
 SAME_TOL = 1e-9  # train2 repeats train1's arithmetic; only the order of gradient sums differs (~1e-15)
 SAME_CLASS_MARGIN = 0.02  # nats: one standard error of the 7,148-prediction val mean is ~0.012
-NEAR_FLOOR = 0.05  # nats: "approaches the bigram floor" means within this of train0's val loss
+NEAR_FLOOR = 0.1  # nats: "approaches the bigram floor" (after 1000 SGD steps train1 is 0.27 above it)
 
 
 def _v(x):
