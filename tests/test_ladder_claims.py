@@ -62,7 +62,7 @@ def test_one_changed_number_fails_exactly_its_claim(change, key):
 def test_a_failing_claim_names_its_steps_and_numbers():
     v = verdict(claims.check(story(r5=2.42)), "adam_beats_sgd")
     assert claims.format_verdict(v) == ("claim: Adam beats SGD in the same number of steps — does not hold at "
-                                        "600 steps (train5 2.4200 vs train4 2.4100)")
+                                        "600 steps (train5 2.4200 vs train4 2.4100, 0.0100 apart)")
 
 
 def test_rungs_at_different_steps_name_both():
@@ -127,7 +127,7 @@ def test_runner_prints_steps_and_every_verdict(stand_ins, tmp_path, capsys):
     assert [row.split()[3] for row in rows] == ["31033"] + [str(ladder.CLASS_STEPS[k]) for k in range(1, 6)]
     steps = ladder.CLASS_STEPS[5]
     assert (f"claim: Adam beats SGD in the same number of steps — does not hold at {steps} steps "
-            "(train5 2.4300 vs train4 2.4100)") in printed
+            "(train5 2.4300 vs train4 2.4100, 0.0200 apart)") in printed
     assert "claims: 8 hold, 1 do not hold" in printed
     saved = json.loads(out.read_text())
     assert saved["preset"] == "class" and saved["steps_by_rung"]["train1"] == ladder.CLASS_STEPS[1]

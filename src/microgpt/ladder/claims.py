@@ -27,11 +27,12 @@ def _v(x):
 
 def _pair(a, b):
     """The detail of a val-loss comparison, and the steps when both rungs trained the same number."""
+    gap = f", {abs(a['val_loss'] - b['val_loss']):.4f} apart"  # small gaps are within noise: say how small
     if a["steps"] == b["steps"]:
-        return f"train{a['rung']} {_v(a['val_loss'])} vs train{b['rung']} {_v(b['val_loss'])}", a["steps"]
+        return f"train{a['rung']} {_v(a['val_loss'])} vs train{b['rung']} {_v(b['val_loss'])}{gap}", a["steps"]
     label = lambda x: (f"train{x['rung']} {_v(x['val_loss'])} after "
                        f"{x['steps']:,} {'names counted' if x['rung'] == 0 else 'steps'}")
-    return f"{label(a)} vs {label(b)}", None
+    return f"{label(a)} vs {label(b)}{gap}", None
 
 
 def _verdict(key, rung, claim, holds, detail, steps=None):
