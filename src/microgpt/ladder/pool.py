@@ -2,13 +2,11 @@
 
 The rungs are single-threaded pure Python, so on a 2-core machine two of them
 run in the time of one; that is what lets the class preset finish in minutes.
-Each job runs this file as a script (`python -m microgpt.ladder.pool ...`),
-which calls the rung's own run() and writes its result as JSON; the parent
-reads the JSON back. Log lines go straight to stderr, prefixed with the rung,
+Each job is a child process running worker.py, which calls the rung's own
+run() and writes its result as JSON; the parent reads the JSON back. Log lines go straight to stderr, prefixed with the rung,
 so interleaved lines stay readable. An interrupted or failed ladder ends every
 job it started.
 """
-import importlib
 import json
 import os
 import subprocess
@@ -31,7 +29,7 @@ def run_jobs(jobs, procs, seed, data, log_every):
                 while pending and len(running) < procs:
                     key, rung, steps, label = pending.pop(0)
                     out = Path(tmp) / f"{key}.json"
-                    argv = [sys.executable, "-m", "microgpt.ladder.pool", str(rung),
+                    argv = [sys.executable, "-m", "microgpt.ladder.worker", str(rung),
                             "all" if steps is None else str(steps), str(seed), data, str(out), label,
                             str(log_every(rung))]
                     running[key] = (subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL), out, label)
@@ -50,24 +48,3 @@ def run_jobs(jobs, procs, seed, data, log_every):
             for proc, _, _ in running.values():
                 proc.wait()
     return results
-
-
-def work(argv):
-    """The child's side: run one rung, write its result to a JSON file."""
-    rung, steps, seed, data, out, label, log_every = argv
-    module = importlib.import_module(f"microgpt.ladder.train{int(rung)}")
-    log = lambda msg: print(f"  {label} | {msg}", file=sys.stderr, flush=True)
-    try:
-        result = module.run(steps=None if steps == "all" else int(steps), seed=int(seed), data=data, log=log,
-                            log_every=int(log_every))
-    except KeyboardInterrupt:  # the terminal's Ctrl-C reaches every job; the parent reports it once
-        return 130
-    except (OSError, ValueError) as e:
-        print(f"error: {label}: {e}", file=sys.stderr)
-        return 2
-    Path(out).write_text(json.dumps(result), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(work(sys.argv[1:]))
