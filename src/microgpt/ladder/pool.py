@@ -9,6 +9,7 @@ job it started.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError
+from microgpt.interrupts import Interrupted
 
 
 def run_jobs(jobs, procs, seed, data, log_every):
@@ -38,6 +40,8 @@ def run_jobs(jobs, procs, seed, data, log_every):
                     if code is None:
                         continue
                     del running[key]
+                    if code in (130, -signal.SIGINT):  # the terminal's Ctrl-C reached the job first
+                        raise Interrupted(signal.SIGINT)
                     if code != 0:
                         raise MicroGPTError(f"{label} stopped with exit status {code}")
                     results[key] = json.loads(out.read_text(encoding="utf-8"))
