@@ -65,7 +65,7 @@ def build_parser():
     parser.add_argument("--class", dest="class_preset", action="store_true",
                         help="the class preset: each rung its own steps (train0 every name, train1 "
                              f"{CLASS_STEPS[1]}, train2 {CLASS_STEPS[2]}, train3-5 {CLASS_STEPS[3]}), "
-                             f"{CLASS_JOBS} rungs at a time; under 3 minutes on 2 cores")
+                             f"{CLASS_JOBS} rungs at a time; under 3 minutes on 2 free cores")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help=f"rungs run side by side in N processes (default: 1; {CLASS_JOBS} with --class)")
     parser.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and sampling")
