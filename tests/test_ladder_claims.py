@@ -96,7 +96,8 @@ def test_wrong_gradients_and_missing_rungs():
     partial = claims.check([fake(3, 2.4), fake(4, 2.3)])
     assert verdict(partial, "multihead_helps")["holds"] is True
     assert verdict(partial, "adam_beats_sgd")["holds"] is None
-    assert claims.summary(partial) == "claims: 2 hold, 0 do not hold, 7 not checked"
+    assert claims.summary(partial) == "claims: 2 hold, 0 do not hold, 7 not checked (7 need rungs that were not run)"
+    assert claims.unrun(verdict(partial, "adam_beats_sgd"))
 
 
 @pytest.fixture

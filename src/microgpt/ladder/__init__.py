@@ -157,7 +157,8 @@ def run_rungs(rungs, args, data):
     print(format_table(results))
     print()
     for v in verdicts:
-        print(claims.format_verdict(v))
+        if not claims.unrun(v):  # a claim about rungs not run is only counted, in the summary line
+            print(claims.format_verdict(v))
     print(claims.summary(verdicts))
     if args.json:
         twin = runs.get("twin")

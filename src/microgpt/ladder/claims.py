@@ -101,15 +101,22 @@ def check(results, twin=None):
 
 
 def format_verdict(v):
-    """One line: `claim: <text> — holds at 600 steps (a vs b)` or `— does not hold ...` or `— not checked: ...`."""
+    """One line: `claim: <text> — holds at 600 steps (a vs b)`, `— does not hold ...` or `— not checked: ...`."""
     at = f" at {v['steps']} steps" if v["steps"] is not None else ""
     if v["holds"] is None:
         return f"claim: {v['claim']} — not checked: {v['detail']}"
     return f"claim: {v['claim']} — {'holds' if v['holds'] else 'does not hold'}{at} ({v['detail']})"
 
 
+def unrun(v):
+    """Whether a verdict is only that the rungs it needs were not run."""
+    return v["holds"] is None and v["detail"].startswith("needs ")
+
+
 def summary(verdicts):
     held = sum(v["holds"] is True for v in verdicts)
     failed = sum(v["holds"] is False for v in verdicts)
     unchecked = sum(v["holds"] is None for v in verdicts)
-    return f"claims: {held} hold, {failed} do not hold" + (f", {unchecked} not checked" if unchecked else "")
+    unrun_ = sum(unrun(v) for v in verdicts)
+    return (f"claims: {held} hold, {failed} do not hold" + (f", {unchecked} not checked" if unchecked else "")
+            + (f" ({unrun_} need rungs that were not run)" if unrun_ else ""))

@@ -3,8 +3,9 @@
 The rungs are single-threaded pure Python, so on a 2-core machine two of them
 run in the time of one; that is what lets the class preset finish in minutes.
 Each job is a child process running worker.py, which calls the rung's own
-run() and writes its result as JSON; the parent reads the JSON back. Log lines go straight to stderr, prefixed with the rung,
-so interleaved lines stay readable. An interrupted or failed ladder ends every
+run() and writes its result as JSON; the parent reads the JSON back (no
+pickle). Log lines go straight to stderr, prefixed with the rung, so
+interleaved lines stay readable. An interrupted or failed ladder ends every
 job it started.
 """
 import json
