@@ -85,6 +85,9 @@ CATALOGUE = [
      ["ladder", "0", "--data", "{three}", "--json", "{tmp}"], 2, "is a directory"),
     ("ladder-json-no-folder", "ladder --json into a folder that does not exist",
      ["ladder", "0", "--data", "{three}", "--json", "{tmp}/no/such/r.json"], 1, "does not exist"),
+    ("ladder-class-steps", "ladder --class with --steps (the preset sets each rung's steps)",
+     ["ladder", "--class", "--steps", "50"], 2, "drop --steps"),
+    ("ladder-jobs-zero", "ladder --jobs 0", ["ladder", "0", "--jobs", "0"], 2, "--jobs must be at least 1"),
     # sampling
     ("smp-prefix", "prefix with characters outside the vocabulary", ["sample", "{model}", "--prefix", "Q!"], 2,
      "not in the model's vocabulary"),

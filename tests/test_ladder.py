@@ -198,6 +198,9 @@ def test_table_runner(subset, tmp_path, capsys):
     assert main(["0", "--steps", "20", "--data", subset, "--json", str(out)]) == 0
     captured = capsys.readouterr()
     assert "train0" in captured.out and "bigram counts" in captured.out and "val loss" in captured.out
+    header, _, row = captured.out.splitlines()[:3]
+    assert header.split()[4] == "steps" and row.split()[4] == "20"  # after train0, "bigram counts", 729
+    assert "claims: " in captured.out  # the verdicts follow the table, even for one rung
     assert "[ladder 1/1]" in captured.err and "step    20 /    20" in captured.err
     assert json.loads(out.read_text())["results"][0]["val_loss"] > 0
     assert main(["9"]) == 2

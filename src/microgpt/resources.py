@@ -120,7 +120,7 @@ def _torch_device(options):
     if device != "auto":
         return device
     try:
-        from microgpt.engines.torch_engine import pick_device
+        from microgpt.engines.torch_model import pick_device
     except ImportError:  # no torch: make_engine says so, in its own words
         return "cpu"
     return pick_device("auto")

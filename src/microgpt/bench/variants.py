@@ -45,7 +45,7 @@ def variants(device=None, dtype=None, compile=False):
         import torch
 
         from microgpt.bench.plain_torch import TorchTrainer
-        from microgpt.engines.torch_engine import pick_device
+        from microgpt.engines.torch_model import pick_device
     except ImportError:
         return out
     where = _where(device)
@@ -69,7 +69,7 @@ def _where(device):
     if device not in (None, "auto"):
         return device
     try:
-        from microgpt.engines.torch_engine import pick_device
+        from microgpt.engines.torch_model import pick_device
     except ImportError:
         return "auto"
     return pick_device("auto")
@@ -81,7 +81,7 @@ def check_device(device, labels):
     if device in (None, "auto") or not ON_DEVICE & set(labels):
         return
     try:
-        from microgpt.engines.torch_engine import pick_device
+        from microgpt.engines.torch_model import pick_device
     except ImportError:  # no PyTorch: those labels are skipped with that note
         return
     pick_device(device)

@@ -7,8 +7,9 @@ heads and a layer loop; train5 swaps SGD for Adam and is the full microgpt.
 
 Each trainK.py uses the standard library only and imports nothing from this
 package, so it can be copied out and run alone. This module only runs them
-in order and prints one comparison table (and, since the rungs read plain
-files, hands them the package's bundled names as a temporary file).
+in order (or side by side, pool.py), prints one comparison table, and checks
+the lecture's claims against the numbers (claims.py); since the rungs read
+plain files, it hands them the package's bundled names as a temporary file.
 """
 import argparse
 import importlib
@@ -21,9 +22,22 @@ from pathlib import Path
 from microgpt.atomic import atomic_write_text
 from microgpt.data import is_bundled, read_text, resolve_data_path
 from microgpt.errors import MicroGPTError
+from microgpt.ladder import claims, pool
 from microgpt.outputs import LADDER_RESULTS, Output, check_outputs
 
 RUNGS = tuple(range(6))
+# `--class`: each rung's steps, chosen so the lecture's claims hold where they can within ~3 minutes on
+# 2 cores (measured in docs/ladder.md, "Class runs"). train0 counts every training name; train1 is cheap
+# per step, so it trains long enough to approach the bigram floor; train2 is the same computation as
+# train1 at ten times the cost per step, so it runs briefly and is compared with train1 at its steps;
+# train3..train5 share one step count, so multi-head and Adam are compared in the same number of steps.
+CLASS_STEPS = {0: None, 1: 4000, 2: 100, 3: 300, 4: 300, 5: 300}
+CLASS_JOBS = 2
+LONGEST_FIRST = (4, 5, 3, 1, 2, 0)  # cost order at the class steps (train1@100 runs after train2): no core idles
+# The claims the preset makes hold (tests/test_ladder_claims.py); multi-head attention does not lower
+# the loss at these steps (nor at 400 or 1000; at 600 by 0.0002), and the run says so.
+CLASS_HOLDS = ("grad_check", "mlp_not_below_bigram", "mlp_near_bigram", "autograd_same", "attention_beats_mlp",
+               "attention_beats_bigram", "multihead_params", "adam_beats_sgd")
 
 
 def load(rung):
@@ -31,30 +45,42 @@ def load(rung):
 
 
 def format_table(results):
-    header = f"{'rung':<7} {'new idea':<54} {'params':>6} {'val loss':>8} {'ppl':>7} {'seconds':>8}"
+    header = (f"{'rung':<7} {'new idea':<54} {'params':>6} {'steps':>6} {'val loss':>8} {'ppl':>7} "
+              f"{'seconds':>8}")
     lines = [header, "-" * len(header)]
     for r in results:
-        lines.append(f"train{r['rung']:<2} {r['idea']:<54} {r['params']:>6} {r['val_loss']:>8.4f} "
+        lines.append(f"train{r['rung']:<2} {r['idea']:<54} {r['params']:>6} {r['steps']:>6} {r['val_loss']:>8.4f} "
                      f"{r['val_ppl']:>7.3f} {r['seconds']:>8.1f}")
     return "\n".join(lines)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
-        prog="microgpt ladder", description="Run the ladder rungs train0..train5 and print a comparison table.")
+        prog="microgpt ladder", description="Run the ladder rungs train0..train5, print a comparison table, and "
+        "check the lecture's claims against the numbers (each verdict names the steps it was measured at).")
     parser.add_argument("rungs", nargs="*", metavar="RUNG", help="rung numbers to run, 0-5 (default: all six)")
     parser.add_argument("--steps", type=int, default=None,
                         help="training steps for every rung (default: each rung's own; 1000 for the neural ones, "
                              "every training doc once for train0)")
+    parser.add_argument("--class", dest="class_preset", action="store_true",
+                        help="the class preset: each rung its own steps (train0 every name, train1 "
+                             f"{CLASS_STEPS[1]}, train2 {CLASS_STEPS[2]}, train3-5 {CLASS_STEPS[3]}), "
+                             f"{CLASS_JOBS} rungs at a time; under 3 minutes on 2 free cores")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help=f"rungs run side by side in N processes (default: 1; {CLASS_JOBS} with --class)")
     parser.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and sampling")
     parser.add_argument("--data", default=None,
                         help="names file, one per line (default: $MICROGPT_DATA, else the bundled names)")
     parser.add_argument("--json", default=None, metavar="FILE",
-                        help="also write every rung's results to FILE (checked before the first rung; it may "
-                             "replace earlier ladder results, other files only with --force)")
+                        help="also write every rung's results and the claims' verdicts to FILE (checked before "
+                             "the first rung; it may replace earlier ladder results, other files only with --force)")
     parser.add_argument("--force", action="store_true",
                         help="let --json replace an existing file that is not ladder results")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     try:
         rungs = sorted({int(r) for r in args.rungs}) if args.rungs else list(RUNGS)
     except ValueError:
@@ -64,6 +90,12 @@ def main(argv=None):
         return 2
     if args.steps is not None and args.steps < 1:
         print(f"error: --steps must be at least 1, got {args.steps}", file=sys.stderr)
+        return 2
+    if args.class_preset and args.steps is not None:
+        print("error: --class sets each rung's steps itself; drop --steps (or --class)", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
         return 2
 
     args.data = str(resolve_data_path(args.data))  # as `microgpt train` finds it; --json records this name
@@ -85,25 +117,67 @@ def main(argv=None):
     return run_rungs(rungs, args, args.data)
 
 
+def steps_of(rung, args):
+    if args.class_preset:
+        return CLASS_STEPS[rung]
+    return load(rung).DEFAULT_STEPS if args.steps is None else args.steps
+
+
+def plan(rungs, args):
+    """(key, rung, steps, label) for every run: the rungs, plus train1 at train2's steps when the two differ
+    (the autograd claim compares their per-step losses, which depend on the length of the schedule)."""
+    jobs = [(f"train{k}", k, steps_of(k, args), f"train{k}") for k in rungs]
+    if 1 in rungs and 2 in rungs and steps_of(1, args) != steps_of(2, args):
+        jobs.append(("twin", 1, steps_of(2, args), f"train1@{steps_of(2, args)}"))
+    return jobs
+
+
 def run_rungs(rungs, args, data):
-    results = []
+    jobs = plan(rungs, args)
+    procs = args.jobs or (CLASS_JOBS if args.class_preset else 1)
+    log_every = lambda rung: {0: 10000, 1: 1000 if args.class_preset else 100}.get(rung, 100)
     t0 = time.time()
-    for i, rung in enumerate(rungs):
-        module = load(rung)
-        steps = module.DEFAULT_STEPS if args.steps is None else args.steps
-        print(f"[ladder {i + 1}/{len(rungs)}] train{rung}: {module.IDEA} "
-              f"(steps: {steps if steps is not None else 'all training docs'})", file=sys.stderr, flush=True)
-        prefix = f"  train{rung} | "
-        log = lambda msg: print(prefix + msg, file=sys.stderr, flush=True)
-        try:
-            results.append(module.run(steps=steps, seed=args.seed, data=data, log=log,
-                                      log_every=10000 if rung == 0 else 100))
-        except (OSError, ValueError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+    try:
+        load(0).load_docs(data)  # a bad data file is one line here, not one per process
+        if procs == 1:
+            runs = run_serially(jobs, args.seed, data, log_every)
+        else:
+            order = sorted(jobs, key=lambda job: LONGEST_FIRST.index(job[1]) + (job[0] == "twin"))
+            print(f"[ladder] {len(order)} runs, {procs} at a time:", file=sys.stderr)
+            for i, (key, rung, steps, label) in enumerate(order):
+                print(f"[ladder {i + 1}/{len(order)}] {label}: {load(rung).IDEA} "
+                      f"(steps: {steps if steps is not None else 'all training docs'})", file=sys.stderr, flush=True)
+            runs = pool.run_jobs(order, procs, args.seed, data, log_every)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    results = [runs[f"train{k}"] for k in rungs]
+    verdicts = claims.check(results, twin=runs.get("twin"))
     print(f"[ladder] done in {time.time() - t0:.0f} s", file=sys.stderr)
     print(format_table(results))
+    print()
+    for v in verdicts:
+        if not claims.unrun(v):  # a claim about rungs not run is only counted, in the summary line
+            print(claims.format_verdict(v))
+    print(claims.summary(verdicts))
     if args.json:
-        atomic_write_text(args.json, json.dumps({"seed": args.seed, "steps": args.steps, "data": args.data,
-                                                 "results": results}, indent=1))
+        twin = runs.get("twin")
+        atomic_write_text(args.json, json.dumps({
+            "seed": args.seed, "steps": args.steps, "preset": "class" if args.class_preset else None,
+            "steps_by_rung": {f"train{r['rung']}": r["steps"] for r in results}, "data": args.data,
+            "results": results, "claims": verdicts,
+            "train1_at_train2_steps": twin and {k: twin[k] for k in ("steps", "val_loss", "train_loss")}},
+            indent=1))
     return 0
+
+
+def run_serially(jobs, seed, data, log_every):
+    runs = {}
+    for i, (key, rung, steps, label) in enumerate(jobs):
+        module = load(rung)
+        print(f"[ladder {i + 1}/{len(jobs)}] {label}: {module.IDEA} "
+              f"(steps: {steps if steps is not None else 'all training docs'})", file=sys.stderr, flush=True)
+        prefix = f"  {label} | "
+        log = lambda msg: print(prefix + msg, file=sys.stderr, flush=True)
+        runs[key] = module.run(steps=steps, seed=seed, data=data, log=log, log_every=log_every(rung))
+    return runs
