@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import microgpt
-from microgpt.cli.explore import load_models
+from microgpt.explore.models import load_models
 from microgpt.explore.server import Explorer
 
 REQUESTS = [

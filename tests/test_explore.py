@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import microgpt
-from microgpt.cli.explore import load_models, load_runs, model_ids
+from microgpt.explore.models import load_models, load_runs, model_ids
 from microgpt.explore.backprop import worked_example
 from microgpt.explore.embeddings import pca_2d, similarity
 from microgpt.explore.server import MAX_TEXT, MAX_URL, Explorer, make_server

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import microgpt
-from microgpt.cli.explore import load_models, load_runs
+from microgpt.explore.models import load_models, load_runs
 from microgpt.explore.server import Explorer, make_server
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

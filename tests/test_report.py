@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import microgpt
-from microgpt.cli.explore import load_models, load_runs
+from microgpt.explore.models import load_models, load_runs
 from microgpt.explore import report
 from microgpt.explore.server import Explorer
 

@@ -27,73 +27,6 @@ def port_number(s):
     return n
 
 
-def model_ids(paths):
-    """A short id per model, from its file name (numbered when two share one)."""
-    ids, used = [], set()
-    for p in paths:
-        base = os.path.splitext(os.path.basename(p))[0] or "model"
-        candidate, n = base, 2
-        while candidate in used:
-            candidate, n = f"{base}-{n}", n + 1
-        used.add(candidate)
-        ids.append(candidate)
-    return ids
-
-
-def load_models(paths, data=None):
-    """The models to explore, each with its training data when the command line
-    allows finding it: a --data file (the one it was trained on, when several
-    are named), or the names shipped in the package. A recorded path the user
-    did not name is not read (the explorer reads only the files on its command
-    line)."""
-    from pathlib import Path
-
-    from microgpt.api import load
-    from microgpt.data import is_bundled
-    from microgpt.explore.views import Explored
-
-    given = [data] if isinstance(data, (str, Path)) else list(data or [])
-    explored = []
-    for model_id, path in zip(model_ids(paths), paths):
-        model = load(path)
-        recorded = model.training.data
-        chosen = _training_file(model, given)
-        if chosen is not None or is_bundled(recorded):
-            found, note = model.training_data(chosen), ""
-        else:
-            found = None
-            note = ("the training data is unknown: pass --data FILE to mark samples as new or seen"
-                    if recorded is None else f"pass --data {recorded} to mark samples as new or seen in it")
-        explored.append(Explored(model_id, Path(path), model, found, note))
-    return explored
-
-
-def _training_file(model, given):
-    """Which of the --data files a model was trained on: the only one, or the one
-    at its recorded path, or the one whose documents have its fingerprint."""
-    import os
-
-    from microgpt.data import fingerprint, read_docs
-
-    if len(given) <= 1:
-        return given[0] if given else None
-    recorded = model.training.data
-    for g in given:
-        if recorded and os.path.exists(recorded) and os.path.samefile(g, recorded):
-            return g
-    sha = model.training.data_sha256
-    for g in given:
-        if sha and not model.is_text and fingerprint(read_docs(g)) == sha:
-            return g
-    return None
-
-
-def load_runs(paths):
-    from microgpt.inspection.plots.runs import read_runs
-
-    return [run for p in paths for run in read_runs(p, model_hint="name a model without --log to explore it")]
-
-
 def bind(explorer, host, port, explicit_port):
     """A server on host:port; without an explicit --port, the next free port
     after a taken one (another explorer may hold the default)."""
@@ -138,6 +71,7 @@ def can_open_browser():
 
 
 def cmd_explore(args):
+    from microgpt.explore.models import load_models, load_runs
     from microgpt.explore.server import Explorer
     from microgpt.inputs import stat_regular
 
@@ -179,6 +113,7 @@ def cmd_report(args):
     from microgpt import outputs
     from microgpt.atomic import atomic_write_text
     from microgpt.explore import report
+    from microgpt.explore.models import load_models, load_runs
 
     out = Path(args.out)
     inputs = [("a model it reads", Path(p)) for p in args.model] + [("a run log it reads", Path(p)) for p in args.log]

@@ -118,7 +118,7 @@ class Explorer:
 
     def add_trained(self, path, events, data):
         """A run from the page has saved: its model joins the others, its losses the curves."""
-        from microgpt.cli.explore import load_models
+        from microgpt.explore.models import load_models
         from microgpt.inspection.plots.runs import Run
 
         (ex,) = load_models([str(path)], data)
