@@ -347,3 +347,36 @@ def test_a_bpe_model_is_explored_token_by_token(tmp_path):
     assert "".join(t["tokens"]) == "the cat sat" and len(t["tokens"]) < len("the cat sat")  # merged tokens
     for target in ("/api/sample?seed=1", "/api/embeddings", "/api/next?text=the%20cat%20sat&pos=1", "/api/card"):
         assert ex.answer(target)[0] == 200, target
+
+
+def test_ablation_reading_is_the_librarys(world):
+    a = get(world, "/api/ablate?model=names_model&spec=mlp:1,wpe&text=emma")
+    m = microgpt.load(world["names"])
+    intact, ablated = m.score("emma"), m.ablate("mlp:1,wpe").score("emma")
+    assert a["spec"] == "mlp:1,wpe" and a["total"] == intact.total and a["total_ablated"] == ablated.total
+    assert [r["change"] for r in a["rows"]] == [-math.log(q) + math.log(p) for (*_, p), (*_, q)
+                                                 in zip(intact.rows, ablated.rows)]
+    assert get(world, "/api/ablate?model=names_model&spec=head:0.5&text=emma", 400)["error"].startswith("ablation")
+
+
+def test_ablation_eval_streams_progress_then_the_librarys_losses(world, served):
+    conn = http.client.HTTPConnection("127.0.0.1", served, timeout=120)
+    conn.request("GET", "/api/ablate/eval?model=names_model&spec=attn:0")
+    r = conn.getresponse()  # (the data was not named: the page is told so in one line)
+    assert [json.loads(line[6:])["type"] for line in r.read().decode().splitlines() if line.startswith('data: {"')] \
+        == ["failed"]
+    with_data = make_server(Explorer(load_models([str(world["names"])], str(world["data"])), []), "127.0.0.1", 0)
+    threading.Thread(target=with_data.serve_forever, daemon=True).start()
+    conn = http.client.HTTPConnection("127.0.0.1", with_data.server_address[1], timeout=120)
+    conn.request("GET", "/api/ablate/eval?model=names_model&spec=attn:0")
+    r = conn.getresponse()
+    assert r.status == 200 and r.getheader("Content-Type") == "text/event-stream"
+    events = [json.loads(line[6:]) for line in r.read().decode().splitlines() if line.startswith("data: {\"")]
+    assert any(e["type"] == "progress" for e in events)
+    result = events[-1]
+    fast = microgpt.load(world["names"], engine="numpy")
+    assert result["type"] == "result" and result["intact"] == pytest.approx(fast.evaluate(), abs=1e-12)
+    assert result["ablated"] == pytest.approx(fast.ablate("attn:0").evaluate(), abs=1e-12)
+    assert request(served, target="/api/ablate/eval?model=names_model&spec=mlp:9")[0] == 400
+    with_data.shutdown()
+    with_data.server_close()

@@ -342,3 +342,23 @@ def test_two_models_side_by_side_in_every_view(browser, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_ablation_view_switches_parts_off(page, site):
+    """Zeroing every head of the one-layer model reads the string exactly as skipping
+    its attention does; the validation losses are the library's."""
+    open_view(page, "ablation")
+    for h in range(4):
+        page.check(f"#abl-parts input[data-spec='head:0.{h}']")
+    page.wait_for_function("document.getElementById('abl-spec').textContent.includes('head:0.3')")
+    page.wait_for_selector("#abl-totals[data-ablated]", state="attached")
+    model = microgpt.load(site["path"])
+    page.wait_for_function("document.getElementById('abl-totals').dataset.ablated == "
+                           f"{model.ablate('attn:0').score('emma').total!r}")
+    page.click("#abl-eval")
+    page.wait_for_selector("#abl-result[data-change]", state="attached", timeout=60000)
+    fast = microgpt.load(site["path"], engine="numpy")
+    intact, ablated = fast.evaluate(), fast.ablate("head:0.0,head:0.1,head:0.2,head:0.3").evaluate()
+    assert float(page.get_attribute("#abl-result", "data-intact")) == pytest.approx(intact, abs=1e-12)
+    assert float(page.get_attribute("#abl-result", "data-ablated")) == pytest.approx(ablated, abs=1e-12)
+    shoot(page, "ablation")

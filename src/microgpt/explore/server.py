@@ -209,6 +209,8 @@ ROUTES = {
         s.model(q), _number(q, "seed", int, 42, -MAX_SEED, MAX_SEED), _number(q, "temperature", float, 0.5, 0),
         _number(q, "top_k", int, None, 1), _text(q, "prefix", required=False))),
     "/api/embeddings": Route(("model",), lambda s, q: views.embeddings(s.model(q))),
+    "/api/ablate": Route(("model", "spec", "text"), lambda s, q: views.ablation_reading(
+        s.model(q), _text(q, "spec", required=False), _text(q))),
     "/api/session": Route((), lambda s, q: {"token": s.token, "data": sorted(s.data_files),
                                             "out_dir": str(s.out_dir), "engines": _engines(),
                                             "training": s.live is not None and not s.live.finished}),
@@ -248,6 +250,8 @@ class Handler(BaseHTTPRequestHandler):
             response = _error(413, "a GET request carries no body")
         if response is None and urlsplit(self.path).path == "/api/live/events":
             return self.stream_events()
+        if response is None and urlsplit(self.path).path == "/api/ablate/eval":
+            return self.stream_ablation()
         if response is None:
             try:
                 response = self.explorer.answer(self.path)
@@ -304,6 +308,43 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"event: end\ndata: {}\n\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):  # the page went away: the run goes on
+            pass
+        self.close_connection = True
+
+    def stream_ablation(self):
+        """The validation loss intact and ablated, with its progress, as server-sent events;
+        a bad request is an ordinary 4xx before the stream starts."""
+        try:
+            query = _query(urlsplit(self.path).query, ("model", "spec"))
+            ex = self.explorer.model(query)
+            from microgpt.ablation import Ablation
+
+            spec = str(Ablation.parse(_text(query, "spec", required=False), ex.model.config))
+        except BadRequest as e:
+            return self.send(*_error(e.status, str(e)))
+        except MicroGPTError as e:
+            return self.send(*_error(400, str(e)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+
+        def emit(event):
+            self.wfile.write(f"data: {json.dumps(event, allow_nan=False)}\n\n".encode())
+            self.wfile.flush()
+
+        try:
+            try:
+                result = views.ablation_eval(ex, spec, emit)  # its own engine: no lock needed
+                emit({"type": "result", **result})
+            except MicroGPTError as e:
+                emit({"type": "failed", "error": str(e).splitlines()[0]})
+            except Exception as e:  # a fault of the server: one line here, one line to the page
+                self.log_error("error evaluating an ablation: %s: %s", type(e).__name__, str(e)[:200])
+                emit({"type": "failed", "error": f"internal error: {type(e).__name__}"})
+            self.wfile.write(b"event: end\ndata: {}\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the page went away
             pass
         self.close_connection = True
 

@@ -190,3 +190,63 @@ def _embeddings(ex):
 def backprop(a, b):
     """GET /api/backprop: the worked example's graph and each step of backward()."""
     return worked_example(a, b)
+
+
+def ablation_reading(ex, spec, text):
+    """GET /api/ablate: the string read by the model intact and with `spec`'s parts
+    switched off (ablation.py), the change in each character's surprise."""
+    from microgpt.ablation import Ablation, surprise_change
+
+    m = ex.model
+    ab = Ablation.parse(spec, m.config)
+    intact, ablated = m.score(text), m.ablate(ab).score(text)
+    finite = lambda x: x if x is not None and math.isfinite(x) else None  # noqa: E731
+    rows = [{k: finite(v) if isinstance(v, float) else v for k, v in r.items()} for r in surprise_change(intact, ablated)]
+    return {"spec": str(ab), "description": ab.describe(), "text": text, "rows": rows,
+            "total": finite(intact.total), "total_ablated": finite(ablated.total)}
+
+
+def ablation_eval(ex, spec, emit):
+    """GET /api/ablate/eval: the validation loss intact and ablated, over the
+    held-out documents the model was trained with, on the numpy engine when it
+    is installed (the pure-Python forward otherwise); emit({...}) follows the
+    progress. Returns the result."""
+    from importlib.util import find_spec
+
+    from microgpt import evaluation
+    from microgpt.ablation import Ablation
+    from microgpt.api import Model
+
+    m = ex.model
+    ab = Ablation.parse(spec, m.config)
+    held = _held_out(ex)
+    engine = "numpy" if find_spec("numpy") is not None else m.engine_name
+    fast = Model(m.checkpoint, engine, path=m.path)
+    result = {"spec": str(ab), "description": ab.describe(), "what": held.what, "engine": engine}
+    for key, model in (("intact", fast), ("ablated", fast.ablate(ab))):
+        n = len(held.batch)
+
+        class Progress:
+            def update(self, done, loss, key=key):
+                emit({"type": "progress", "part": key, "done": done, "total": n, "loss": loss})
+
+        loss, _, tokens = evaluation.evaluate(model.engine, held.batch, Progress())
+        result[key], result["tokens"] = loss, tokens
+    result["change"] = result["ablated"] - result["intact"]
+    return result
+
+
+def _held_out(ex):
+    """The held-out split, from the data named on the command line (nothing else is read)."""
+    from microgpt import evaluation
+    from microgpt.inspection.provenance import TrainingData
+
+    data = ex.training_data
+    if data is None:
+        raise UsageError(f"the validation data of {ex.path.name} is unknown: start explore with --data FILE")
+    if isinstance(data, TrainingData):
+        if not data.exact or not data.val:
+            raise UsageError(f"the validation split of {ex.path.name} cannot be rebuilt from {data.path}")
+        return evaluation.HeldOut(evaluation.encode_all(ex.model.tokenizer, data.val),
+                                  f"the {len(data.val):,} held-out documents of {data.path.name}", "val loss", "docs")
+    return evaluation.held_out(ex.model.checkpoint, None, ex.path)  # a text: its held-out last 10%

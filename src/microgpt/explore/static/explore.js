@@ -199,6 +199,7 @@ async function chooseModel(index, id) {
     input.value = BUNDLE.strings[id][0];
   } else if (!input.value || !fits(input.value)) input.value = defaultString(side);
   for (const t of document.querySelectorAll(`.side[data-side="${index}"] .side-title`)) t.textContent = side.model.name;
+  if (index === 0 && !BUNDLE) buildAblationParts();
   S = side; renderCard(); renderSample(); S = sides[0];
   await readString();
   if (state.view === "embeddings") await forSides(renderEmbeddings);
@@ -259,6 +260,7 @@ async function readString() {
 // Everything that depends on the string and the chosen position, on every side.
 async function redraw() {
   await forSides(async () => { renderRead(); renderAttention(); renderForward(); await renderNext(); });
+  if (state.view === "ablation") await readAblation();
 }
 
 // ---------------------------------------------------------------- 1. model card
@@ -451,6 +453,63 @@ function renderBackprop() {
   $("bp-step").disabled = state.bpStep >= g.steps.length;
 }
 
+// ---------------------------------------------------------------- ablation
+function buildAblationParts() {
+  const cfg = sides[0].model.config, parts = [];
+  for (let l = 0; l < cfg.n_layer; l++) {
+    for (let h = 0; h < cfg.n_head; h++) parts.push([`head:${l}.${h}`, `layer ${l} head ${h}`]);
+    parts.push([`attn:${l}`, `layer ${l} attention`], [`mlp:${l}`, `layer ${l} MLP`],
+               [`resid-attn:${l}`, `layer ${l} attention residual`], [`resid-mlp:${l}`, `layer ${l} MLP residual`]);
+  }
+  parts.push(["wpe", "position embeddings"]);
+  $("abl-parts").replaceChildren(...parts.map(([spec, label]) => {
+    const box = el("input", { type: "checkbox", value: spec, "data-spec": spec });
+    box.addEventListener("change", () => guarded(readAblation));
+    return el("label", {}, box, ` ${label}`);
+  }));
+  $("abl-result").textContent = "";
+}
+
+const ablationSpec = () => [...document.querySelectorAll("#abl-parts input:checked")].map((b) => b.value).join(",");
+
+async function readAblation() {
+  const a = await api("ablate", { model: sides[0].model.id, spec: ablationSpec(), text: $("text").value });
+  $("abl-spec").textContent = a.spec || "(nothing: the intact model)";
+  $("abl-description").textContent = a.description;
+  $("abl-chars").replaceChildren(...a.rows.map((r) => {
+    const change = r.change === null ? 0 : r.change, t = Math.min(1, Math.abs(change) / 2);
+    const box = el("div", { class: "char", "data-change": r.change, title: `p ${r.p} → ${r.p_ablated}` },
+      el("span", { class: "c", text: r.next === null ? "⏎" : shown(r.next) }),
+      el("span", { class: "p", text: `${fmt(r.surprise, 2)} → ${fmt(r.surprise_ablated, 2)}` }),
+      el("span", { class: "p", text: `${change >= 0 ? "+" : ""}${fmt(r.change, 2)}` }));
+    box.style.background = ramp(t, change >= 0 ? HEAT : BLUE); box.style.color = inkOn(t);
+    return box;
+  }));
+  $("abl-totals").textContent = `total NLL ${fmt(a.total)} intact → ${fmt(a.total_ablated)} ablated (${a.total_ablated - a.total >= 0 ? "+" : ""}${fmt(a.total_ablated - a.total)})`;
+  $("abl-totals").dataset.ablated = a.total_ablated;
+}
+
+function evaluateAblation() {
+  const bar = $("abl-progress"), out = $("abl-result");
+  bar.hidden = false; bar.value = 0; out.textContent = "computing…"; delete out.dataset.change;
+  $("abl-eval").disabled = true;
+  const q = new URLSearchParams({ model: sides[0].model.id, spec: ablationSpec() });
+  const source = new EventSource(`/api/ablate/eval?${q}`);
+  const done = () => { source.close(); bar.hidden = true; $("abl-eval").disabled = false; };
+  source.onmessage = (m) => {
+    const e = JSON.parse(m.data);
+    if (e.type === "progress") { bar.value = (e.done / e.total) * 0.5 + (e.part === "ablated" ? 0.5 : 0); out.textContent = `${e.part}: ${e.done} of ${e.total} documents`; }
+    if (e.type === "result") {
+      out.textContent = `val loss ${e.intact.toFixed(4)} intact → ${e.ablated.toFixed(4)} with ${e.spec || "nothing"} off (${e.change >= 0 ? "+" : ""}${e.change.toFixed(4)}), over ${e.what}, engine ${e.engine}`;
+      out.dataset.change = e.change; out.dataset.intact = e.intact; out.dataset.ablated = e.ablated;
+      done();
+    }
+    if (e.type === "failed") { showError(e.error); out.textContent = ""; done(); }
+  };
+  source.addEventListener("end", done);
+  source.onerror = done;
+}
+
 // ---------------------------------------------------------------- train live
 async function post(path, form) {
   const res = await fetch(`/api/${path}`, { method: "POST", body: JSON.stringify(form),
@@ -540,6 +599,7 @@ function showView(name) {
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.view === name);
   for (const v of document.querySelectorAll(".view")) v.classList.toggle("active", v.id === `view-${name}`);
   if (name === "embeddings") guarded(() => forSides(renderEmbeddings));
+  if (name === "ablation") guarded(readAblation);
   if (name === "backprop" && !state.backprop) guarded(loadBackprop);
 }
 
@@ -575,6 +635,7 @@ function wire() {
     clearInterval(state.player);
     state.player = setInterval(() => { if (!step()) clearInterval(state.player); }, 350);
   }));
+  $("abl-eval").addEventListener("click", evaluateAblation);
   $("bp-step").addEventListener("click", () => { state.bpStep++; renderBackprop(); });
   $("bp-reset").addEventListener("click", () => guarded(loadBackprop));
   for (const id of ["bp-a", "bp-b"]) $(id).addEventListener("change", () => guarded(loadBackprop));
