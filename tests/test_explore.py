@@ -380,3 +380,19 @@ def test_ablation_eval_streams_progress_then_the_librarys_losses(world, served):
     assert request(served, target="/api/ablate/eval?model=names_model&spec=mlp:9")[0] == 400
     with_data.shutdown()
     with_data.server_close()
+
+
+def test_overlaid_logs_say_where_they_first_part(world, tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    losses = [3.3 - 0.01 * i for i in range(1, 21)]
+    a.write_text("".join(json.dumps({"step": i, "loss": x}) + "\n" for i, x in enumerate(losses, 1)))
+    b.write_text("".join(json.dumps({"step": i, "loss": x + (1e-3 if i >= 7 else 0)}) + "\n"
+                         for i, x in enumerate(losses, 1)))
+    ex = Explorer(load_models([str(world["names"])]), load_runs([str(a), str(b)]))
+    (d,) = json.loads(ex.answer("/api/card")[2])["divergence"]
+    assert d["a"] == "a" and d["b"] == "b" and d["first"]["step"] == 7 and d["compared"] == 20
+    assert d["first"]["delta"] == pytest.approx(1e-3)
+    printed = cli("diff", str(a), str(b), check=False)  # the oracle: the command's own finding
+    assert printed.returncode == 1 and "step 7" in printed.stdout
+    same = Explorer(load_models([str(world["names"])]), load_runs([str(a), str(a)]))
+    assert json.loads(same.answer("/api/card")[2])["divergence"][0]["first"] is None

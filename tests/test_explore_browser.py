@@ -362,3 +362,22 @@ def test_ablation_view_switches_parts_off(page, site):
     assert float(page.get_attribute("#abl-result", "data-intact")) == pytest.approx(intact, abs=1e-12)
     assert float(page.get_attribute("#abl-result", "data-ablated")) == pytest.approx(ablated, abs=1e-12)
     shoot(page, "ablation")
+
+
+def test_overlaid_runs_mark_where_they_part(browser, site, tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(json.dumps({"step": i, "loss": 3.0 - 0.01 * i}) + "\n" for i in range(1, 31)))
+    b.write_text("".join(json.dumps({"step": i, "loss": 3.0 - 0.01 * i + (0.05 if i >= 12 else 0)}) + "\n"
+                         for i in range(1, 31)))
+    server = make_server(Explorer(load_models([str(site["path"])]), load_runs([str(a), str(b)])), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
+        pg.wait_for_selector("#card-divergence li[data-step='12']", state="attached")
+        assert pg.locator("[data-testid=loss-chart] line[data-mark='12']").count() == 1
+        assert "b first differs from a at step 12" in pg.text_content("#card-divergence")
+        pg.close()
+        assert errors == [], f"browser console errors: {errors}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -86,7 +86,27 @@ def _card(ex, runs):
         "samples_note": "" if ex.training_data else ex.data_note,
         "sampling": {"n": CARD_SAMPLES, "temperature": sampling.TEMPERATURE, "seed": sampling.SEED},
         "runs": [curve(r) for r in runs],
+        "divergence": divergences(runs),
     }
+
+
+def divergences(runs, tol=0.0):
+    """Where each run log first parts from the first one (as `microgpt diff A B` finds
+    it): the first step both hold whose losses differ beyond tol, or None."""
+    from microgpt.inspection.diff import compare
+
+    out = []
+    for other in runs[1:]:
+        base = runs[0]
+        s = compare(dict(zip(base.steps, base.losses)), dict(zip(other.steps, other.losses)), tol)
+        first = None if s.first is None else {"step": s.first.step, "a": _finite(s.first.a), "b": _finite(s.first.b),
+                                               "delta": _finite(s.first.delta)}
+        out.append({"a": base.label, "b": other.label, "compared": s.compared, "first": first, "tol": tol})
+    return out
+
+
+def _finite(x):
+    return x if x is not None and math.isfinite(x) else None
 
 
 def curve(run):

@@ -114,7 +114,7 @@ function bars(container, vocab, probs, mark, limit = 27) {
 }
 
 // Lines over steps, with optional points, a dashed reference line and axes.
-function lineChart(container, series, ref) {
+function lineChart(container, series, ref, marks = []) {
   container.replaceChildren();
   const w = 900, h = 300, L = 48, R = 12, T = 12, B = 30;
   const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y).filter((y) => y !== null);
@@ -130,6 +130,10 @@ function lineChart(container, series, ref) {
   }
   [[x0, "start"], [Math.round((x0 + x1) / 2), "middle"], [x1, "end"]].forEach(([x, anchor]) =>
     s.append(svg("text", { x: X(x), y: h - 10, "text-anchor": anchor, "font-size": 11, text: `step ${x}` })));
+  for (const m of marks) {  // where two runs part
+    s.append(svg("line", { x1: X(m.x), x2: X(m.x), y1: T, y2: h - B, stroke: "#8250df", "stroke-dasharray": "3 3", "data-mark": m.x }));
+    s.append(svg("text", { x: X(m.x) + 4, y: T + 12, "font-size": 11, fill: "#8250df", text: m.label }));
+  }
   if (ref) {
     s.append(svg("line", { x1: L, x2: w - R, y1: Y(ref.y), y2: Y(ref.y), stroke: "#888", "stroke-dasharray": "5 4" }));
     s.append(svg("text", { x: w - R - 4, y: Y(ref.y) - 5, "text-anchor": "end", "font-size": 11, text: ref.label }));
@@ -281,7 +285,11 @@ function renderCard() {
     if (r.val_steps.length) series.push({ label: `${r.label} validation`, x: r.val_steps, y: r.val_losses, colour: colours[(i + 1) % 4], points: true });
   });
   const start = `−ln(1/${cfg.vocab_size}) = ${c.start_loss.toFixed(2)}`;
-  lineChart($$("card-loss"), series, series.length ? { y: c.start_loss, label: start } : null);
+  lineChart($$("card-loss"), series, series.length ? { y: c.start_loss, label: start } : null,
+            c.divergence.filter((d) => d.first).map((d) => ({ x: d.first.step, label: `${d.b} parts at step ${d.first.step}` })));
+  $$("card-divergence").replaceChildren(...c.divergence.map((d) => el("li", { "data-step": d.first ? d.first.step : "",
+    text: d.first ? `${d.b} first differs from ${d.a} at step ${d.first.step}: ${fmt(d.first.a, 6)} vs ${fmt(d.first.b, 6)} (by ${d.first.delta === null ? "∞" : d.first.delta.toExponential(2)})`
+      : `${d.b} and ${d.a} agree at all ${d.compared} steps both hold` })));
   $$("card-start").textContent = `The dashed line, ${start}, is where training starts: a model that knows nothing spreads ` +
     `its bet evenly over the ${cfg.vocab_size} tokens, so each one costs ln ${cfg.vocab_size} nats. Learning is everything below it.`;
   $$("card-samples-note").textContent = `${c.sampling.n} samples at temperature ${c.sampling.temperature}, seed ${c.sampling.seed}, ` +
