@@ -238,6 +238,8 @@ def train(steps, seed, data, log, log_every, stop_after):
             log(f"step {step + 1:4d} / {steps:4d} | loss {loss.data:.4f}")
 
     result = {"rung": RUNG, "idea": IDEA, "params": len(params), "steps": steps, "seed": seed, "losses": losses}
+    result["vocab"] = "".join(uchars)  # the trained model itself, for `microgpt explore --ladder`
+    result["weights"] = {name: [[p.data for p in row] for row in mat] for name, mat in sd.items()}
     tail = losses[-100:]
     result["train_loss"] = sum(tail) / len(tail) if tail else None
     result["train_loss_is"] = "mean of the last 100 per-step training losses"
