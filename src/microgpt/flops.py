@@ -85,8 +85,10 @@ def matmul_peak(library="torch", dtype="float32", device="cpu", n=PEAK_SIZE, sec
     try:
         if library == "numpy":
             return _numpy_peak(dtype, n, seconds)
-        return _torch_peak(dtype, device, n, seconds)
-    except (ImportError, RuntimeError, TypeError):  # no such library, or no such dtype on that device
+        if library == "torch":
+            return _torch_peak(dtype, device, n, seconds)
+        return None
+    except (ImportError, RuntimeError, TypeError, AttributeError):  # no such library, or no such dtype on that device
         return None
 
 
