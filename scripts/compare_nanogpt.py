@@ -111,6 +111,40 @@ def microgpt_results(log_path, eval_every):
     return dts, vals
 
 
+def speed_window(args, seconds):
+    """Both trainings at once for `seconds`, their validation off; steps/s of each
+    over the same stretch of wall time (the first quarter, start-up and warm-up,
+    left out), read live from their per-step lines. Neither gets the machine to
+    itself at the end, as it would if one finished first."""
+    import threading
+
+    quiet = argparse.Namespace(**{**vars(args), "eval_every": 10 ** 6, "eval_iters": 1, "steps": 10 ** 5})
+    stamps = {"nanogpt": [], "microgpt": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmds = {"nanogpt": (nanogpt_command(quiet, Path(tmp) / "ng"), args.nanogpt, args.nanogpt_threads,
+                            re.compile(r"^iter \d+:")),
+                "microgpt": (microgpt_command(quiet, Path(tmp) / "mg.jsonl", Path(tmp) / "mg.json"), None, 1,
+                             re.compile(r"^step +\d+ /"))}
+        procs, start = [], time.perf_counter()
+
+        def read(name, proc, pattern):
+            for line in proc.stdout:
+                if pattern.match(line):
+                    stamps[name].append(time.perf_counter() - start)
+
+        for name, (cmd, cwd, threads, pattern) in cmds.items():
+            proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+            procs.append(proc)
+            threading.Thread(target=read, args=(name, proc, pattern), daemon=True).start()
+        time.sleep(seconds)
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    lo = seconds / 4
+    return {name: sum(lo <= t <= seconds for t in ts) / (seconds - lo) for name, ts in stamps.items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--nanogpt", required=True, help="a nanoGPT checkout with data/shakespeare_char prepared")
@@ -120,7 +154,19 @@ def main(argv=None):
     p.add_argument("--eval-iters", type=int, default=200, help="nanoGPT's batches per validation estimate")
     p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16"])
     p.add_argument("--nanogpt-threads", type=int, default=1)
+    p.add_argument("--speed-only", type=float, metavar="SECONDS",
+                   help="only the speed: both at once for SECONDS, twice, steps/s over the same window")
     args = p.parse_args(argv)
+    if args.speed_only:
+        tokens = SIZES["batch_size"] * SIZES["block_size"]
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        print("| round | nanoGPT tokens/s | microgpt tokens/s | x nanoGPT |\n| --- | --- | --- | --- |")
+        for r in (1, 2):
+            rates = speed_window(args, args.speed_only)
+            print(f"| {r} | {rates['nanogpt'] * tokens:,.0f} | {rates['microgpt'] * tokens:,.0f} | "
+                  f"{rates['microgpt'] / rates['nanogpt']:.2f} |", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return
     from microgpt.config import GPTConfig
     from microgpt.flops import flops_per_token
 
