@@ -48,15 +48,24 @@ def test_bench_table_has_a_row_per_engine(docs_file, tmp_path, capsys):
                "--steps", "2", "--warmup", "0", "--json", str(out_json)])
     assert rc == 0
     header, rows = table_rows(capsys.readouterr().out)
-    assert header == ["config", "engine", "steps", "ms/step", "ms/doc", "tokens/s", "x", "scalar", "x", "original"]
+    assert header == ["config", "engine", "steps", "ms/step", "ms/doc", "tokens/s", "x", "scalar", "x", "original",
+                      "GFLOP/s", "MFU"]
     assert [r[1] for r in rows] == ["scalar", "numpy", "numpy-f32"]
     for r in rows:
         assert r[0] == "default" and int(r[2]) >= 1
         assert float(r[3].replace(",", "")) > 0 and float(r[5].replace(",", "")) > 0
-        assert r[-1] == "-"  # no --reference given
+        assert r[7] == "-"  # no --reference given
     assert rows[0][6] == "1.0"  # the scalar engine is its own baseline
+    assert rows[0][-2:] == ["-", "-"]  # scalar multiplies no matrices: no MFU
     saved = json.loads(out_json.read_text())
     assert [r["engine"] for r in saved["rows"]] == ["scalar", "numpy", "numpy-f32"]
+    from microgpt.flops import flops_per_token
+
+    for r in saved["rows"][1:]:  # MFU = tokens/s x FLOPs per token / the peak printed under the table
+        config = bench.CONFIGS["default"].gpt_config(27)
+        per_token = flops_per_token(config)  # at block_size: the longest a document's attention can be
+        assert 0 < r["gflops"] <= r["tok_s"] * per_token / 1e9 + 1e-12
+        assert r["mfu"] == pytest.approx(r["gflops"] / r["peak_gflops"])
 
 
 def test_bench_times_a_reference_script_with_num_steps_patched(docs_file, tmp_path, tiny_docs):
@@ -66,6 +75,9 @@ def test_bench_times_a_reference_script_with_num_steps_patched(docs_file, tmp_pa
                         reference_steps=3, data_text=docs_file.read_text(), out=lambda *a: None)
     assert [r["engine"] for r in rows] == ["original", "numpy"]
     assert rows[0]["x_original"] == pytest.approx(1.0)
+    _, notes = bench.run(tiny_docs, ["default"], ["numpy"], steps=1, warmup=0, reference=script, reference_steps=2,
+                         reference_from=5, data_text=docs_file.read_text(), out=lambda *a: None)
+    assert "original: timed over its steps 6-7 (a 5-step run subtracted from a 7-step one)" in " ".join(notes)
     assert rows[1]["x_original"] > 0 and rows[1]["x_scalar"] is None
 
 

@@ -23,6 +23,8 @@ ENGINE_OPTION_TYPES = {
     "dtype": ("float32", "bfloat16", "float64"),
     "compile": bool,
     "grad_clip": float,
+    "dropout": float,
+    "tie_weights": bool,
 }
 
 

@@ -37,6 +37,8 @@ CONFIGS = {c.name: c for c in [
     BenchConfig("default-b32", 16, 4, 1, 16, 32, "the same model, 32 documents a step"),
     BenchConfig("small", 64, 4, 2, 32, 32, "64 wide, 2 layers, block 32, B=32: 103,808 params", "slow"),
     BenchConfig("large", 128, 4, 4, 32, 32, "128 wide, 4 layers, block 32, B=32: 797,440 params", "slow"),
+    BenchConfig("shakespeare-cpu", 128, 4, 4, 64, 12,
+                "nanoGPT's shakespeare-char on a CPU (its README): 128 wide, 4 layers, block 64, B=12", "slow"),
     BenchConfig("shakespeare-gpu", 384, 6, 6, 256, 64,
                 "nanoGPT's shakespeare-char: 384 wide, 6 layers, 6 heads, block 256, B=64: 10.7M params, for a GPU",
                 "never"),

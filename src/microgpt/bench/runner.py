@@ -25,6 +25,7 @@ from microgpt.bench.timing import Contestant, take_turns
 from microgpt.bench.variants import check_device, variants
 from microgpt.config import TrainConfig
 from microgpt.errors import UsageError
+from microgpt.flops import matmul_peak, utilisation
 from microgpt.model import init_weights
 
 PURE_PYTHON = {"scalar", "fused"}  # the engines whose step grows with every multiply (configs.py)
@@ -32,7 +33,7 @@ PURE_PYTHON = {"scalar", "fused"}  # the engines whose step grows with every mul
 
 def run(docs=None, config_names=DEFAULT_CONFIGS, engine_labels=None, *, text=None, steps=20, warmup=2, block=5,
         max_seconds=10.0, slow=False, reference=None, reference_steps=10, data_text=None, seed=42, device=None,
-        dtype=None, compile=False, out=print):
+        dtype=None, compile=False, out=print, reference_from=1):
     """Time everything asked for; returns (rows, notes), each row a dict.
 
     Give docs (one document each) or text (one string). device, dtype and
@@ -48,8 +49,11 @@ def run(docs=None, config_names=DEFAULT_CONFIGS, engine_labels=None, *, text=Non
     documents = Documents(docs, random.Random(seed), val_docs=0) if text is None else None
     original = None
     if reference:
-        out(f"timing the original {reference} ({reference_steps} steps) ...")
-        original = time_original(reference, data_text, docs, reference_steps)
+        out(f"timing the original {reference} (its steps {reference_from + 1}-{reference_from + reference_steps}) ...")
+        original = time_original(reference, data_text, docs, reference_steps, first=reference_from)
+        notes.append(f"original: timed over its steps {reference_from + 1}-{reference_from + reference_steps} "
+                     f"(a {reference_from}-step run subtracted from a {reference_from + reference_steps}-step one); "
+                     "its step grows slower as a run goes on: --reference-from N times a later window")
     rows = []
     for cfg in configs:
         timed = []
@@ -84,7 +88,7 @@ def run(docs=None, config_names=DEFAULT_CONFIGS, engine_labels=None, *, text=Non
                    count_tokens=lambda batch: sum(config.predicted(t) for t in batch))
         agreement = losses.compare({c.label: c.losses for c in contestants},
                                    {c.label: available[c.label].precision for c in contestants})
-        rows += [engine_row(cfg, c, agreement[c.label]) for c in contestants]
+        rows += [engine_row(cfg, c, agreement[c.label], config, available[c.label].peak) for c in contestants]
     add_ratios(rows)
     notes += [f"{label}: {available[label].about}" for label in labels]
     notes += [f"{label}: losses not compared ({available[label].precision or 'precision unknown'})"
@@ -107,9 +111,14 @@ def check_names(config_names, engine_labels=None, device=None, dtype=None, compi
     return configs, available, labels
 
 
-def engine_row(cfg, c, agreement):
+def engine_row(cfg, c, agreement, config, peak_setting):
     per_step = c.wall / c.steps
-    return dict(config=cfg.name, engine=c.label, steps=c.steps, ms_step=per_step * 1e3,
+    gflops = mfu = peak = None
+    if peak_setting is not None:  # a matmul engine: its speed against its library's matmul peak (flops.py)
+        peak = matmul_peak(*peak_setting)
+        gflops, mfu = utilisation(config, c.tokens / c.wall, peak, c.tokens / (c.steps * cfg.batch_size))
+    return dict(gflops=gflops, mfu=mfu, peak_gflops=peak, peak_of=" ".join(peak_setting) if peak_setting else None,
+                config=cfg.name, engine=c.label, steps=c.steps, ms_step=per_step * 1e3,
                 ms_doc=per_step * 1e3 / cfg.batch_size, tok_s=c.tokens / c.wall, x_scalar=None, x_original=None,
                 cpu_ms_step=c.cpu / c.steps * 1e3, cpu_tok_s=c.tokens / c.cpu if c.cpu > 0 else None,
                 x_scalar_cpu=None, losses=c.losses, loss_ref=agreement["ref"], loss_steps=agreement["steps"],
@@ -118,7 +127,7 @@ def engine_row(cfg, c, agreement):
 
 def original_row(cfg, steps, per_step, tok_s, cpu_per_step):
     """The original takes one document a step, whatever the config's batch size."""
-    return dict(config=cfg.name, engine="original", steps=steps, ms_step=per_step * 1e3, ms_doc=per_step * 1e3,
+    return dict(gflops=None, mfu=None, peak_gflops=None, config=cfg.name, engine="original", steps=steps, ms_step=per_step * 1e3, ms_doc=per_step * 1e3,
                 tok_s=tok_s, x_scalar=None, x_original=None,
                 cpu_ms_step=cpu_per_step * 1e3 if cpu_per_step else None,
                 cpu_tok_s=tok_s * per_step / cpu_per_step if cpu_per_step else None, x_scalar_cpu=None,

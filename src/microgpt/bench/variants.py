@@ -25,6 +25,7 @@ class Variant:
     make: Callable
     about: str  # the note under the table
     precision: Optional[str]  # None: unknown (an engine registered after this was written)
+    peak: Optional[tuple] = None  # (library, dtype, device) whose matmul peak MFU is taken against (flops.py)
 
 
 def variants(device=None, dtype=None, compile=False):
@@ -37,10 +38,10 @@ def variants(device=None, dtype=None, compile=False):
             out[name] = _torch_engine(device, dtype, compile)
         else:
             out[name] = Variant(lambda c, w, tc, name=name: make_engine(name, c, w, tc), f"engine {name!r}",
-                                PRECISION.get(name))
+                                PRECISION.get(name), ("numpy", "float64", "cpu") if name == "numpy" else None)
     if "numpy" in out:
         out["numpy-f32"] = Variant(lambda c, w, tc: make_engine("numpy", c, w, tc, dtype="float32"),
-                                   "numpy, float32", "float32")
+                                   "numpy, float32", "float32", ("numpy", "float32", "cpu"))
     try:
         import torch
 
@@ -52,7 +53,8 @@ def variants(device=None, dtype=None, compile=False):
     threads = torch.get_num_threads()
     for label, precision in (("pytorch", "float32"), ("pytorch-f64", "float64")):
         out[label] = Variant(lambda c, w, tc, p=precision: TorchTrainer(c, w, tc, p, device=pick_device(where)),
-                             f"plain PyTorch {torch.__version__}, {precision}, {where}, {threads} threads", precision)
+                             f"plain PyTorch {torch.__version__}, {precision}, {where}, {threads} threads", precision,
+                             ("torch", precision, where))
     return out
 
 
@@ -60,7 +62,8 @@ def _torch_engine(device, dtype, compile):
     dtype = dtype or "float32"  # the torch engine's own default
     options = {"device": _where(device), "dtype": dtype, "compile": compile}
     about = f"engine 'torch', {options['device']}, {dtype}" + (", compiled" if compile else "")
-    return Variant(lambda c, w, tc: make_engine("torch", c, w, tc, **options), about, dtype)
+    return Variant(lambda c, w, tc: make_engine("torch", c, w, tc, **options), about, dtype,
+                   ("torch", dtype, options["device"]))
 
 
 def _where(device):

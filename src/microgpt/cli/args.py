@@ -68,6 +68,13 @@ def unit_float(s):
     return v
 
 
+def dropout_rate(s):
+    v = finite_float(s)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {s}")
+    return v
+
+
 # ---- groups of arguments
 
 
@@ -105,7 +112,7 @@ def add_engine_arg(p, default=DEFAULT):
                    help=f"which implementation runs the model (default: {shown})")
 
 
-ENGINE_FLAGS = ("device", "dtype", "compile", "grad_clip")
+ENGINE_FLAGS = ("device", "dtype", "compile", "grad_clip", "dropout", "tie_weights")
 
 
 def add_engine_options(p, training=False):
@@ -126,6 +133,12 @@ def add_engine_options(p, training=False):
                        help="compile the model with torch.compile (needs a C++ compiler; pays off on long runs)")
         g.add_argument("--grad-clip", type=nonneg_float, default=None, metavar="NORM",
                        help="clip the global gradient norm to NORM before each step; 0 = off (default: off)")
+        g.add_argument("--dropout", type=dropout_rate, default=None, metavar="P",
+                       help="drop this fraction of the embeddings, attention weights and residual branches "
+                            "while training (nanoGPT's places); 0 = off, the reproduction exact (default: 0)")
+        g.add_argument("--tie-weights", action="store_true", default=None,
+                       help="use wte as lm_head too (one matrix, as GPT-2 does); the checkpoint keeps a copy "
+                            "as lm_head so every engine reads it")
 
 
 def given_engine_options(args):

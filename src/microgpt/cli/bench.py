@@ -53,6 +53,7 @@ def cmd_bench(args):
     rows, notes = bench.run(docs, configs, engines, text=text, steps=args.steps, warmup=args.warmup,
                             block=args.block, max_seconds=args.max_seconds, slow=args.slow,
                             reference=args.reference, reference_steps=args.reference_steps, data_text=data_text,
+                            reference_from=args.reference_from,
                             device=args.device, dtype=args.dtype, compile=args.compile)
     threads = f"{args.threads} thread(s)" if args.threads else "library default threads"
     print(f"microgpt bench | {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -61,6 +62,8 @@ def cmd_bench(args):
         print(f"  {line}")
     print(format_table(rows))
     print("ratios are of tokens/s (per real token, i.e. per document-step at any batch size)")
+    print("MFU: % of the matmul peak of the row's library and number format, measured in this run: "
+          + peaks_line(rows))
     print(f"\nCPU time (this process, all threads) and losses against the config's reference engine "
           f"(turns of {args.block} steps):")
     print(format_cpu_table(rows))
@@ -74,6 +77,19 @@ def cmd_bench(args):
     if wrong:
         raise MicroGPTError(f"losses disagree: {'; '.join(wrong)}")
     return 0
+
+
+def peaks_line(rows):
+    """The matmul peaks the MFU column was taken against, and torch's float32 and
+    bfloat16 ones on the CPU whatever was timed: e.g. 'torch float32 183 GFLOP/s'."""
+    from microgpt.flops import matmul_peak
+
+    seen = {r["peak_of"]: r["peak_gflops"] for r in rows if r.get("peak_gflops")}
+    for dtype in ("float32", "bfloat16"):
+        peak = matmul_peak("torch", dtype, "cpu")
+        if peak:
+            seen.setdefault(f"torch {dtype} cpu", peak)
+    return "; ".join(f"{what} {gf:,.0f} GFLOP/s" for what, gf in seen.items()) or "none measured"
 
 
 def _num(x, fmt):
@@ -95,9 +111,11 @@ def _aligned(head, body, left=2):
 
 
 def format_table(rows):
-    head = ["config", "engine", "steps", "ms/step", "ms/doc", "tokens/s", "x scalar", "x original"]
+    head = ["config", "engine", "steps", "ms/step", "ms/doc", "tokens/s", "x scalar", "x original", "GFLOP/s", "MFU"]
     body = [[r["config"], r["engine"], str(r["steps"]), f"{r['ms_step']:,.2f}", f"{r['ms_doc']:,.3f}",
-             f"{r['tok_s']:,.0f}", _num(r["x_scalar"], ",.1f"), _num(r["x_original"], ",.1f")] for r in rows]
+             f"{r['tok_s']:,.0f}", _num(r["x_scalar"], ",.1f"), _num(r["x_original"], ",.1f"),
+             _num(r.get("gflops"), ",.2f"), _num(None if r.get("mfu") is None else 100 * r["mfu"], ".1f")]
+            for r in rows]
     return _aligned(head, body)
 
 
@@ -166,6 +184,9 @@ def register(sub):
                         "input.txt beside it)")
     p.add_argument("--reference-steps", type=positive_int, default=10,
                    help="steps the original is timed over (default: 10)")
+    p.add_argument("--reference-from", type=positive_int, default=1, metavar="N",
+                   help="time the original over its steps N+1 .. N+reference-steps (default: 1); its step gets "
+                        "slower as a run goes on, so a later window gives its steady-state cost")
     p.add_argument("--threads", type=positive_int,
                    help="threads for BLAS (NumPy) and PyTorch (default: each library's own choice)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON (every row, its losses, the notes)")

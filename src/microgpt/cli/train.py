@@ -64,6 +64,11 @@ def train_and_save(run, args, stdout):
         return 128 + run.stopped_by
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {trainer.engine_name})")
+    from microgpt import flops
+
+    speed = flops.of_run(trainer)  # against the matmul peak of the engine's library and dtype, measured now
+    if speed:
+        print(f"speed: {speed}")
     if run.validation is not None:
         print(f"{run.validation.line()} ({trainer.source.held_out()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost

@@ -52,15 +52,17 @@ def set_cpu_threads(config):
 
 class TorchEngine(Engine):
     name = "torch"
-    OPTIONS = ("device", "dtype", "compile", "grad_clip")
+    OPTIONS = ("device", "dtype", "compile", "grad_clip", "dropout", "tie_weights")
     REQUIRES = ("torch",)
 
     def __init__(self, config, weights, train_config=None, device="auto", dtype="float32", compile=False,
-                 grad_clip=0.0):
+                 grad_clip=0.0, dropout=0.0, tie_weights=False):
         if dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         if grad_clip is None or grad_clip < 0 or not math.isfinite(grad_clip):
             raise UsageError(f"grad-clip must be a finite number >= 0, got {grad_clip!r}")
+        if dropout is None or not 0 <= dropout < 1:
+            raise UsageError(f"dropout must be a number in [0, 1), got {dropout!r}")
         _import_torch()
         super().__init__(config, train_config)
         tc = self.train_config
@@ -79,10 +81,12 @@ class TorchEngine(Engine):
         # bfloat16 trains in mixed precision: float32 master weights and optimizer
         # moments (bfloat16 moments would lose most small updates), bfloat16 matmuls.
         self.param_dtype = torch.float32 if dtype == "bfloat16" else getattr(torch, dtype)
-        self.model = M.GPT(config)
+        self.dropout, self.tie_weights = float(dropout), bool(tie_weights)
+        self.model = M.GPT(config, self.dropout, self.tie_weights)
         self.load_weights(weights)
         self.model.to(self.device)
-        self.params = list(self.model.named().values())
+        # each tensor once (tied, wte stands for lm_head too), in named() order
+        self.params = list({id(p): p for p in self.model.named().values()}.values())
         self.forward = self.model  # what training calls: maybe compiled, maybe wrapped in DDP
         self.compiled = bool(compile)
         if compile:
@@ -130,9 +134,17 @@ class TorchEngine(Engine):
         # however unevenly the tokens fall on the ranks.
         return loss_sum * (self.world_size / n_global), loss_sum.detach(), n_global
 
+    def seed_dropout(self):
+        """Dropout masks drawn from the run's seed and the step, so a resumed run
+        draws the masks the uninterrupted one would have."""
+        self.model.train()
+        if self.dropout:
+            torch.manual_seed(self.train_config.seed * 1_000_003 + self.t)
+
     def train_step(self, batch, lr_t):
         """Forward and backward over this rank's share of the global batch, one
         optimizer step; the mean loss over the real tokens of the whole batch."""
+        self.seed_dropout()
         loss, loss_sum, n_global = self.loss(batch)
         loss.backward()
         if self.grad_clip:
@@ -150,19 +162,21 @@ class TorchEngine(Engine):
     def loss_and_grads(self, batch):
         """The whole batch on this process, through the plain model (not compiled,
         not DDP), and the gradient before any clipping."""
+        self.seed_dropout()
         idx, targets, n = M.pad_batch(batch, self.config.block_size, self.device)
         with self.autocast():
             logits = self.model(idx)
         loss = M.loss_sum(logits.to(self.param_dtype), targets) / n
         # autograd.grad, not backward(): the parameters' .grad, which the optimizer reads, stay untouched
-        grads = torch.autograd.grad(loss, self.params)
-        names = self.model.named()
-        return loss.item(), {name: g.double().cpu().tolist() for name, g in zip(names, grads)}
+        grads = dict(zip(map(id, self.params), torch.autograd.grad(loss, self.params)))
+        return loss.item(), {name: grads[id(p)].double().cpu().tolist() for name, p in self.model.named().items()}
 
     # ---- weights and optimizer state in the checkpoint's form
     def load_weights(self, weights):
         with torch.no_grad():
             for name, p in self.model.named().items():
+                if name == "lm_head" and self.tie_weights:  # lm_head is wte: the checkpoint's copy is not read
+                    continue
                 p.data = torch.tensor(weights[name], dtype=torch.float64).to(self.param_dtype)
 
     def weights(self):
@@ -188,13 +202,15 @@ class TorchEngine(Engine):
         # Through torch's own load_state_dict, which puts each value on the device
         # and in the dtype the optimizer's kernel (fused or not) expects.
         sd = self.optimizer.state_dict()
+        index = {id(p): i for i, p in enumerate(self.params)}  # the optimizer numbers self.params in order
         sd["state"] = {
-            i: {
+            index[id(p)]: {
                 "step": torch.tensor(float(self.t)),
                 "exp_avg": torch.tensor(state["m"][name], dtype=torch.float64),
                 "exp_avg_sq": torch.tensor(state["v"][name], dtype=torch.float64),
             }
-            for i, name in enumerate(self.model.named())
+            for name, p in self.model.named().items()
+            if not (name == "lm_head" and self.tie_weights)  # (wte's moments are lm_head's)
         }
         self.optimizer.load_state_dict(sd)
 
@@ -202,6 +218,7 @@ class TorchEngine(Engine):
     def nll(self, batch):
         """Summed -log p over every real position of every document, and the count."""
         total, count = 0.0, 0
+        self.model.eval()  # no dropout
         with torch.no_grad():
             for i in range(0, len(batch), EVAL_CHUNK):
                 idx, targets, n = M.pad_batch(batch[i : i + EVAL_CHUNK], self.config.block_size, self.device)
@@ -218,6 +235,7 @@ class TorchEngine(Engine):
         """One position: its keys and values join the cache, its query attends to
         every cached position (all earlier, so no mask is needed)."""
         m = self.model
+        m.eval()
         with torch.no_grad(), self.autocast():
             x = M.rmsnorm(m.wte[token_id] + m.wpe[pos_id]).view(1, 1, -1)  # (1, 1, C)
             for block, kv in zip(m.h, cache):

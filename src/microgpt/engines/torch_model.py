@@ -43,16 +43,38 @@ def rmsnorm(x):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5)
 
 
+def causal_attention(q, k, v, dropout_p=0.0):
+    """(B, nh, T, hs) each -> (B, nh, T, hs), every position attending to itself
+    and the earlier ones; dropout_p drops attention weights (training only).
+
+    Under bfloat16 autocast on a CPU the attention runs in float32: PyTorch's CPU
+    flash-attention backward in bfloat16 took 5-7x its float32 time (128 wide,
+    block 64, 2 cores), as long as every matmul of the step together, and made
+    bfloat16 no faster than float32; with it in float32, bfloat16 steps take
+    ~0.65x the float32 time on a CPU with AVX-512 BF16 (docs/performance.md)."""
+    if q.dtype == torch.bfloat16 and q.device.type == "cpu":
+        with torch.autocast("cpu", enabled=False):  # (autocast would cast the inputs back to bfloat16)
+            y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), dropout_p=dropout_p, is_causal=True)
+        return y.to(q.dtype)
+    return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+
+
 class Block(nn.Module):
-    def __init__(self, n_embd, n_head):
+    def __init__(self, n_embd, n_head, dropout=0.0):
         super().__init__()
         self.n_head = n_head
+        self.dropout = dropout
         self.attn_wq = nn.Parameter(torch.empty(n_embd, n_embd))
         self.attn_wk = nn.Parameter(torch.empty(n_embd, n_embd))
         self.attn_wv = nn.Parameter(torch.empty(n_embd, n_embd))
         self.attn_wo = nn.Parameter(torch.empty(n_embd, n_embd))
         self.mlp_fc1 = nn.Parameter(torch.empty(4 * n_embd, n_embd))
         self.mlp_fc2 = nn.Parameter(torch.empty(n_embd, 4 * n_embd))
+
+    def drop(self, x):
+        """Dropout on a residual branch, in training only (inverted: survivors scaled
+        by 1 / (1 - p), so evaluation needs no rescaling). p = 0: x itself."""
+        return F.dropout(x, self.dropout, self.training) if self.dropout else x
 
     def qkv(self, x):
         B, T, C = x.shape
@@ -63,26 +85,39 @@ class Block(nn.Module):
         """Heads back into the residual stream, then the MLP."""
         B, nh, T, hs = y.shape
         y = y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, C)
-        x = y @ self.attn_wo.T + x_residual
-        return F.relu(rmsnorm(x) @ self.mlp_fc1.T) @ self.mlp_fc2.T + x
+        x = self.drop(y @ self.attn_wo.T) + x_residual
+        return self.drop(F.relu(rmsnorm(x) @ self.mlp_fc1.T) @ self.mlp_fc2.T) + x
 
     def forward(self, x):
         q, k, v = self.qkv(rmsnorm(x))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, nh, T, hs)
-        return self.finish(y, x)
+        return self.finish(causal_attention(q, k, v, self.dropout if self.training else 0.0), x)
 
 
 class GPT(nn.Module):
-    def __init__(self, config):
+    """dropout: nanoGPT's places (the embeddings, the attention weights, both
+    residual branches), 0 by default, so a run reproduces the scalar engine's.
+    tie_weights: lm_head is wte (one matrix, as in GPT-2 and nanoGPT); named()
+    still lists lm_head, so the checkpoint holds a copy every engine can read."""
+
+    def __init__(self, config, dropout=0.0, tie_weights=False):
         super().__init__()
         self.config = config
+        self.dropout = dropout
+        self.tie_weights = tie_weights
         self.wte = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
         self.wpe = nn.Parameter(torch.empty(config.block_size, config.n_embd))
-        self.lm_head = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
-        self.h = nn.ModuleList(Block(config.n_embd, config.n_head) for _ in range(config.n_layer))
+        if not tie_weights:
+            self.lm_head = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
+        self.h = nn.ModuleList(Block(config.n_embd, config.n_head, dropout) for _ in range(config.n_layer))
+
+    def __getattr__(self, name):
+        if name == "lm_head" and self.__dict__.get("tie_weights"):
+            return self.wte
+        return super().__getattr__(name)
 
     def named(self):
-        """The parameters under the checkpoint's names, in model.py's order."""
+        """The parameters under the checkpoint's names, in model.py's order (tied:
+        wte twice, as wte and as lm_head)."""
         out = {"wte": self.wte, "wpe": self.wpe, "lm_head": self.lm_head}
         for i, block in enumerate(self.h):
             for key in ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2"):
@@ -93,6 +128,8 @@ class GPT(nn.Module):
         """idx (B, T) token ids -> logits (B, T, vocab_size)."""
         T = idx.shape[1]
         x = rmsnorm(self.wte[idx] + self.wpe[:T])  # (B, T, C)
+        if self.dropout:
+            x = F.dropout(x, self.dropout, self.training)
         for block in self.h:
             x = block(x)
         return x @ self.lm_head.T
