@@ -85,13 +85,21 @@ def cmd_explore(args):
         data_files[name] = d
     if not os.path.isdir(args.out_dir):
         raise UsageError(f"--out-dir {args.out_dir}: not a folder")
-    explorer = Explorer(load_models(args.model, args.data), runs, data_files, args.out_dir)
+    from microgpt.explore.models import load_ladder
+
+    ladder = load_ladder(args.ladder) if args.ladder else None
+    if not args.model and ladder is None:
+        raise UsageError("nothing to explore: name a MODEL (or give --ladder LADDER.json)")
+    if ladder is not None and not ladder.explored and not args.model:
+        raise UsageError(f"{args.ladder} holds no trained GPT rung (train3 to train5, run with this version): "
+                         "nothing to explore")
+    explorer = Explorer(load_models(args.model, args.data), runs, data_files, args.out_dir, ladder)
     server = bind(explorer, args.host, DEFAULT_PORT if args.port is None else args.port, args.port is not None)
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this machine on the network can read "
               "these models", file=sys.stderr)
     url = url_of(server, args.host)
-    names = ", ".join(f"{ex.id}" for ex in explorer.models.values())
+    names = ", ".join(f"{ex.id}" for ex in explorer.models.values()) or "the ladder"
     print(f"exploring {names} at {url}  (Ctrl-C to stop)", flush=True)
     if not args.no_browser and can_open_browser():
         import webbrowser
@@ -134,9 +142,12 @@ def register(sub):
                                    "attention, the residual stream and logit lens, sampling step by step, the "
                                    "embeddings, and backpropagation node by node. Every number is computed by "
                                    "the library (the same as `microgpt score`). See docs/explore.md.")
-    p.add_argument("model", metavar="MODEL", nargs="+", help="checkpoints written by 'microgpt train'")
+    p.add_argument("model", metavar="MODEL", nargs="*", help="checkpoints written by 'microgpt train'")
     p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
                    help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
+    p.add_argument("--ladder", metavar="LADDER.json",
+                   help="results of 'microgpt ladder --json': the ladder's page, and its GPT rungs (train3 to "
+                        "train5) opened as models")
     p.add_argument("--data", metavar="FILE", action="append", default=[],
                    help="a data file (repeatable): to mark samples as new or seen, and to train on from the "
                         "page (default: only the names shipped in the package; no other file is read)")

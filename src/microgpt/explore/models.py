@@ -71,3 +71,39 @@ def load_runs(paths):
     from microgpt.inspection.plots.runs import read_runs
 
     return [run for p in paths for run in read_runs(p, model_hint="name a model without --log to explore it")]
+
+
+class Ladder:
+    """A `microgpt ladder --json` file: its table, its claims' verdicts, each rung's
+    losses, and the GPT rungs' trained models (train3 to train5)."""
+
+    def __init__(self, path, results, claims, runs, explored):
+        self.path, self.results, self.claims, self.runs, self.explored = path, results, claims, runs, explored
+
+
+def load_ladder(path):
+    """A Ladder from `ladder --json` output (one line of error if it is not one)."""
+    import json
+    from pathlib import Path
+
+    from microgpt.api import Model
+    from microgpt.errors import MicroGPTError
+    from microgpt.explore.views import Explored
+    from microgpt.inputs import read_bytes
+    from microgpt.inspection.plots.runs import read_runs
+    from microgpt.ladder.saved import rung_checkpoint
+
+    try:
+        d = json.loads(read_bytes(path, "ladder results", 1 << 28))
+    except ValueError:
+        raise MicroGPTError(f"{path} is not JSON: --ladder takes the file `microgpt ladder --json` writes") from None
+    if not isinstance(d, dict) or not isinstance(d.get("results"), list):
+        raise MicroGPTError(f"{path} holds no ladder results (a \"results\" list): --ladder takes the file "
+                            "`microgpt ladder --json` writes")
+    explored = []
+    for r in d["results"]:
+        ckpt = rung_checkpoint(r)
+        if ckpt is not None:
+            explored.append(Explored(f"train{r['rung']}", Path(f"train{r['rung']}"), Model(ckpt)))
+    runs = read_runs(path)
+    return Ladder(Path(path), d["results"], d.get("claims") or [], runs, explored)

@@ -58,8 +58,15 @@ def _static_files():
 class Explorer:
     """The models and run logs being explored, and the answer to each request."""
 
-    def __init__(self, explored, runs, data_files=None, out_dir="."):
-        self.models = {ex.id: ex for ex in explored}
+    def __init__(self, explored, runs, data_files=None, out_dir=".", ladder=None):
+        self.ladder = ladder  # a models.Ladder (`--ladder`), whose GPT rungs join the models
+        explored = list(explored) + (ladder.explored if ladder else [])
+        self.models = {}
+        for ex in explored:
+            base, n = ex.id, 2
+            while ex.id in self.models:
+                ex.id, n = f"{base}-{n}", n + 1
+            self.models[ex.id] = ex
         self.runs = runs
         self.static = _static_files()
         self.lock = threading.Lock()  # one computation at a time: the engines' buffers are not shared safely
@@ -211,6 +218,7 @@ ROUTES = {
     "/api/embeddings": Route(("model",), lambda s, q: views.embeddings(s.model(q))),
     "/api/ablate": Route(("model", "spec", "text"), lambda s, q: views.ablation_reading(
         s.model(q), _text(q, "spec", required=False), _text(q))),
+    "/api/ladder": Route((), lambda s, q: views.ladder(s.ladder) if s.ladder else {"table": None}),
     "/api/session": Route((), lambda s, q: {"token": s.token, "data": sorted(s.data_files),
                                             "out_dir": str(s.out_dir), "engines": _engines(),
                                             "training": s.live is not None and not s.live.finished}),

@@ -270,3 +270,14 @@ def _held_out(ex):
         return evaluation.HeldOut(evaluation.encode_all(ex.model.tokenizer, data.val),
                                   f"the {len(data.val):,} held-out documents of {data.path.name}", "val loss", "docs")
     return evaluation.held_out(ex.model.checkpoint, None, ex.path)  # a text: its held-out last 10%
+
+
+def ladder(lad):
+    """GET /api/ladder: the ladder's table, its claims' verdicts, each rung's
+    losses, and which GPT rungs' models are open (their ids)."""
+    from microgpt.ladder.claims import format_verdict
+
+    keys = ("rung", "idea", "params", "steps", "val_loss", "val_ppl", "seconds")
+    return {"path": lad.path.name, "table": [{k: r.get(k) for k in keys} for r in lad.results],
+            "claims": [{"holds": v.get("holds"), "line": format_verdict(v)} for v in lad.claims],
+            "runs": [curve(r) for r in lad.runs], "models": [ex.id for ex in lad.explored]}

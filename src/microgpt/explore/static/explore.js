@@ -265,6 +265,7 @@ async function readString() {
 async function redraw() {
   await forSides(async () => { renderRead(); renderAttention(); renderForward(); await renderNext(); });
   if (state.view === "ablation") await readAblation();
+  if (state.view === "ladder") await readLadder();
 }
 
 // ---------------------------------------------------------------- 1. model card
@@ -461,6 +462,38 @@ function renderBackprop() {
   $("bp-step").disabled = state.bpStep >= g.steps.length;
 }
 
+// ---------------------------------------------------------------- the ladder
+async function loadLadder() {
+  const lad = state.ladder = await api("ladder");
+  if (!lad.table) return;
+  $("ladder-tab").hidden = false;
+  $("ladder-path").textContent = lad.path;
+  const cols = [["rung", "rung"], ["idea", "new idea"], ["params", "params"], ["steps", "steps"], ["val_loss", "val loss"], ["val_ppl", "ppl"], ["seconds", "seconds"]];
+  const cell = (k, v) => k === "rung" ? `train${v}` : v === null || v === undefined ? "—" : k === "val_loss" ? v.toFixed(4)
+    : k === "val_ppl" ? v.toFixed(3) : k === "seconds" ? v.toFixed(1) : typeof v === "number" ? v.toLocaleString("en") : v;
+  $("ladder-table").replaceChildren(el("tr", {}, ...cols.map(([, h]) => el("th", { text: h }))),
+    ...lad.table.map((r) => el("tr", { "data-rung": r.rung }, ...cols.map(([k]) => el("td", { class: k === "idea" ? "" : "num", text: cell(k, r[k]) })))));
+  $("ladder-claims").replaceChildren(...lad.claims.map((c) => el("li", { class: c.holds === false ? "fails" : "", text: c.line })));
+  const colours = ["#888", "#8250df", "#1a7f37", "#d94801", "#2456a6", "#0a3069"];
+  lineChart($("ladder-loss"), lad.runs.filter((r) => r.steps.length > 1).map((r, i) => ({ label: r.label, x: r.steps, y: r.smoothed, colour: colours[(i + 1) % colours.length] })));
+  $("ladder-compare").hidden = lad.models.length < 2;
+  if (state.view === "ladder") await readLadder();
+}
+
+async function readLadder() {
+  const lad = state.ladder, text = $("text").value;
+  if (!lad || !lad.table) return;
+  const reads = await Promise.all(lad.models.map((id) => api("score", { model: id, text })));
+  $("ladder-reads").replaceChildren(...reads.map((s, k) => el("div", { class: "ladder-read", "data-model": lad.models[k], "data-total": s.total },
+    el("p", { text: `${lad.models[k]}: total NLL ${fmt(s.total)}, mean ${fmt(s.mean)}` }),
+    el("div", { class: "chars" }, ...s.rows.map((r) => {
+      const t = r.surprise === null ? 1 : r.surprise / 6;
+      const box = el("div", { class: "char", title: `p = ${r.p}` }, el("span", { class: "c", text: r.next === null ? "⏎" : shown(r.next) }), el("span", { class: "p", text: `p ${fmtP(r.p)}` }));
+      box.style.background = surpriseColour(r.surprise); box.style.color = inkOn(t);
+      return box;
+    })))));
+}
+
 // ---------------------------------------------------------------- ablation
 function buildAblationParts() {
   const cfg = sides[0].model.config, parts = [];
@@ -608,6 +641,7 @@ function showView(name) {
   for (const v of document.querySelectorAll(".view")) v.classList.toggle("active", v.id === `view-${name}`);
   if (name === "embeddings") guarded(() => forSides(renderEmbeddings));
   if (name === "ablation") guarded(readAblation);
+  if (name === "ladder") guarded(readLadder);
   if (name === "backprop" && !state.backprop) guarded(loadBackprop);
 }
 
@@ -644,9 +678,15 @@ function wire() {
     state.player = setInterval(() => { if (!step()) clearInterval(state.player); }, 350);
   }));
   $("abl-eval").addEventListener("click", evaluateAblation);
+  $("ladder-compare").addEventListener("click", () => guarded(async () => {
+    const ids = state.ladder.models;
+    $("model").value = ids[0]; $("compare").value = ids[ids.length - 1];
+    await chooseModel(0, ids[0]); await chooseModel(1, ids[ids.length - 1]);
+    showView("read");
+  }));
   $("bp-step").addEventListener("click", () => { state.bpStep++; renderBackprop(); });
   $("bp-reset").addEventListener("click", () => guarded(loadBackprop));
   for (const id of ["bp-a", "bp-b"]) $(id).addEventListener("change", () => guarded(loadBackprop));
 }
 
-document.addEventListener("DOMContentLoaded", () => { wire(); guarded(async () => { await loadModels(); if (!BUNDLE) await loadSession(); }); });
+document.addEventListener("DOMContentLoaded", () => { wire(); guarded(async () => { await loadModels(); if (!BUNDLE) { await loadSession(); await loadLadder(); } }); });
