@@ -16,7 +16,7 @@ from microgpt.explore.models import load_models, load_runs
 from microgpt.explore import report
 from microgpt.explore.server import Explorer
 
-from test_explore_browser import CHROMIUM_FLAGS, VIEWS, _missing, chromium_path, open_view
+from test_explore_browser import CHROMIUM_FLAGS, VIEWS, _missing, chromium_path, open_view, shoot
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,7 @@ def test_the_report_opens_offline_in_chromium(made):
         page.wait_for_selector("#card-samples li")
         page.wait_for_selector("#read-total[data-value]", state="attached")
         assert page.is_visible("#report-note") and not page.is_visible("#text")
+        shoot(page, "report")
         page.select_option("#text-choice", "olivia")
         page.wait_for_selector("#read-chars .char:nth-child(7)", state="attached")
         for name in VIEWS:
