@@ -1,8 +1,8 @@
 """`microgpt report`: one self-contained HTML file. Its embedded answers are the
 explorer API's own; it holds no URL; and it opens from disk in headless
 Chromium, every view working with no request leaving the file and no console
-error (skipped with the reason where Chromium or Playwright is missing, failed
-under CI=true, as in test_explore_browser.py)."""
+error (with test_explore_browser.py's browser: skipped with the reason where
+Chromium or Playwright is missing, failed under CI=true)."""
 
 import json
 import re
@@ -16,7 +16,7 @@ from microgpt.explore.models import load_models, load_runs
 from microgpt.explore import report
 from microgpt.explore.server import Explorer
 
-from test_explore_browser import CHROMIUM_FLAGS, VIEWS, _missing, chromium_path, open_view, shoot
+from test_explore_browser import VIEWS, browser, open_view, shoot  # noqa: F401 (browser: a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -76,36 +76,29 @@ def test_bad_reports_are_refused_in_one_line(made):
     made["out"].write_text(report.build(load_models([str(made["model"])]), load_runs([str(made["log"])])))
 
 
-def test_the_report_opens_offline_in_chromium(made):
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright for Python is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(made["out"].as_uri())
-        page.wait_for_selector("#card-samples li")
-        page.wait_for_selector("#read-total[data-value]", state="attached")
-        assert page.is_visible("#report-note") and not page.is_visible("#text")
-        shoot(page, "report")
-        page.select_option("#text-choice", "olivia")
-        page.wait_for_selector("#read-chars .char:nth-child(7)", state="attached")
-        for name in VIEWS:
-            open_view(page, name)
-        page.wait_for_selector("[data-testid=bp-svg]")
-        for _ in range(3):
-            page.click("#bp-step")
-        assert page.text_content("[data-testid=bp-grad-a]") == "grad 4.0"
-        open_view(page, "sampling")
-        page.click("#smp-play")
-        page.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=30000)
-        assert page.text_content("#smp-text") == microgpt.load(made["model"]).sample(1)[0]
-        browser.close()
+def test_the_report_opens_offline_in_chromium(browser, made):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(made["out"].as_uri())
+    page.wait_for_selector("#card-samples li")
+    page.wait_for_selector("#read-total[data-value]", state="attached")
+    assert page.is_visible("#report-note") and not page.is_visible("#text")
+    shoot(page, "report")
+    page.select_option("#text-choice", "olivia")
+    page.wait_for_selector("#read-chars .char:nth-child(7)", state="attached")
+    for name in VIEWS:
+        open_view(page, name)
+    page.wait_for_selector("[data-testid=bp-svg]")
+    for _ in range(3):
+        page.click("#bp-step")
+    assert page.text_content("[data-testid=bp-grad-a]") == "grad 4.0"
+    open_view(page, "sampling")
+    page.click("#smp-play")
+    page.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=30000)
+    assert page.text_content("#smp-text") == microgpt.load(made["model"]).sample(1)[0]
+    page.close()
     assert errors == [], errors
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []

@@ -135,6 +135,11 @@ def cmd_report(args):
     return 0
 
 
+def add_log_arg(p):
+    p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
+                   help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
+
+
 def register(sub):
     p = sub.add_parser("explore", help="open trained models in the browser and look inside them",
                        description="Start a local web page that shows a trained model from the inside: its "
@@ -143,8 +148,7 @@ def register(sub):
                                    "embeddings, and backpropagation node by node. Every number is computed by "
                                    "the library (the same as `microgpt score`). See docs/explore.md.")
     p.add_argument("model", metavar="MODEL", nargs="*", help="checkpoints written by 'microgpt train'")
-    p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
-                   help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
+    add_log_arg(p)
     p.add_argument("--ladder", metavar="LADDER.json",
                    help="results of 'microgpt ladder --json': the ladder's page, and its GPT rungs (train3 to "
                         "train5) opened as models")
@@ -170,8 +174,7 @@ def register(sub):
                                    "itself. See docs/explore.md.")
     p.add_argument("model", metavar="MODEL", nargs="+", help="checkpoints written by 'microgpt train'")
     p.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
-    p.add_argument("--log", metavar="RUN.jsonl", action="append", default=[],
-                   help="a run log written by 'microgpt train --log', for the loss curves (repeatable)")
+    add_log_arg(p)
     p.add_argument("--data", metavar="FILE", help="the training data, to mark samples as new or seen")
     p.add_argument("--text", metavar="STRING", action="append",
                    help="a string to read in the report (repeatable; default: a few names, or stretches "
