@@ -92,3 +92,12 @@ def test_ladder_from_the_cli(names_path, capsys):
     out = capsys.readouterr().out
     assert "train0" in out and "bigram counts" in out and "729" in out
     assert main(["ladder", "7", "--data", str(names_path)]) == 2
+
+
+def test_an_error_naming_a_path_with_control_characters_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "microgpt", "diff", "a\r\nb", "c"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "a\\r\\nb" in r.stderr, r.stderr

@@ -19,7 +19,8 @@ import microgpt
 from microgpt.explore.models import load_models, load_runs, model_ids
 from microgpt.explore.backprop import worked_example
 from microgpt.explore.embeddings import pca_2d, similarity
-from microgpt.explore.server import MAX_TEXT, MAX_URL, Explorer, make_server
+from microgpt.explore.requests import MAX_TEXT
+from microgpt.explore.server import MAX_URL, Explorer, make_server
 from microgpt.model import num_params
 
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail",

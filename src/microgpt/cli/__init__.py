@@ -67,6 +67,11 @@ def main(argv=None):
                 pass
 
 
+def one_line(text):
+    """A message as one line: a control character (a file name may hold a newline) is shown escaped."""
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in str(text))
+
+
 def guarded(command, debug, call):
     """call(), with every way a command can fail ending in one line on stderr and an exit status."""
     try:
@@ -74,7 +79,7 @@ def guarded(command, debug, call):
     except MicroGPTError as e:
         if debug:
             raise
-        print(f"microgpt {command}: error: {e}", file=sys.stderr)
+        print(f"microgpt {command}: error: {one_line(e)}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:  # stdout's reader is gone, e.g. `microgpt sample m.json | head -3` (before OSError)
         pipes.silence_stdout()
@@ -83,7 +88,7 @@ def guarded(command, debug, call):
         if debug:
             raise
         where = f": {e.filename}" if getattr(e, "filename", None) else ""
-        print(f"microgpt {command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        print(f"microgpt {command}: error: {one_line(e.strerror or e)}{one_line(where)}", file=sys.stderr)
         return 1
     except MemoryError:
         if debug:

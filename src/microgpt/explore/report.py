@@ -88,7 +88,8 @@ def build(explored, runs, strings=None):
     """The report, as one HTML string."""
     data = json.dumps(answers(explored, runs, strings), allow_nan=False, separators=(",", ":"))
     page = _static("index.html")
-    page = page.replace('<link rel="stylesheet" href="/explore.css">', f"<style>\n{_inline(_static('explore.css'))}</style>")
+    style = f"<style>\n{_inline(_static('explore.css'))}</style>"
+    page = page.replace('<link rel="stylesheet" href="/explore.css">', style)
     page = page.replace('<script src="/explore.js" defer></script>', "")
     page = page.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
                         f"{MARK.decode()}", 1)

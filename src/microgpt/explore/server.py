@@ -29,10 +29,10 @@ from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 from microgpt.errors import MicroGPTError
-from microgpt.explore import views
+from microgpt.explore import events, views
+from microgpt.explore.requests import MAX_TEXT, BadRequest, error_response, number_param, parse_query, text_param
 
 MAX_URL = 8192  # bytes of a request line's target
-MAX_TEXT = 1000  # characters of a string to read (a model's context is far shorter)
 MAX_SEED = 2**63
 MAX_BODY = 4096  # bytes of a POSTed form
 TOKEN_HEADER = "X-Explore-Token"
@@ -42,12 +42,6 @@ STATIC = {"/": ("index.html", "text/html"), "/explore.js": ("explore.js", "text/
 # Everything the page needs is served from here: nothing may come from elsewhere.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-
-
-class BadRequest(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
 
 
 def _static_files():
@@ -83,41 +77,41 @@ class Explorer:
             return 200, kind + "; charset=utf-8", body
         route = ROUTES.get(url.path)
         if route is None:
-            return _error(404, f"no such page: {url.path[:100]}")
+            return error_response(404, f"no such page: {url.path[:100]}")
         try:
-            query = _query(url.query, route.params)
+            query = parse_query(url.query, route.params)
             with self.lock:
                 result = route.view(self, query)
         except BadRequest as e:
-            return _error(e.status, str(e))
+            return error_response(e.status, str(e))
         except MicroGPTError as e:
-            return _error(400, str(e))
+            return error_response(400, str(e))
         return 200, "application/json", json.dumps(result, allow_nan=False).encode()
 
     def post(self, path, token, body):
         """(status, content type, body bytes) for a POST: only with the session's token."""
         if path not in POSTS:
-            return _error(405, f"nothing to POST at {path[:100]}")
+            return error_response(405, f"nothing to POST at {path[:100]}")
         if not token or not hmac.compare_digest(token.encode(), self.token.encode()):
-            return _error(403, f"refused: a request that changes something needs the page's {TOKEN_HEADER}")
+            return error_response(403, f"refused: a request that changes something needs the page's {TOKEN_HEADER}")
         try:
             form = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            return _error(400, "the body must be a JSON object")
+            return error_response(400, "the body must be a JSON object")
         from microgpt.explore import live
 
         with self.lock:
             if path.endswith("/stop"):
                 if self.live is None or self.live.finished:
-                    return _error(409, "no run is training")
+                    return error_response(409, "no run is training")
                 self.live.stop_requested = True
                 return 200, "application/json", json.dumps({"stopping": True}).encode()
             if self.live is not None and not self.live.finished:
-                return _error(409, "a run is already training: stop it first (one run at a time)")
+                return error_response(409, "a run is already training: stop it first (one run at a time)")
             try:
                 self.live = live.start(form, self.data_files, self.out_dir, self.add_trained)
             except MicroGPTError as e:
-                return _error(400, str(e))
+                return error_response(400, str(e))
             run = self.live.run
             started = {"out": str(run.out), "watch": self.live.watch, "steps": run.trainer.train_config.steps,
                        "params": sum(len(w) * len(w[0]) for w in run.checkpoint().weights.values())}
@@ -152,52 +146,6 @@ class Explorer:
             raise BadRequest(404, f"no model {model_id[:60]!r}; open ones: {', '.join(self.models)}") from None
 
 
-def _error(status, message):
-    return status, "application/json", json.dumps({"error": message.splitlines()[0] if message else ""}).encode()
-
-
-def _query(query, allowed):
-    try:
-        pairs = parse_qs(query, keep_blank_values=True, strict_parsing=False, errors="strict",
-                         max_num_fields=20)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest(400, "the query string is not valid UTF-8 key=value pairs") from None
-    unknown = sorted(set(pairs) - set(allowed))
-    if unknown:
-        raise BadRequest(400, f"unknown parameter {unknown[0][:40]!r}; this request takes: {', '.join(allowed)}")
-    repeated = [k for k, v in pairs.items() if len(v) > 1]
-    if repeated:
-        raise BadRequest(400, f"parameter {repeated[0]!r} given more than once")
-    return {k: v[0] for k, v in pairs.items()}
-
-
-def _text(query, name="text", required=True):
-    text = query.get(name)
-    if text is None:
-        if required:
-            raise BadRequest(400, f"{name}= is required")
-        return ""
-    if len(text) > MAX_TEXT:
-        raise BadRequest(413, f"{name} has {len(text)} characters; at most {MAX_TEXT} are read")
-    return text
-
-
-def _number(query, name, kind, default=None, lo=None, hi=None):
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise BadRequest(400, f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw[:40]!r}") \
-            from None
-    if kind is float and not math.isfinite(value):
-        raise BadRequest(400, f"{name} must be a finite number, got {raw[:40]!r}")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise BadRequest(400, f"{name} must be between {lo} and {hi}, got {raw[:40]}")
-    return value
-
-
 class Route:
     def __init__(self, params, view):
         self.params = params
@@ -207,23 +155,24 @@ class Route:
 ROUTES = {
     "/api/models": Route((), lambda s, q: {"models": [views.summary(ex) for ex in s.models.values()]}),
     "/api/card": Route(("model",), lambda s, q: views.card(s.model(q), s.runs)),
-    "/api/score": Route(("model", "text"), lambda s, q: views.score(s.model(q), _text(q))),
-    "/api/trace": Route(("model", "text"), lambda s, q: views.trace(s.model(q), _text(q))),
+    "/api/score": Route(("model", "text"), lambda s, q: views.score(s.model(q), text_param(q))),
+    "/api/trace": Route(("model", "text"), lambda s, q: views.trace(s.model(q), text_param(q))),
     "/api/next": Route(("model", "text", "pos", "temperature", "top_k"), lambda s, q: views.next_distribution(
-        s.model(q), _text(q), _number(q, "pos", int, 0, 0, MAX_TEXT), _number(q, "temperature", float, 1.0, 0),
-        _number(q, "top_k", int, None, 1))),
+        s.model(q), text_param(q), number_param(q, "pos", int, 0, 0, MAX_TEXT),
+        number_param(q, "temperature", float, 1.0, 0), number_param(q, "top_k", int, None, 1))),
     "/api/sample": Route(("model", "seed", "temperature", "top_k", "prefix"), lambda s, q: views.sample_steps(
-        s.model(q), _number(q, "seed", int, 42, -MAX_SEED, MAX_SEED), _number(q, "temperature", float, 0.5, 0),
-        _number(q, "top_k", int, None, 1), _text(q, "prefix", required=False))),
+        s.model(q), number_param(q, "seed", int, 42, -MAX_SEED, MAX_SEED),
+        number_param(q, "temperature", float, 0.5, 0), number_param(q, "top_k", int, None, 1),
+        text_param(q, "prefix", required=False))),
     "/api/embeddings": Route(("model",), lambda s, q: views.embeddings(s.model(q))),
     "/api/ablate": Route(("model", "spec", "text"), lambda s, q: views.ablation_reading(
-        s.model(q), _text(q, "spec", required=False), _text(q))),
+        s.model(q), text_param(q, "spec", required=False), text_param(q))),
     "/api/ladder": Route((), lambda s, q: views.ladder(s.ladder) if s.ladder else {"table": None}),
     "/api/session": Route((), lambda s, q: {"token": s.token, "data": sorted(s.data_files),
                                             "out_dir": str(s.out_dir), "engines": _engines(),
                                             "training": s.live is not None and not s.live.finished}),
     "/api/backprop": Route(("a", "b"), lambda s, q: views.backprop(
-        _number(q, "a", float, 2.0, -1e6, 1e6), _number(q, "b", float, 3.0, -1e6, 1e6))),
+        number_param(q, "a", float, 2.0, -1e6, 1e6), number_param(q, "b", float, 3.0, -1e6, 1e6))),
 }
 
 
@@ -246,16 +195,16 @@ class Handler(BaseHTTPRequestHandler):
     def refused(self):
         """The answer to a request this server will not handle, or None."""
         if len(self.path) > MAX_URL:
-            return _error(414, f"the URL is longer than {MAX_URL} bytes")
+            return error_response(414, f"the URL is longer than {MAX_URL} bytes")
         host = self.headers.get("Host")
         if host is None or host.lower() not in self.allowed_hosts:
-            return _error(403, f"refused: Host {str(host)[:80]!r} is not this server's own name")
+            return error_response(403, f"refused: Host {str(host)[:80]!r} is not this server's own name")
         return None
 
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         response = self.refused()
         if response is None and (int(self.headers.get("Content-Length") or 0) or self.headers.get("Transfer-Encoding")):
-            response = _error(413, "a GET request carries no body")
+            response = error_response(413, "a GET request carries no body")
         if response is None and urlsplit(self.path).path == "/api/live/events":
             return self.stream_events()
         if response is None and urlsplit(self.path).path == "/api/ablate/eval":
@@ -265,99 +214,43 @@ class Handler(BaseHTTPRequestHandler):
                 response = self.explorer.answer(self.path)
             except Exception as e:  # a fault of the server: one line here, one line to the page
                 self.log_error("error answering %s: %s: %s", self.path[:100], type(e).__name__, str(e)[:200])
-                response = _error(500, f"internal error: {type(e).__name__}")
+                response = error_response(500, f"internal error: {type(e).__name__}")
         self.send(*response)
 
     def do_POST(self):  # noqa: N802
         response = self.refused()
         if response is None and urlsplit(self.path).path not in POSTS:
-            response = _error(405, "only GET is served here (POST starts or stops a run: /api/live/start, /stop)")
+            response = error_response(405, "only GET is served here (a POST starts or stops a run: "
+                                           "/api/live/start, /api/live/stop)")
         origin = self.headers.get("Origin")
         if response is None and origin is not None and urlsplit(origin).netloc.lower() not in self.allowed_hosts:
-            response = _error(403, "refused: a request from another site")
+            response = error_response(403, "refused: a request from another site")
         if response is None and (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
-            response = _error(415, "a POST carries a JSON body (Content-Type: application/json)")
+            response = error_response(415, "a POST carries a JSON body (Content-Type: application/json)")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
         if response is None and not 0 <= length <= MAX_BODY:
-            response = _error(413, f"a POST body is at most {MAX_BODY} bytes")
+            response = error_response(413, f"a POST body is at most {MAX_BODY} bytes")
         if response is None:
             body = self.rfile.read(length)
             try:
                 response = self.explorer.post(urlsplit(self.path).path, self.headers.get(TOKEN_HEADER), body)
             except Exception as e:
                 self.log_error("error answering POST %s: %s: %s", self.path[:100], type(e).__name__, str(e)[:200])
-                response = _error(500, f"internal error: {type(e).__name__}")
+                response = error_response(500, f"internal error: {type(e).__name__}")
         self.close_connection = True  # an unread body must not be taken for the next request
         self.send(*response)
 
     def stream_events(self):
-        """The training run's events as server-sent events, from the first, until it ends."""
-        live = self.explorer.live
-        if live is None:
-            return self.send(*_error(404, "no run has been started from the page"))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.end_headers()
-        seen, finished = 0, False
-        try:
-            while not finished:
-                events, finished = live.wait(seen)
-                for e in events:
-                    self.wfile.write(f"data: {json.dumps(e, allow_nan=False)}\n\n".encode())
-                seen += len(events)
-                if not events:
-                    self.wfile.write(b": still training\n\n")  # a comment keeps the connection alive
-                self.wfile.flush()
-            self.wfile.write(b"event: end\ndata: {}\n\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):  # the page went away: the run goes on
-            pass
-        self.close_connection = True
+        events.live_run(self)
 
     def stream_ablation(self):
-        """The validation loss intact and ablated, with its progress, as server-sent events;
-        a bad request is an ordinary 4xx before the stream starts."""
-        try:
-            query = _query(urlsplit(self.path).query, ("model", "spec"))
-            ex = self.explorer.model(query)
-            from microgpt.ablation import Ablation
-
-            spec = str(Ablation.parse(_text(query, "spec", required=False), ex.model.config))
-        except BadRequest as e:
-            return self.send(*_error(e.status, str(e)))
-        except MicroGPTError as e:
-            return self.send(*_error(400, str(e)))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-
-        def emit(event):
-            self.wfile.write(f"data: {json.dumps(event, allow_nan=False)}\n\n".encode())
-            self.wfile.flush()
-
-        try:
-            try:
-                result = views.ablation_eval(ex, spec, emit)  # its own engine: no lock needed
-                emit({"type": "result", **result})
-            except MicroGPTError as e:
-                emit({"type": "failed", "error": str(e).splitlines()[0]})
-            except Exception as e:  # a fault of the server: one line here, one line to the page
-                self.log_error("error evaluating an ablation: %s: %s", type(e).__name__, str(e)[:200])
-                emit({"type": "failed", "error": f"internal error: {type(e).__name__}"})
-            self.wfile.write(b"event: end\ndata: {}\n\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):  # the page went away
-            pass
-        self.close_connection = True
+        events.ablation(self)
 
     def refuse(self):
-        self.send(*_error(405, "only GET is served here (and POST to start or stop a run)"),
+        self.send(*error_response(405, "only GET is served here (and POST to start or stop a run)"),
                   extra={"Allow": "GET, POST"})
 
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse  # noqa: N815

@@ -221,7 +221,8 @@ def ablation_reading(ex, spec, text):
     ab = Ablation.parse(spec, m.config)
     intact, ablated = m.score(text), m.ablate(ab).score(text)
     finite = lambda x: x if x is not None and math.isfinite(x) else None  # noqa: E731
-    rows = [{k: finite(v) if isinstance(v, float) else v for k, v in r.items()} for r in surprise_change(intact, ablated)]
+    rows = [{k: finite(v) if isinstance(v, float) else v for k, v in r.items()}
+            for r in surprise_change(intact, ablated)]
     return {"spec": str(ab), "description": ab.describe(), "text": text, "rows": rows,
             "total": finite(intact.total), "total_ablated": finite(ablated.total)}
 
