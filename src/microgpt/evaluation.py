@@ -40,8 +40,22 @@ def evaluate(engine, batch, progress=None):
     return (total / count if count else float("nan")), total, count
 
 
+class PerCharacter:
+    """Bits per character and per byte, of anything with a summed loss in nats
+    (`total`) and the characters and bytes its predictions spell (`chars`, `bytes`):
+    a scale on which tokenizers of any vocabulary compare."""
+
+    @property
+    def bits_per_char(self):
+        return bits(self.total, self.chars)
+
+    @property
+    def bits_per_byte(self):
+        return bits(self.total, self.bytes)
+
+
 @dataclass
-class Measured:
+class Measured(PerCharacter):
     """A loss over token lists, with the characters and bytes its predicted tokens spell."""
 
     total: float  # summed loss, nats
@@ -52,14 +66,6 @@ class Measured:
     @property
     def loss(self):  # per token
         return self.total / self.tokens if self.tokens else float("nan")
-
-    @property
-    def bits_per_char(self):
-        return bits(self.total, self.chars)
-
-    @property
-    def bits_per_byte(self):
-        return bits(self.total, self.bytes)
 
     def line(self, label="val loss"):
         """'val loss 2.1 | val perplexity 8.2 | 3.0 bits/char | 3.0 bits/byte'"""

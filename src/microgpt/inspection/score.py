@@ -23,10 +23,10 @@ import math
 
 from microgpt import forward
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.evaluation import bits
+from microgpt.evaluation import PerCharacter
 
 
-class Score:
+class Score(PerCharacter):
     def __init__(self, text, rows, chars=None, n_bytes=None):
         self.text = text
         self.rows = rows  # (position, text so far, next token as text or None for the end, p)
@@ -34,14 +34,6 @@ class Score:
         self.n = len(rows)
         self.chars = len(rows) if chars is None else chars  # characters predicted (the end counts as one)
         self.bytes = self.chars if n_bytes is None else n_bytes
-
-    @property
-    def bits_per_char(self):
-        return bits(self.total, self.chars)
-
-    @property
-    def bits_per_byte(self):
-        return bits(self.total, self.bytes)
 
     @property
     def mean(self):
