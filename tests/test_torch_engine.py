@@ -17,6 +17,7 @@ torch.set_num_threads(1)  # tiny tensors: threads only add waiting (and the CI b
 from microgpt import forward  # noqa: E402
 from microgpt.config import GPTConfig, TrainConfig  # noqa: E402
 from microgpt.engines import make_engine  # noqa: E402
+from microgpt.engines import torch_model as M  # noqa: E402
 from microgpt.model import doc_losses, init_weights, to_values  # noqa: E402
 from microgpt.optim import learning_rate  # noqa: E402
 from microgpt.tokenizer import Tokenizer  # noqa: E402
@@ -170,6 +171,24 @@ def test_lower_precision_within_its_tolerance(setup, dtype, tol):
     assert max_diff(ref, got) <= tol
     total, n = engine.nll([tokens + [tok.bos]])
     assert n == config.block_size and total > 0
+
+
+def test_written_out_bfloat16_attention_equals_pytorchs(setup):
+    """On a CPU, bfloat16 attention is two matmuls and a float32 softmax, not
+    PyTorch's fused kernel; its output and its gradients equal the fused kernel's
+    in float64 within bfloat16's ~3 digits."""
+    torch.manual_seed(1)
+    q, k, v = (torch.randn(3, 2, 9, 8, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    want = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    want_grads = torch.autograd.grad((want * v.detach()).sum(), (q, k, v))
+    low = [t.detach().bfloat16().requires_grad_() for t in (q, k, v)]
+    got = M.causal_attention(*low)
+    assert got.dtype == torch.bfloat16
+    got_grads = torch.autograd.grad((got.double() * v.detach()).sum(), low)
+    assert (got.double() - want).abs().max() < 0.05
+    assert (got[:, :, 0].double() - v.detach()[:, :, 0]).abs().max() < 0.02  # the first position sees only itself
+    for g, w in zip(got_grads, want_grads):
+        assert (g.double() - w).abs().max() < 0.1 * w.abs().max()
 
 
 def test_grad_clip_bounds_the_step(setup):

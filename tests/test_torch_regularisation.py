@@ -68,16 +68,17 @@ def test_dropout_zeroes_a_binomial_share_and_rescales_the_rest():
     assert torch.equal(block.eval().drop(x), x)  # evaluation: untouched
 
 
-def test_attention_dropout_keeps_the_mean():
+@pytest.mark.parametrize("dtype", ["float64", "bfloat16"])  # (bfloat16 on a CPU: the written-out attention)
+def test_attention_dropout_keeps_the_mean(dtype):
     """q = k = 0: every position weighs its t + 1 visible values equally; with v = 1
     each output is 1 without dropout, and its mean stays 1 with it (inverted dropout),
     while single outputs scatter."""
     p, B, nh, T, hs = 0.5, 64, 4, 16, 8
     torch.manual_seed(0)
-    q = k = torch.zeros(B, nh, T, hs, dtype=torch.float64)
-    v = torch.ones(B, nh, T, hs, dtype=torch.float64)
+    q = k = torch.zeros(B, nh, T, hs, dtype=getattr(torch, dtype))
+    v = torch.ones(B, nh, T, hs, dtype=getattr(torch, dtype))
     assert torch.allclose(M.causal_attention(q, k, v), v)
-    y = M.causal_attention(q, k, v, dropout_p=p)[..., 0]  # (B, nh, T)
+    y = M.causal_attention(q, k, v, dropout_p=p)[..., 0].double()  # (B, nh, T)
     last = y[:, :, -1].flatten()  # position T-1: a mean of T dropped weights, std sqrt(p/(1-p)/T)
     se = math.sqrt(p / (1 - p) / T) / math.sqrt(last.numel())
     assert abs(last.mean().item() - 1) < 5 * se

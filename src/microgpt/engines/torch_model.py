@@ -47,15 +47,18 @@ def causal_attention(q, k, v, dropout_p=0.0):
     """(B, nh, T, hs) each -> (B, nh, T, hs), every position attending to itself
     and the earlier ones; dropout_p drops attention weights (training only).
 
-    Under bfloat16 autocast on a CPU the attention runs in float32: PyTorch's CPU
-    flash-attention backward in bfloat16 took 5-7x its float32 time (128 wide,
-    block 64, 2 cores), as long as every matmul of the step together, and made
-    bfloat16 no faster than float32; with it in float32, bfloat16 steps take
-    ~0.65x the float32 time on a CPU with AVX-512 BF16 (docs/performance.md)."""
+    Under bfloat16 autocast on a CPU, PyTorch's fused attention is the slow part:
+    its backward in bfloat16 took 5-7x its float32 time, and even in float32 it
+    took ~2x what two batched matmuls and a softmax take at these sizes (128
+    wide, block 64, 2 cores; docs/performance.md). So there the attention is
+    written out, with its matmuls in bfloat16 and its softmax in float32."""
     if q.dtype == torch.bfloat16 and q.device.type == "cpu":
-        with torch.autocast("cpu", enabled=False):  # (autocast would cast the inputs back to bfloat16)
-            y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), dropout_p=dropout_p, is_causal=True)
-        return y.to(q.dtype)
+        T, hs = q.shape[-2:]
+        future = torch.full((T, T), float("-inf"), device=q.device).triu(1)  # -inf above the diagonal
+        att = F.softmax((q * hs**-0.5) @ k.transpose(-2, -1) + future, dim=-1, dtype=torch.float32)  # (B, nh, T, T)
+        if dropout_p:
+            att = F.dropout(att, dropout_p)
+        return att.to(v.dtype) @ v
     return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
 
 
@@ -77,9 +80,13 @@ class Block(nn.Module):
         return F.dropout(x, self.dropout, self.training) if self.dropout else x
 
     def qkv(self, x):
+        """q, k and v, each (B, nh, T, hs), from one matmul against the three
+        matrices stacked: one bigger matmul runs nearer a CPU's peak than three
+        small ones (~5% of a step at 128 wide)."""
         B, T, C = x.shape
-        heads = lambda t: t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
-        return heads(x @ self.attn_wq.T), heads(x @ self.attn_wk.T), heads(x @ self.attn_wv.T)
+        w = torch.cat([self.attn_wq, self.attn_wk, self.attn_wv])  # (3C, C)
+        q, k, v = (x @ w.T).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
+        return q, k, v
 
     def finish(self, y, x_residual):
         """Heads back into the residual stream, then the MLP."""
