@@ -110,6 +110,28 @@ def test_padding_is_invisible(setup):
     assert abs(alone[0] - forward.doc_nll(weights, config, tok.encode_doc("ava"))[0]) <= TOL
 
 
+def test_skipping_the_padding_changes_no_real_position(setup):
+    """forward(idx, real) computes only the real positions' rows (the blocks see
+    (N, C), not (B, T, C)) and gives those positions' logits and gradients exactly
+    as the padded forward does."""
+    tok, config, weights = setup
+    engine = torch_engine(config, weights)
+    idx, targets, n = M.pad_batch([tok.encode_doc(d) for d in ("ava", "isabella", "mia")], config.block_size, "cpu")
+    real = M.real_positions(targets)
+    assert real is not None and int(real.sum()) == n == 4 + 8 + 4 < real.numel()
+    seen = []
+    engine.model.h[0].register_forward_pre_hook(lambda module, args: seen.append(tuple(args[0].shape)))
+    padded = engine.model(idx)
+    packed = engine.model(idx, real)
+    assert seen == [(3, config.block_size, config.n_embd), (n, config.n_embd)]
+    assert torch.allclose(packed, padded[real], atol=1e-12, rtol=0)
+    grads = [torch.autograd.grad(M.loss_sum(logits, t), engine.params)
+             for logits, t in ((padded, targets), (packed, targets[real]))]
+    assert max((a - b).abs().max().item() for a, b in zip(*grads)) <= 1e-12
+    text = M.pad_batch([[0, 1, 2, 3, 4, 5, 6, 7, 8]] * 2, config.block_size, "cpu")[1]
+    assert M.real_positions(text) is None  # nothing to skip: the plain (B, T) forward
+
+
 @pytest.mark.parametrize("optimizer,weight_decay", [("adam", 0.0), ("adam", 0.1), ("sgd", 0.0)])
 def test_ten_steps_stay_equal(small, optimizer, weight_decay):
     tok, config, weights = small

@@ -126,13 +126,22 @@ class TorchEngine(Engine):
         n_global = sum(map(self.config.predicted, batch))
         shard = batch[self.rank :: self.world_size]  # rank r takes documents r, r+N, r+2N, ...
         idx, targets, _ = M.pad_batch(shard, self.config.block_size, self.device, full=self.compiled)
-        with self.autocast():
-            logits = self.forward(idx)  # (B, T, vocab_size)
+        logits, targets = self.logits(self.forward, idx, targets, skip_padding=not self.compiled)
         loss_sum = M.loss_sum(logits.to(self.param_dtype), targets)  # in full precision, even under bfloat16
         # DDP averages gradients over the N ranks; scaling by N makes that average
         # the gradient of (sum over all ranks' tokens) / n_global, the global mean,
         # however unevenly the tokens fall on the ranks.
         return loss_sum * (self.world_size / n_global), loss_sum.detach(), n_global
+
+    def logits(self, forward, idx, targets, skip_padding=True):
+        """The logits of a padded batch and the targets they are scored against:
+        (B, T) of each, or, skipping the padding, only the real positions' (N)
+        (a compiled model keeps one shape: it would recompile for every N)."""
+        real = M.real_positions(targets) if skip_padding else None
+        with self.autocast():
+            if real is None:
+                return forward(idx), targets
+            return forward(idx, real), targets[real]
 
     def seed_dropout(self):
         """Dropout masks drawn from the run's seed and the step, so a resumed run
@@ -164,8 +173,7 @@ class TorchEngine(Engine):
         not DDP), and the gradient before any clipping."""
         self.seed_dropout()
         idx, targets, n = M.pad_batch(batch, self.config.block_size, self.device)
-        with self.autocast():
-            logits = self.model(idx)
+        logits, targets = self.logits(self.model, idx, targets)
         loss = M.loss_sum(logits.to(self.param_dtype), targets) / n
         # autograd.grad, not backward(): the parameters' .grad, which the optimizer reads, stay untouched
         grads = dict(zip(map(id, self.params), torch.autograd.grad(loss, self.params)))
@@ -222,8 +230,7 @@ class TorchEngine(Engine):
         with torch.no_grad():
             for i in range(0, len(batch), EVAL_CHUNK):
                 idx, targets, n = M.pad_batch(batch[i : i + EVAL_CHUNK], self.config.block_size, self.device)
-                with self.autocast():
-                    logits = self.model(idx)
+                logits, targets = self.logits(self.model, idx, targets)
                 total += M.loss_sum(logits.double(), targets).item()
                 count += n
         return total, count

@@ -79,25 +79,39 @@ class Block(nn.Module):
         by 1 / (1 - p), so evaluation needs no rescaling). p = 0: x itself."""
         return F.dropout(x, self.dropout, self.training) if self.dropout else x
 
-    def qkv(self, x):
-        """q, k and v, each (B, nh, T, hs), from one matmul against the three
-        matrices stacked: one bigger matmul runs nearer a CPU's peak than three
-        small ones (~5% of a step at 128 wide)."""
-        B, T, C = x.shape
-        w = torch.cat([self.attn_wq, self.attn_wk, self.attn_wv])  # (3C, C)
-        q, k, v = (x @ w.T).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
-        return q, k, v
+    def w_qkv(self):
+        """The three attention input matrices stacked, (3C, C): one bigger matmul
+        runs nearer a CPU's peak than three small ones (~5% of a step at 128 wide)."""
+        return torch.cat([self.attn_wq, self.attn_wk, self.attn_wv])
 
-    def finish(self, y, x_residual):
-        """Heads back into the residual stream, then the MLP."""
+    def heads(self, qkv):
+        """(B, T, 3C) -> q, k, v, each (B, nh, T, hs)."""
+        B, T, C3 = qkv.shape
+        return qkv.view(B, T, 3, self.n_head, C3 // (3 * self.n_head)).permute(2, 0, 3, 1, 4)
+
+    def qkv(self, x):
+        return self.heads(x @ self.w_qkv().T)
+
+    def finish(self, y, x_residual, real=None):
+        """Heads back into the residual stream (only the `real` rows, if given),
+        then the MLP."""
         B, nh, T, hs = y.shape
         y = y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, C)
+        if real is not None:
+            y = y[real]  # (N, C)
         x = self.drop(y @ self.attn_wo.T) + x_residual
         return self.drop(F.relu(rmsnorm(x) @ self.mlp_fc1.T) @ self.mlp_fc2.T) + x
 
-    def forward(self, x):
-        q, k, v = self.qkv(rmsnorm(x))
-        return self.finish(causal_attention(q, k, v, self.dropout if self.training else 0.0), x)
+    def forward(self, x, real=None):
+        """x (B, T, C); or, given `real` (a (B, T) mask of the positions holding
+        tokens), just those rows, (N, C): then every matmul but the attention's
+        skips the padding, and only q, k, v are laid out as (B, T) for it (zeros
+        at the padding, which no real position sees: it comes after them)."""
+        qkv = rmsnorm(x) @ self.w_qkv().T
+        if real is not None:
+            qkv = qkv.new_zeros(*real.shape, qkv.shape[-1]).index_put((real,), qkv)  # (B, T, 3C)
+        q, k, v = self.heads(qkv)
+        return self.finish(causal_attention(q, k, v, self.dropout if self.training else 0.0), x, real)
 
 
 class GPT(nn.Module):
@@ -131,14 +145,19 @@ class GPT(nn.Module):
                 out[f"layer{i}.{key}"] = getattr(block, key)
         return out
 
-    def forward(self, idx):
-        """idx (B, T) token ids -> logits (B, T, vocab_size)."""
+    def forward(self, idx, real=None):
+        """idx (B, T) token ids -> logits (B, T, vocab_size); given `real`, a (B, T)
+        mask of the positions that hold tokens (not padding), the logits of those
+        positions only, (N, vocab_size), computed without the padding's rows."""
         T = idx.shape[1]
-        x = rmsnorm(self.wte[idx] + self.wpe[:T])  # (B, T, C)
+        x = self.wte[idx] + self.wpe[:T]  # (B, T, C)
+        if real is not None:
+            x = x[real]  # (N, C)
+        x = rmsnorm(x)
         if self.dropout:
             x = F.dropout(x, self.dropout, self.training)
         for block in self.h:
-            x = block(x)
+            x = block(x, real)
         return x @ self.lm_head.T
 
 
@@ -157,6 +176,14 @@ def pad_batch(batch, block_size, device, full=False):
     return idx.to(device), targets.to(device), sum(lengths)
 
 
+def real_positions(targets):
+    """The (B, T) mask of positions holding tokens, or None where there is no
+    padding (a text's windows: nothing to skip)."""
+    real = targets >= 0
+    return None if bool(real.all()) else real
+
+
 def loss_sum(logits, targets):
-    """Summed -log p over the positions whose target is not -1 (padding)."""
-    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1, reduction="sum")
+    """Summed -log p over the positions whose target is not -1 (padding);
+    logits (..., vocab_size), targets the same leading shape."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1, reduction="sum")
