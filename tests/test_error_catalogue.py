@@ -135,8 +135,9 @@ CATALOGUE = [
                                                          "bfloat16"], 2, "dtype must be one of"),
     ("dropout-range", "--dropout of 1 or more", ["train", "--data", "{three}", "--engine", "torch", "--dropout", "1"], 2,
      "expected a fraction in [0, 1)"),
-    ("dropout-numpy", "--dropout for an engine without it",
-     ["train", "--data", "{three}", "--engine", "numpy", "--dropout", "0.1"], 2, "is an option of --engine torch"),
+    ("dropout-fused", "--dropout for an engine without it",
+     ["train", "--data", "{three}", "--engine", "fused", "--dropout", "0.1"], 2,
+     "is an option of --engine numpy or torch"),
     ("text-missing", "--text file that does not exist", ["train", "--text", "{tmp}/none.txt"], 1, "not found"),
     # tokenizers (batches.py, bpe.py)
     ("bpe-vocab-small", "a BPE vocabulary smaller than the 256 bytes + BOS",

@@ -16,6 +16,12 @@ computes q, k and v with a single matmul.
 
 float64 by default (it matches the scalar engine to ~1e-15); dtype="float32"
 halves memory traffic and roughly doubles matmul speed on larger models.
+
+Two regularisers, as the torch engine has them and off by default: dropout
+(inverted, in nanoGPT's places, training only; each step's masks drawn from
+the run's seed and the step, so a resumed run draws the same ones) and tied
+weights (lm_head is wte: the two views hold the same numbers and get the
+same summed gradient, so every update keeps them equal).
 """
 
 from microgpt.engines.base import Engine
@@ -38,12 +44,14 @@ def _import_numpy():
 
 class NumpyEngine(Engine):
     name = "numpy"
-    OPTIONS = ("dtype",)
+    OPTIONS = ("dtype", "dropout", "tie_weights")
     REQUIRES = ("numpy",)
 
-    def __init__(self, config, weights, train_config=None, dtype="float64"):
+    def __init__(self, config, weights, train_config=None, dtype="float64", dropout=0.0, tie_weights=False):
         if dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise UsageError(f"dropout must be a number in [0, 1), got {dropout!r}")
         _import_numpy()
         super().__init__(config, train_config)
         tc = self.train_config
@@ -59,6 +67,12 @@ class NumpyEngine(Engine):
         self.g = self._views(self.grad_flat)
         for name, mat in weights.items():
             self.p[name][...] = mat
+        self.dropout, self.tie_weights = float(dropout), bool(tie_weights)
+        # Tied, lm_head's slot in the flat arrays stays, holding a copy of wte (so
+        # weights() and the moments keep every name, as the checkpoint wants): the
+        # checkpoint's own lm_head is not read, as in the torch engine.
+        if self.tie_weights:
+            self.p["lm_head"][...] = self.p["wte"]
         self.optimizer = tc.optimizer
         self.t = 0
         self.m = np.zeros(n, dtype=self.dtype)
@@ -97,7 +111,19 @@ class NumpyEngine(Engine):
 
     # ---- the model, forward then backward
 
-    def _forward(self, tok, pos, rows, bt):
+    def _dropper(self):
+        """None without dropout; else shape -> a fresh mask (numpy_layers.dropout_mask)
+        from a generator seeded with the run's seed and the step (torch_engine's
+        seed_dropout uses the same number): the masks of step t are the same in a
+        run resumed at t as in the uninterrupted one."""
+        if not self.dropout:
+            return None
+        rng = np.random.default_rng((self.train_config.seed * 1_000_003 + self.t) % 2**64)  # (seeds may be < 0)
+        return lambda shape: L.dropout_mask(rng, shape, self.dropout, self.dtype)
+
+    def _forward(self, tok, pos, rows, bt, drop=None):
+        """drop: a _dropper() while training (masks drawn in this order: embeddings,
+        then each layer's attention weights, attention branch, MLP branch), None else."""
         p, nh = self.p, self.config.n_head
         B, T = bt
         C = self.config.n_embd
@@ -105,6 +131,10 @@ class NumpyEngine(Engine):
         mask = self._mask(T)
         x0 = L.encoder_forward(p["wte"], p["wpe"], tok, pos)  # (N, C)
         x, rstd0 = L.rmsnorm_forward(x0)
+        drop0 = drop_attn = drop_mlp = None
+        if drop:
+            drop0 = drop(x.shape)
+            x = x * drop0
         caches = []
         for i in range(self.config.n_layer):
             pre = f"layer{i}."
@@ -115,35 +145,47 @@ class NumpyEngine(Engine):
                 block = np.zeros((B * T, 3 * C), dtype=self.dtype)
                 block[rows] = qkv
                 qkv = block
-            y, att_cache = L.attention_forward(qkv.reshape(B, T, 3 * C), nh, mask)  # (B, T, C)
+            drop_att = drop((B, nh, T, T)) if drop else None
+            y, att_cache = L.attention_forward(qkv.reshape(B, T, 3 * C), nh, mask, drop_att)  # (B, T, C)
             y = y.reshape(B * T, C)[rows] if padded else y.reshape(B * T, C)  # (N, C)
-            x = L.matmul_forward(y, p[pre + "attn_wo"]) + x_attn_in
+            out = L.matmul_forward(y, p[pre + "attn_wo"])
+            if drop:
+                drop_attn = drop(out.shape)
+                out *= drop_attn
+            x = out + x_attn_in
             x_mlp_in = x
             xn2, rstd2 = L.rmsnorm_forward(x)
             h = L.matmul_forward(xn2, p[pre + "mlp_fc1"])  # (N, 4C)
             hr = L.relu_forward(h)
-            x = L.matmul_forward(hr, p[pre + "mlp_fc2"]) + x_mlp_in
-            caches.append((x_attn_in, xn1, rstd1, att_cache, y, x_mlp_in, xn2, rstd2, h, hr))
+            out = L.matmul_forward(hr, p[pre + "mlp_fc2"])
+            if drop:
+                drop_mlp = drop(out.shape)
+                out *= drop_mlp
+            x = out + x_mlp_in
+            caches.append((x_attn_in, xn1, rstd1, att_cache, y, x_mlp_in, xn2, rstd2, h, hr, drop_attn, drop_mlp))
         logits = L.matmul_forward(x, p["lm_head"])  # (N, V)
-        return logits, (x0, rstd0, caches, x)
+        return logits, (x0, rstd0, drop0, caches, x)
 
     def _backward(self, dlogits, tok, pos, rows, bt, acts):
         p, g = self.p, self.g
         B, T = bt
         C = self.config.n_embd
         padded = len(rows) < B * T
-        x0, rstd0, caches, x_final = acts
+        x0, rstd0, drop0, caches, x_final = acts
         dx = L.matmul_backward(dlogits, x_final, p["lm_head"], g["lm_head"])  # (N, C)
         for i in reversed(range(self.config.n_layer)):
             pre = f"layer{i}."
-            x_attn_in, xn1, rstd1, att_cache, y, x_mlp_in, xn2, rstd2, h, hr = caches[i]
+            x_attn_in, xn1, rstd1, att_cache, y, x_mlp_in, xn2, rstd2, h, hr, drop_attn, drop_mlp = caches[i]
             # MLP block: the residual passes dx through unchanged, plus the branch's share
-            dhr = L.matmul_backward(dx, hr, p[pre + "mlp_fc2"], g[pre + "mlp_fc2"])
+            # (through its dropout mask, if any: the backward of x * mask is dout * mask)
+            dout = dx if drop_mlp is None else dx * drop_mlp
+            dhr = L.matmul_backward(dout, hr, p[pre + "mlp_fc2"], g[pre + "mlp_fc2"])
             dh = L.relu_backward(dhr, h)
             dxn2 = L.matmul_backward(dh, xn2, p[pre + "mlp_fc1"], g[pre + "mlp_fc1"])
             dx = dx + L.rmsnorm_backward(dxn2, x_mlp_in, rstd2)
             # attention block; padding rows get no gradient from the loss
-            dy = L.matmul_backward(dx, y, p[pre + "attn_wo"], g[pre + "attn_wo"])
+            dout = dx if drop_attn is None else dx * drop_attn
+            dy = L.matmul_backward(dout, y, p[pre + "attn_wo"], g[pre + "attn_wo"])
             if padded:
                 block = np.zeros((B * T, C), dtype=self.dtype)
                 block[rows] = dy
@@ -153,14 +195,21 @@ class NumpyEngine(Engine):
                 dqkv = dqkv[rows]
             dxn1 = L.matmul_backward(dqkv, xn1, p[pre + "attn_wqkv"], g[pre + "attn_wqkv"])
             dx = dx + L.rmsnorm_backward(dxn1, x_attn_in, rstd1)
-        dx0 = L.rmsnorm_backward(dx, x0, rstd0)
+        dx0 = L.rmsnorm_backward(dx if drop0 is None else dx * drop0, x0, rstd0)
         L.encoder_backward(g["wte"], g["wpe"], dx0, tok, pos)
+        if self.tie_weights:
+            # One matrix used twice: its gradient is the sum of both uses. lm_head's
+            # slot gets the same sum, so Adam (moments, weight decay and all) makes
+            # the same update to both copies, and they stay equal.
+            g["wte"] += g["lm_head"]
+            g["lm_head"][...] = g["wte"]
 
     def _backprop(self, batch):
-        """Mean loss over the batch's real tokens; leaves its gradient in self.g."""
+        """Mean loss over the batch's real tokens, with dropout if it is on (masks
+        of the step self.t); leaves its gradient in self.g."""
         tok, pos, targets, rows, bt = self._prepare(batch)
         weight = 1.0 / len(tok)  # every real token counts the same; padding is not in the loss at all
-        logits, acts = self._forward(tok, pos, rows, bt)
+        logits, acts = self._forward(tok, pos, rows, bt, self._dropper())
         loss, probs = L.crossentropy_forward(logits, targets, weight)
         self.grad_flat.fill(0)
         self._backward(L.crossentropy_backward(probs, targets, weight), tok, pos, rows, bt, acts)
@@ -180,6 +229,8 @@ class NumpyEngine(Engine):
     def train_step(self, batch, lr_t):
         loss = self._backprop(batch)
         self._optimizer_step(lr_t)
+        if self.tie_weights:  # equal already (same numbers, same update); this only states it
+            self.p["lm_head"][...] = self.p["wte"]
         return loss
 
     def _optimizer_step(self, lr_t):
@@ -231,6 +282,8 @@ class NumpyEngine(Engine):
                 views = self._views(flat)
                 for name in self.shapes:
                     views[name][...] = state[key][name]
+                if self.tie_weights:  # wte's moments are lm_head's (the checkpoint's lm_head is not read)
+                    views["lm_head"][...] = views["wte"]
 
     # ---- forward only
 

@@ -72,6 +72,19 @@ def relu_backward(dout, x):
     return dout * (x > 0)  # the scalar engine's local derivative: 1 if x > 0 else 0
 
 
+# ---- inverted dropout (training only)
+
+
+def dropout_mask(rng, shape, p, dtype):
+    """(shape): 1 / (1 - p) where a value survives (probability 1 - p), 0 where it
+    is dropped. Multiplying by it is the forward, and the backward is the same
+    product: survivors are scaled up so that evaluation, which drops nothing,
+    needs no rescaling."""
+    mask = np.zeros(shape, dtype=dtype)
+    mask[rng.random(shape) >= p] = 1 / (1 - p)
+    return mask
+
+
 # ---- causal self-attention over the whole sequence at once
 
 
@@ -80,8 +93,10 @@ def causal_mask(T, dtype):
     return np.triu(np.full((T, T), -np.inf, dtype=dtype), k=1)
 
 
-def attention_forward(qkv, n_head, mask):
-    """qkv (B, T, 3C), the three projections side by side -> (B, T, C).
+def attention_forward(qkv, n_head, mask, drop=None):
+    """qkv (B, T, 3C), the three projections side by side -> (B, T, C); drop, a
+    (B, nh, T, T) dropout mask or None, multiplies the attention weights after
+    the softmax.
 
     With every position computed at once, position t could see the keys of
     later positions, so the mask hides them; the KV-cached decode never has
@@ -96,18 +111,20 @@ def attention_forward(qkv, n_head, mask):
     att -= att.max(axis=-1, keepdims=True)  # the diagonal is never masked, so the max is finite
     np.exp(att, out=att)
     att /= att.sum(axis=-1, keepdims=True)
-    y = att @ v  # (B, nh, T, hd)
-    return y.transpose(0, 2, 1, 3).reshape(B, T, C), (q, k, v, att)
+    y = (att if drop is None else att * drop) @ v  # (B, nh, T, hd)
+    return y.transpose(0, 2, 1, 3).reshape(B, T, C), (q, k, v, att, drop)
 
 
 def attention_backward(dout, cache):
-    q, k, v, att = cache
+    q, k, v, att, drop = cache
     B, nh, T, hd = q.shape
     scale = hd**-0.5
     dy = dout.reshape(B, T, nh, hd).transpose(0, 2, 1, 3)  # (B, nh, T, hd)
-    datt = dy @ v.transpose(0, 1, 3, 2)  # (B, nh, T, T)
+    datt = dy @ v.transpose(0, 1, 3, 2)  # (B, nh, T, T), of the weights v was mixed with
     dqkv = np.empty((3, B, nh, T, hd), dtype=dout.dtype)
-    np.matmul(att.transpose(0, 1, 3, 2), dy, out=dqkv[2])  # dv
+    np.matmul((att if drop is None else att * drop).transpose(0, 1, 3, 2), dy, out=dqkv[2])  # dv
+    if drop is not None:  # back through the dropout: of the softmax's output
+        datt *= drop
     # softmax backward: dpre = att * (datt - sum(att * datt)); masked entries have att = 0
     datt -= np.sum(att * datt, axis=-1, keepdims=True)
     datt *= att
