@@ -119,7 +119,7 @@ def add_engine_options(p, training=False):
     """--device/--dtype (and, for training, --compile/--grad-clip): options of the
     tensor engines, shared by every command that builds an engine."""
     g = p.add_argument_group(
-        "tensor engine options (--engine torch)",
+        "tensor engine options (--engine numpy or torch; --device and --compile: torch only)",
         "On a CPU, torch runs models narrower than 512 on one thread (faster for these sizes, "
         "several times so on a busy machine) and wider ones on a thread per core; set "
         "OMP_NUM_THREADS to choose yourself.")
@@ -127,7 +127,7 @@ def add_engine_options(p, training=False):
                    help="where the tensors live (default: auto = cuda, else mps, else cpu)")
     g.add_argument("--dtype", choices=["float32", "bfloat16", "float64"], default=None,
                    help="number format; bfloat16 = mixed precision with float32 weights "
-                        "(default: the engine's own: float32 for torch)")
+                        "(default: the engine's own: float64 for numpy, float32 for torch; numpy has no bfloat16)")
     if training:
         g.add_argument("--compile", action="store_true", default=None,
                        help="compile the model with torch.compile (needs a C++ compiler; pays off on long runs)")
