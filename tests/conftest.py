@@ -36,6 +36,24 @@ def tiny_docs():
             "ella", "zoe", "luna", "aria", "nora", "lily", "chloe", "ivy", "grace", "ruby"]
 
 
+# Ten names and a 2-layer, 8-wide model over them: the setting of both tensor
+# engines' dropout and tied-weight tests (tests/test_*_regularisation.py).
+REGULARISATION_DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "zoe"]
+
+
+@pytest.fixture
+def regularisation_model():
+    import random
+
+    from microgpt.config import GPTConfig
+    from microgpt.model import init_weights
+    from microgpt.tokenizer import Tokenizer
+
+    tok = Tokenizer.from_docs(REGULARISATION_DOCS)
+    config = GPTConfig(tok.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8)
+    return tok, config, init_weights(config, random.Random(5))
+
+
 def pytest_terminal_summary(terminalreporter):
     """Each lesson's wall time (tests/test_lessons.py records it), also under xdist."""
     walls = []

@@ -1,4 +1,5 @@
-"""--dropout and --tie-weights in the numpy engine.
+"""--dropout and --tie-weights in the numpy engine (and, where torch is installed,
+the checks both tensor engines share: dropout 0 and the masks' seeding).
 
 The oracles: dropout 0 is the scalar engine (1e-9, float64). With dropout on,
 the hand-written backward is checked by central finite differences of the
@@ -10,6 +11,7 @@ engine's wte + lm_head gradients (with lm_head = wte), the torch engine's
 tied training where torch is installed, and the CLI's own checkpoints.
 """
 
+import importlib.util
 import json
 import math
 import random
@@ -19,22 +21,14 @@ import pytest
 
 from microgpt import checkpoint
 from microgpt.cli import main
-from microgpt.config import GPTConfig, TrainConfig
+from microgpt.config import TrainConfig
 from microgpt.engines import make_engine
 from microgpt.engines import numpy_layers as L
 from microgpt.errors import UsageError
-from microgpt.model import init_weights
-from microgpt.tokenizer import Tokenizer
+
+from conftest import REGULARISATION_DOCS as DOCS  # noqa: E402  (tests/ is on sys.path)
 
 TOL = 1e-9
-DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "zoe"]
-
-
-@pytest.fixture
-def small():
-    tok = Tokenizer.from_docs(DOCS)
-    config = GPTConfig(tok.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8)
-    return tok, config, init_weights(config, random.Random(5))
 
 
 def engine(config, weights, tc=None, **options):
@@ -45,10 +39,23 @@ def max_diff(a, b):
     return max(float(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])))) for k in a)
 
 
-def test_dropout_zero_is_the_scalar_engine(small):
-    tok, config, weights = small
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+BOTH_ENGINES = pytest.mark.parametrize("name,options", [
+    ("numpy", {}),
+    pytest.param("torch", {"device": "cpu", "dtype": "float64"},
+                 marks=pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")),
+])
+
+
+@BOTH_ENGINES
+def test_dropout_zero_is_the_scalar_engine(regularisation_model, name, options):
+    """Both tensor engines: --dropout 0 trains exactly as the scalar engine."""
+    tok, config, weights = regularisation_model
     tc = TrainConfig(steps=4, batch_size=3)
-    scalar, ours = make_engine("scalar", config, weights, tc), engine(config, weights, tc, dropout=0.0)
+    scalar = make_engine("scalar", config, weights, tc)
+    ours = make_engine(name, config, weights, tc, dropout=0.0, **options)
     for step in range(4):
         batch = [tok.encode_doc(DOCS[(3 * step + i) % len(DOCS)]) for i in range(3)]
         assert abs(scalar.train_step(batch, 0.01) - ours.train_step(batch, 0.01)) <= TOL
@@ -56,11 +63,11 @@ def test_dropout_zero_is_the_scalar_engine(small):
 
 
 @pytest.mark.parametrize("tie", [False, True])
-def test_dropped_gradient_matches_finite_differences(small, tie):
+def test_dropped_gradient_matches_finite_differences(regularisation_model, tie):
     """Central differences of the loss with dropout on, masks held fixed (same
     seed, same step), against the backward, for entries of every matrix. The
     batch is ragged, so the attention's padding and its dropout meet."""
-    tok, config, weights = small
+    tok, config, weights = regularisation_model
     batch = [tok.encode_doc(d) for d in ("isabella", "ava", "zoe")]
     e = engine(config, weights, TrainConfig(seed=3), dropout=0.3, tie_weights=tie)
     loss, grads = e.loss_and_grads(batch)
@@ -86,11 +93,11 @@ def test_dropped_gradient_matches_finite_differences(small, tie):
     assert e.loss_and_grads(batch)[0] == loss  # weights restored, same masks
 
 
-def test_dropout_sits_in_nanogpts_places(small, monkeypatch):
+def test_dropout_sits_in_nanogpts_places(regularisation_model, monkeypatch):
     """The masks drawn in one training forward, in order: the embeddings (N, C),
     then per layer the attention weights (B, nh, T, T) and both residual
     branches (N, C); N real tokens of B documents padded to T."""
-    tok, config, weights = small
+    tok, config, weights = regularisation_model
     drawn = []
     real = L.dropout_mask
 
@@ -110,8 +117,8 @@ def test_dropout_sits_in_nanogpts_places(small, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_dropout_zeroes_a_binomial_share_and_rescales_the_rest(small, dtype):
-    _, config, weights = small
+def test_dropout_zeroes_a_binomial_share_and_rescales_the_rest(regularisation_model, dtype):
+    _, config, weights = regularisation_model
     p, shape = 0.3, (200, 100)
     mask = engine(config, weights, dtype=dtype, dropout=p)._dropper()(shape)
     n = mask.size
@@ -121,8 +128,8 @@ def test_dropout_zeroes_a_binomial_share_and_rescales_the_rest(small, dtype):
     assert np.all(mask[mask != 0] == np.asarray(1 / (1 - p), dtype=dtype))
 
 
-def test_dropout_trains_differently_but_evaluates_the_same(small):
-    tok, config, weights = small
+def test_dropout_trains_differently_but_evaluates_the_same(regularisation_model):
+    tok, config, weights = regularisation_model
     batch = [tok.encode_doc(d) for d in DOCS[:4]]
     plain, dropped = engine(config, weights), engine(config, weights, dropout=0.5)
     assert abs(plain.loss_and_grads(batch)[0] - dropped.loss_and_grads(batch)[0]) > 1e-3
@@ -132,11 +139,16 @@ def test_dropout_trains_differently_but_evaluates_the_same(small):
     assert max(abs(a - b) for a, b in zip(plain.next_logits(3, 0, c1), dropped.next_logits(3, 0, c2))) <= TOL
 
 
-def test_dropout_masks_follow_the_seed_and_step(small):
+@BOTH_ENGINES
+def test_dropout_masks_follow_the_seed_and_step(regularisation_model, name, options):
     """Same seed and step, same masks: a resumed run draws what the uninterrupted
     one would; another step or another seed draws others."""
-    tok, config, weights = small
+    tok, config, weights = regularisation_model
     tc = TrainConfig(steps=3, batch_size=3)
+
+    def engine(config, weights, tc, **more):
+        return make_engine(name, config, weights, tc, **options, **more)
+
     batch = [tok.encode_doc(d) for d in DOCS[:3]]
     a, b = engine(config, weights, tc, dropout=0.3), engine(config, weights, tc, dropout=0.3)
     assert a.train_step(batch, 0.01) == b.train_step(batch, 0.01)
@@ -150,8 +162,8 @@ def test_dropout_masks_follow_the_seed_and_step(small):
     assert abs(other_seed.loss_and_grads(batch)[0] - c.loss_and_grads(batch)[0]) > 1e-6
 
 
-def test_tied_gradient_is_the_sum_of_the_scalar_engines_two(small):
-    tok, config, weights = small
+def test_tied_gradient_is_the_sum_of_the_scalar_engines_two(regularisation_model):
+    tok, config, weights = regularisation_model
     weights = dict(weights, lm_head=[list(row) for row in weights["wte"]])  # untied but equal
     batch = [tok.encode_doc(d) for d in ("ava", "isabella", "mia")]
     loss_s, grads_s = make_engine("scalar", config, weights).loss_and_grads(batch)
@@ -163,8 +175,8 @@ def test_tied_gradient_is_the_sum_of_the_scalar_engines_two(small):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_tied_weights_stay_one_matrix_through_training_and_a_checkpoint(small, optimizer):
-    tok, config, weights = small
+def test_tied_weights_stay_one_matrix_through_training_and_a_checkpoint(regularisation_model, optimizer):
+    tok, config, weights = regularisation_model
     tc = TrainConfig(steps=3, batch_size=2, optimizer=optimizer, weight_decay=0.1 if optimizer == "adam" else 0.0)
     tied = engine(config, weights, tc, tie_weights=True)
     assert tied.weights()["lm_head"] == tied.weights()["wte"] == weights["wte"]  # init: wte's draw, not lm_head's
@@ -183,11 +195,11 @@ def test_tied_weights_stay_one_matrix_through_training_and_a_checkpoint(small, o
     assert scalar.nll(batch) == pytest.approx(engine(config, w).nll(batch), abs=TOL)
 
 
-def test_tied_training_agrees_with_the_torch_engine(small):
+def test_tied_training_agrees_with_the_torch_engine(regularisation_model):
     """Same weights, dropout 0, tied, float64 AdamW with weight decay: the torch
     engine (autograd, one tied tensor) and this one agree for 3 steps."""
     pytest.importorskip("torch")
-    tok, config, weights = small
+    tok, config, weights = regularisation_model
     tc = TrainConfig(steps=3, batch_size=3, weight_decay=0.1)
     ours = engine(config, weights, tc, dropout=0.0, tie_weights=True)
     theirs = make_engine("torch", config, weights, tc, device="cpu", dtype="float64", dropout=0.0, tie_weights=True)
@@ -220,8 +232,8 @@ def test_cli_tied_dropout_run_resumes_exactly(tmp_path, tiny_docs, capsys):
     assert a.training.recent_losses == b.training.recent_losses  # every step's loss, dropout and all
 
 
-def test_bad_dropout_is_a_usage_error(small):
-    _, config, weights = small
+def test_bad_dropout_is_a_usage_error(regularisation_model):
+    _, config, weights = regularisation_model
     for p in (-0.1, 1.0, None, float("nan"), "0.1", True):
         with pytest.raises(UsageError, match="dropout"):
             engine(config, weights, dropout=p)

@@ -6,32 +6,24 @@ zeroed values is binomial, the survivors are scaled by 1 / (1 - p), and the
 attention's dropout leaves each output's mean where it was. Evaluation never
 drops. Tied weights are checked against the scalar engine too: with lm_head
 equal to wte, the one tied matrix's gradient is the sum of the scalar engine's
-two.
+two. Dropout 0 against the scalar engine and the masks' seeding are checked
+for both tensor engines in tests/test_numpy_regularisation.py.
 """
 
 import math
-import random
 
 import pytest
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
-from microgpt.config import GPTConfig, TrainConfig  # noqa: E402
+from microgpt.config import TrainConfig  # noqa: E402
 from microgpt.engines import make_engine  # noqa: E402
 from microgpt.engines import torch_model as M  # noqa: E402
-from microgpt.model import init_weights  # noqa: E402
-from microgpt.tokenizer import Tokenizer  # noqa: E402
+
+from conftest import REGULARISATION_DOCS as DOCS  # noqa: E402  (tests/ is on sys.path)
 
 TOL = 1e-9
-DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "zoe"]
-
-
-@pytest.fixture
-def small():
-    tok = Tokenizer.from_docs(DOCS)
-    config = GPTConfig(tok.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8)
-    return tok, config, init_weights(config, random.Random(5))
 
 
 def engine(config, weights, tc=None, **options):
@@ -44,16 +36,6 @@ def max_diff(a, b):
     if isinstance(a, (list, tuple)):
         return max((max_diff(x, y) for x, y in zip(a, b)), default=0.0)
     return abs(a - b)
-
-
-def test_dropout_zero_is_the_scalar_engine(small):
-    tok, config, weights = small
-    tc = TrainConfig(steps=4, batch_size=3)
-    scalar, ours = make_engine("scalar", config, weights, tc), engine(config, weights, tc, dropout=0.0)
-    for step in range(4):
-        batch = [tok.encode_doc(DOCS[(3 * step + i) % len(DOCS)]) for i in range(3)]
-        assert abs(scalar.train_step(batch, 0.01) - ours.train_step(batch, 0.01)) <= TOL
-    assert max_diff(scalar.weights(), ours.weights()) <= TOL
 
 
 def test_dropout_zeroes_a_binomial_share_and_rescales_the_rest():
@@ -85,8 +67,8 @@ def test_attention_dropout_keeps_the_mean(dtype):
     assert last.std().item() > 0.1
 
 
-def test_dropout_trains_differently_but_evaluates_the_same(small):
-    tok, config, weights = small
+def test_dropout_trains_differently_but_evaluates_the_same(regularisation_model):
+    tok, config, weights = regularisation_model
     batch = [tok.encode_doc(d) for d in DOCS[:4]]
     plain, dropped = engine(config, weights, dropout=0.0), engine(config, weights, dropout=0.5)
     assert abs(plain.loss_and_grads(batch)[0] - dropped.loss_and_grads(batch)[0]) > 1e-3
@@ -95,20 +77,8 @@ def test_dropout_trains_differently_but_evaluates_the_same(small):
     assert max_diff(plain.next_logits(3, 0, c1), dropped.next_logits(3, 0, c2)) <= TOL
 
 
-def test_dropout_masks_follow_the_seed_and_step(small):
-    """Same seed and step, same masks: a resumed run draws what the uninterrupted one would."""
-    tok, config, weights = small
-    tc = TrainConfig(steps=3, batch_size=3)
-    batch = [tok.encode_doc(d) for d in DOCS[:3]]
-    a, b = engine(config, weights, tc, dropout=0.3), engine(config, weights, tc, dropout=0.3)
-    assert a.train_step(batch, 0.01) == b.train_step(batch, 0.01)
-    c = engine(config, a.weights(), tc, dropout=0.3)  # a resumed from a's checkpoint, at step 1
-    c.load_optimizer_state(a.optimizer_state())
-    assert a.loss_and_grads(batch)[0] == c.loss_and_grads(batch)[0]
-
-
-def test_tied_gradient_is_the_sum_of_the_scalar_engines_two(small):
-    tok, config, weights = small
+def test_tied_gradient_is_the_sum_of_the_scalar_engines_two(regularisation_model):
+    tok, config, weights = regularisation_model
     weights = dict(weights, lm_head=[list(row) for row in weights["wte"]])  # untied but equal
     batch = [tok.encode_doc(d) for d in ("ava", "isabella", "mia")]
     loss_s, grads_s = make_engine("scalar", config, weights).loss_and_grads(batch)
@@ -120,8 +90,8 @@ def test_tied_gradient_is_the_sum_of_the_scalar_engines_two(small):
     assert max_diff(grads_s["layer1.mlp_fc2"], grads_t["layer1.mlp_fc2"]) <= TOL
 
 
-def test_tied_weights_stay_one_matrix_through_training_and_a_checkpoint(small):
-    tok, config, weights = small
+def test_tied_weights_stay_one_matrix_through_training_and_a_checkpoint(regularisation_model):
+    tok, config, weights = regularisation_model
     tc = TrainConfig(steps=3, batch_size=2)
     tied = engine(config, weights, tc, tie_weights=True)
     assert tied.weights()["lm_head"] == tied.weights()["wte"] == weights["wte"]  # init: wte's draw
@@ -139,10 +109,10 @@ def test_tied_weights_stay_one_matrix_through_training_and_a_checkpoint(small):
     assert scalar.nll(batch) == pytest.approx(engine(config, w).nll(batch), abs=TOL)
 
 
-def test_bad_dropout_is_a_usage_error(small):
+def test_bad_dropout_is_a_usage_error(regularisation_model):
     from microgpt.errors import UsageError
 
-    _, config, weights = small
+    _, config, weights = regularisation_model
     for p in (-0.1, 1.0, None):
         with pytest.raises(UsageError, match="dropout"):
             engine(config, weights, dropout=p)

@@ -48,10 +48,9 @@ def causal_attention(q, k, v, dropout_p=0.0):
     and the earlier ones; dropout_p drops attention weights (training only).
 
     Under bfloat16 autocast on a CPU, PyTorch's fused attention is the slow part:
-    its backward in bfloat16 took 5-7x its float32 time, and even in float32 it
-    took ~2x what two batched matmuls and a softmax take at these sizes (128
-    wide, block 64, 2 cores; docs/performance.md). So there the attention is
-    written out, with its matmuls in bfloat16 and its softmax in float32."""
+    its backward in bfloat16 took 5-7x its float32 time, and in float32 it took
+    ~2x the attention written out with bfloat16 matmuls and a float32 softmax
+    (128 wide, block 64, 2 cores; docs/performance.md). So there it is written out."""
     if q.dtype == torch.bfloat16 and q.device.type == "cpu":
         T, hs = q.shape[-2:]
         future = torch.full((T, T), float("-inf"), device=q.device).triu(1)  # -inf above the diagonal
