@@ -38,6 +38,8 @@ def test_worked_example_dot_has_data_and_grad():
     (lambda x, y: x.log(), "log"),
     (lambda x, y: x.relu(), "relu"),
     (lambda x, y: (-x).relu(), "relu"),
+    (lambda x, y: x.gelu(), "gelu"),
+    (lambda x, y: y.gelu(), "gelu"),
     (lambda x, y: Value(0.0).exp(), "exp"),
     (lambda x, y: Value(1.0).log(), "log"),
 ])

@@ -7,7 +7,8 @@ operation with respect to that child (`_local_grads`).
 
 Six atomic operations build everything: +, *, ** (by a constant), log, exp and
 relu. Each one computes its result and its local derivatives side by side.
-Subtraction, division and negation are written in terms of those six.
+Subtraction, division and negation are written in terms of those six. A
+seventh, gelu, is there for models trained with `--activation gelu`.
 
 `backward()` applies the chain rule: visit the graph in reverse topological
 order and push each node's gradient to its children, `child.grad += local * grad`.
@@ -15,6 +16,20 @@ The `+=` matters: a Value used in two places collects gradient from both.
 """
 
 import math
+
+GELU_C = math.sqrt(2 / math.pi)
+
+
+def gelu_and_slope(x):
+    """GPT-2's GELU, x times (roughly) the chance that a standard normal is below x,
+    in its tanh form: 0.5 x (1 + tanh(c (x + 0.044715 x^3))), c = sqrt(2 / pi).
+    Returns it and its derivative. Unlike ReLU it is smooth, and slightly negative
+    for negative x, so a neuron below zero still passes some gradient back.
+    The float engines (forward.py, fused.py) call this too: the same arithmetic
+    gives the same bits."""
+    t = math.tanh(GELU_C * (x + 0.044715 * x * x * x))
+    slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * x * (1 + t), slope
 
 
 class Value:
@@ -47,6 +62,10 @@ class Value:
 
     def relu(self):
         return Value(max(0, self.data), (self,), (float(self.data > 0),))
+
+    def gelu(self):  # a seventh atomic operation: the local derivative in closed form
+        y, slope = gelu_and_slope(self.data)
+        return Value(y, (self,), (slope,))
 
     # ---- derived operations, built only from the six above
     def __neg__(self):

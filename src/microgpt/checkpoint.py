@@ -226,9 +226,9 @@ def from_dict(d, path="<checkpoint>", size=None):
     cfg = d.get("config")
     if not isinstance(cfg, dict):
         raise MicroGPTError(f"checkpoint has no config object: {path}")
-    known = {"vocab_size", "n_embd", "n_head", "n_layer", "block_size"}
+    known = {"vocab_size", "n_embd", "n_head", "n_layer", "block_size", "activation"}  # activation: "relu" if absent
     if set(cfg) - known or "vocab_size" not in cfg:
-        raise MicroGPTError(f"checkpoint config must have exactly {sorted(known)}: {path}")
+        raise MicroGPTError(f"checkpoint config may only have {sorted(known)}, vocab_size among them: {path}")
     try:
         config = GPTConfig(**cfg)
     except UsageError as e:

@@ -24,6 +24,9 @@ def _number_in(name, value, lo, hi, lo_open=False, hi_open=False):
         raise UsageError(f"{name} must be a number in {lb}{lo}, {hi}{rb}, got {value!r}")
 
 
+ACTIVATIONS = ("relu", "gelu")
+
+
 def predicted(tokens, block_size):
     """Positions a token list predicts: each but the last, at most block_size."""
     return min(block_size, len(tokens) - 1)
@@ -36,10 +39,14 @@ class GPTConfig:
     n_head: int = 4  # attention heads; each sees n_embd // n_head dimensions
     n_layer: int = 1  # transformer blocks
     block_size: int = 16  # the longest context (positions) the model has embeddings for
+    activation: str = "relu"  # the MLP's nonlinearity: "relu" (the original's) or "gelu" (GPT-2's)
 
     def __post_init__(self):
         for f in fields(self):
-            _positive_int(f.name.replace("_", "-"), getattr(self, f.name))
+            if f.name != "activation":
+                _positive_int(f.name.replace("_", "-"), getattr(self, f.name))
+        if self.activation not in ACTIVATIONS:
+            raise UsageError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
         if self.n_embd % self.n_head:
             raise UsageError(
                 f"n-embd ({self.n_embd}) must be divisible by n-head ({self.n_head}): "
@@ -56,7 +63,12 @@ class GPTConfig:
         return predicted(tokens, self.block_size)
 
     def to_dict(self):
-        return asdict(self)
+        """The checkpoint's "config". A ReLU model leaves out `activation`, so its
+        file is the one earlier versions wrote, and they can read it."""
+        d = asdict(self)
+        if d["activation"] == "relu":
+            del d["activation"]
+        return d
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import sys
 from functools import reduce
 from operator import add
 
+from microgpt.autograd import gelu_and_slope
+
 if sys.version_info >= (3, 12):  # sum() of floats is compensated from 3.12 on; Values add plainly
 
     def fsum(iterable, start=0):
@@ -84,9 +86,10 @@ def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset(
     return linear(x_attn, weights[f"layer{li}.attn_wo"])
 
 
-def mlp(weights, li, x):
-    """Layer li's MLP on the normalised stream x: (hidden after the ReLU, output)."""
-    hidden = [max(0, xi) for xi in linear(x, weights[f"layer{li}.mlp_fc1"])]
+def mlp(weights, li, x, activation="relu"):
+    """Layer li's MLP on the normalised stream x: (hidden after the ReLU or GELU, output)."""
+    pre = linear(x, weights[f"layer{li}.mlp_fc1"])
+    hidden = [gelu_and_slope(xi)[0] for xi in pre] if activation == "gelu" else [max(0, xi) for xi in pre]
     return hidden, linear(hidden, weights[f"layer{li}.mlp_fc2"])
 
 
@@ -99,7 +102,7 @@ def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None,
     "embed" (wte + wpe), "embed.norm" (after the first rmsnorm: the residual
     stream's start), and per layer "layer{i}.attn" and "layer{i}.mlp" (the
     residual stream after each block adds its output) and "layer{i}.mlp_hidden"
-    (after the ReLU). Recording only keeps references: the arithmetic, and so the
+    (after the ReLU or GELU). Recording only keeps references: the arithmetic, and so the
     logits, are the same with or without it (inspection/trace.py is its reader).
 
     Given an ablation.Ablation as `ablate`, computes the model with those parts
@@ -126,7 +129,7 @@ def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None,
         if li in off.mlp:
             keep(f"layer{li}.mlp_hidden", [0.0] * (4 * config.n_embd))
         else:
-            hidden, out = mlp(weights, li, rmsnorm(x))
+            hidden, out = mlp(weights, li, rmsnorm(x), config.activation)
             keep(f"layer{li}.mlp_hidden", hidden)
             x = out if li in off.resid_mlp else [a + b for a, b in zip(out, x)]
         keep(f"layer{li}.mlp", x)

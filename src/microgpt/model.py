@@ -1,7 +1,8 @@
 """The GPT: parameters and the forward pass, one token at a time, on `Value`s.
 
 A GPT-2-like transformer with the simplifications of microgpt.py: RMSNorm
-instead of LayerNorm, no biases, ReLU instead of GeLU. The model is a plain
+instead of LayerNorm, no biases, ReLU instead of GELU (GPT-2's GELU is an
+option: GPTConfig.activation, `train --activation gelu`). The model is a plain
 function over a `state_dict` of named matrices, each a list of rows; a matrix
 of shape (nout, nin) maps a vector of nin numbers to nout (PyTorch's layout).
 
@@ -121,7 +122,7 @@ def gpt(state_dict, config, token_id, pos_id, keys, values):
         x_residual = x
         x = rmsnorm(x)
         x = linear(x, state_dict[f"layer{li}.mlp_fc1"])
-        x = [xi.relu() for xi in x]
+        x = [xi.gelu() for xi in x] if config.activation == "gelu" else [xi.relu() for xi in x]
         x = linear(x, state_dict[f"layer{li}.mlp_fc2"])
         x = [a + b for a, b in zip(x, x_residual)]
     return linear(x, state_dict["lm_head"])

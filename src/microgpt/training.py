@@ -40,7 +40,7 @@ from microgpt.model import init_weights
 from microgpt.optim import learning_rate
 from microgpt.tokenizer import Tokenizer
 
-MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size
+MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size, activation
 TRAIN_DEFAULTS = defaults(TrainConfig)
 
 
@@ -58,7 +58,7 @@ class Trainer:
 
     def __init__(self, docs=None, n_embd=None, n_head=None, n_layer=None, block_size=None, train_config=None,
                  engine=DEFAULT_ENGINE, val_docs=None, resume=None, engine_options=None, *, text=None,
-                 tokenizer="char", vocab_size=None):
+                 tokenizer="char", vocab_size=None, activation=None):
         if (docs is None) == (text is None):
             raise UsageError("train on documents or on a text: give one of them")
         if resume is not None:
@@ -74,7 +74,7 @@ class Trainer:
                                     + ("--data" if text is None else "--text"))
         self.train_config = tc = train_config or TrainConfig()
         self.rng = random.Random(tc.seed)
-        dims = {"n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "block_size": block_size}
+        dims = dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, block_size=block_size, activation=activation)
         dims = {k: MODEL_DEFAULTS[k] if v is None else v for k, v in dims.items()}
         # Documents are shuffled with the generator's first draws, before the weights.
         self.source = Documents(docs, self.rng, val_docs, tokenizer, vocab_size) if text is None else \

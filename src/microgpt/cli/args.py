@@ -86,7 +86,8 @@ def add_data_arg(p):
 
 def add_model_args(p, resumable=False):
     """--n-embd, --n-head, --n-layer, --block-size, with GPTConfig's defaults. In
-    `train` they default to None, so that --resume can tell given flags apart."""
+    `train` they default to None, so that --resume can tell given flags apart.
+    Returns the group, for a command to add its own model flags to."""
     d = defaults(GPTConfig)
     dflt = (lambda k: None) if resumable else (lambda k: d[k])
     g = p.add_argument_group("model")
@@ -98,6 +99,7 @@ def add_model_args(p, resumable=False):
                    help=f"transformer blocks (default: {d['n_layer']})")
     g.add_argument("--block-size", type=positive_int, default=dflt("block_size"),
                    help=f"context length; longer documents are truncated (default: {d['block_size']})")
+    return g
 
 
 DEFAULT = object()  # add_engine_arg's default: the registry's DEFAULT_ENGINE

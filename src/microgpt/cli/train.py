@@ -8,10 +8,10 @@ import sys
 from microgpt.cli.args import (add_data_arg, add_engine_arg, add_engine_options, add_model_args,
                                given_engine_options, nonneg_float, nonneg_int, positive_float, positive_int,
                                unit_float)
-from microgpt.config import TrainConfig, defaults
+from microgpt.config import ACTIVATIONS, TrainConfig, defaults
 from microgpt.sample import SAMPLES, TEMPERATURE
 
-SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", *defaults(TrainConfig))
+SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", "activation", *defaults(TrainConfig))
 
 
 def cmd_train(args):
@@ -164,7 +164,10 @@ def register(sub):
                         "learned on the training split (docs/tokenizers.md)")
     p.add_argument("--vocab-size", type=int, default=None, metavar="N",
                    help="with --tokenizer bpe: tokens in all, the 256 bytes and BOS included (default: 512)")
-    add_model_args(p, resumable=True)
+    model = add_model_args(p, resumable=True)
+    model.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                       help="the MLP's nonlinearity: relu, the original's (default), or gelu, GPT-2's "
+                            "(smooth; lower loss on the names, docs/names.md)")
     # Defaults are None here, so that --resume can tell a given flag from one left out.
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=None, help=f"optimizer steps (default: {d['steps']})")

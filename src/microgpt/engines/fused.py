@@ -38,6 +38,7 @@ from itertools import chain, repeat
 from operator import add, itemgetter, mul
 
 from microgpt import forward
+from microgpt.autograd import gelu_and_slope
 from microgpt.engines.base import Engine
 from microgpt.model import parameter_shapes
 
@@ -233,6 +234,23 @@ def relu(tape, x, gx):
     return y, gy
 
 
+def gelu(tape, x, gx):
+    """GELU (autograd.gelu_and_slope); the gradient is the slope there times the
+    output's gradient, the one product the scalar graph makes."""
+    y, slopes = [], []
+    for xi in x:
+        yi, si = gelu_and_slope(xi)
+        y.append(yi)
+        slopes.append(si)
+    gy = [0.0] * len(x)
+
+    def backward():
+        gx[:] = map(mul, slopes, gy)
+
+    tape.append(backward)
+    return y, gy
+
+
 def residual(tape, a, ga, b, gb):
     """y = a + b: the gradient goes to both unchanged."""
     y = list(map(add, a, b))
@@ -342,9 +360,13 @@ class FusedEngine(forward.FloatInference, Engine):
                 x_res, gx_res = x, gx
                 x, gx = rmsnorm(tape, x, gx)
                 x, gx = linear(tape, x, gx, *fc1)
-                x, gx = relu(tape, x, gx)
-                # ReLU passes back nothing where it was off, so fc2 need not compute it there
-                x, gx = linear(tape, x, gx, *fc2, need=[i for i, h in enumerate(x) if h > 0])
+                if c.activation == "gelu":
+                    x, gx = gelu(tape, x, gx)
+                    x, gx = linear(tape, x, gx, *fc2)
+                else:
+                    x, gx = relu(tape, x, gx)
+                    # ReLU passes back nothing where it was off, so fc2 need not compute it there
+                    x, gx = linear(tape, x, gx, *fc2, need=[i for i, h in enumerate(x) if h > 0])
                 x, gx = residual(tape, x, gx, x_res, gx_res)
             logits, g_logits = linear(tape, x, gx, w["lm_head"], w_t["lm_head"], rec["lm_head"], last=target_id)
             losses.append(cross_entropy(tape, logits, g_logits, target_id, g_loss))

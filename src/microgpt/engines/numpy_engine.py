@@ -68,6 +68,7 @@ class NumpyEngine(Engine):
         for name, mat in weights.items():
             self.p[name][...] = mat
         self.dropout, self.tie_weights = float(dropout), bool(tie_weights)
+        self.act_forward, self.act_backward = L.ACTIVATIONS[config.activation]
         # Tied, lm_head's slot in the flat arrays stays, holding a copy of wte (so
         # weights() and the moments keep every name, as the checkpoint wants): the
         # checkpoint's own lm_head is not read, as in the torch engine.
@@ -156,7 +157,7 @@ class NumpyEngine(Engine):
             x_mlp_in = x
             xn2, rstd2 = L.rmsnorm_forward(x)
             h = L.matmul_forward(xn2, p[pre + "mlp_fc1"])  # (N, 4C)
-            hr = L.relu_forward(h)
+            hr = self.act_forward(h)
             out = L.matmul_forward(hr, p[pre + "mlp_fc2"])
             if drop:
                 drop_mlp = drop(out.shape)
@@ -180,7 +181,7 @@ class NumpyEngine(Engine):
             # (through its dropout mask, if any: the backward of x * mask is dout * mask)
             dout = dx if drop_mlp is None else dx * drop_mlp
             dhr = L.matmul_backward(dout, hr, p[pre + "mlp_fc2"], g[pre + "mlp_fc2"])
-            dh = L.relu_backward(dhr, h)
+            dh = self.act_backward(dhr, h)
             dxn2 = L.matmul_backward(dh, xn2, p[pre + "mlp_fc1"], g[pre + "mlp_fc1"])
             dx = dx + L.rmsnorm_backward(dxn2, x_mlp_in, rstd2)
             # attention block; padding rows get no gradient from the loss
@@ -327,7 +328,7 @@ class NumpyEngine(Engine):
                 out = L.matmul_forward(y, p[pre + "attn_wo"])
                 x = out if i in off.resid_attn else out + x
             if i not in off.mlp:
-                hidden = L.relu_forward(L.matmul_forward(L.rmsnorm_forward(x)[0], p[pre + "mlp_fc1"]))
+                hidden = self.act_forward(L.matmul_forward(L.rmsnorm_forward(x)[0], p[pre + "mlp_fc1"]))
                 out = L.matmul_forward(hidden, p[pre + "mlp_fc2"])
                 x = out if i in off.resid_mlp else out + x
         return L.matmul_forward(x, p["lm_head"])
@@ -360,5 +361,5 @@ class NumpyEngine(Engine):
             x = p[pre + "attn_wo"] @ y + x_res
             x_res = x
             xn, _ = L.rmsnorm_forward(x)
-            x = p[pre + "mlp_fc2"] @ np.maximum(p[pre + "mlp_fc1"] @ xn, 0) + x_res
+            x = p[pre + "mlp_fc2"] @ self.act_forward(p[pre + "mlp_fc1"] @ xn) + x_res
         return (p["lm_head"] @ x).astype(np.float64).tolist()

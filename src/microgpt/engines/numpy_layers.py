@@ -13,6 +13,8 @@ padded (B, T) layout; every other layer works on the (N, C) rows of the real
 tokens and spends nothing on padding.
 """
 
+import math
+
 import numpy as np
 
 RMS_EPS = 1e-5  # as in the original: rmsnorm divides by sqrt(mean(x^2) + 1e-5)
@@ -61,7 +63,7 @@ def matmul_backward(dout, x, w, dw):
     return dout @ w
 
 
-# ---- ReLU
+# ---- the MLP's nonlinearity: ReLU (the original's) or GELU (GPT-2's tanh form)
 
 
 def relu_forward(x):
@@ -70,6 +72,21 @@ def relu_forward(x):
 
 def relu_backward(dout, x):
     return dout * (x > 0)  # the scalar engine's local derivative: 1 if x > 0 else 0
+
+
+GELU_C = math.sqrt(2 / math.pi)  # autograd.gelu_and_slope's constant
+
+
+def gelu_forward(x):
+    return 0.5 * x * (1 + np.tanh(GELU_C * (x + 0.044715 * x * x * x)))
+
+
+def gelu_backward(dout, x):
+    t = np.tanh(GELU_C * (x + 0.044715 * x * x * x))
+    return dout * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x))
+
+
+ACTIVATIONS = {"relu": (relu_forward, relu_backward), "gelu": (gelu_forward, gelu_backward)}
 
 
 # ---- inverted dropout (training only)

@@ -1,7 +1,7 @@
 """The GPT of model.py as PyTorch modules, and the tensors a batch becomes.
 
 Same as the scalar engine: the parameters (wte, wpe, lm_head, layer{i}.attn_wq
-... mlp_fc2, same shapes), RMSNorm without weights, ReLU, no biases, documents
+... mlp_fc2, same shapes), RMSNorm without weights, ReLU (or GELU), no biases, documents
 truncated to block_size.
 
 Different from it: a step sees the whole batch at once. Documents of different
@@ -13,6 +13,8 @@ tokens, so the causal mask already keeps it out of every real position.
 
 torch_engine.py imports this module only when a TorchEngine is built.
 """
+
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -62,9 +64,10 @@ def causal_attention(q, k, v, dropout_p=0.0):
 
 
 class Block(nn.Module):
-    def __init__(self, n_embd, n_head, dropout=0.0):
+    def __init__(self, n_embd, n_head, dropout=0.0, activation="relu"):
         super().__init__()
         self.n_head = n_head
+        self.act = F.relu if activation == "relu" else partial(F.gelu, approximate="tanh")  # GPT-2's GELU
         self.dropout = dropout
         self.attn_wq = nn.Parameter(torch.empty(n_embd, n_embd))
         self.attn_wk = nn.Parameter(torch.empty(n_embd, n_embd))
@@ -99,7 +102,7 @@ class Block(nn.Module):
         if real is not None:
             y = y[real]  # (N, C)
         x = self.drop(y @ self.attn_wo.T) + x_residual
-        return self.drop(F.relu(rmsnorm(x) @ self.mlp_fc1.T) @ self.mlp_fc2.T) + x
+        return self.drop(self.act(rmsnorm(x) @ self.mlp_fc1.T) @ self.mlp_fc2.T) + x
 
     def forward(self, x, real=None):
         """x (B, T, C); or, given `real` (a (B, T) mask of the positions holding
@@ -128,7 +131,7 @@ class GPT(nn.Module):
         self.wpe = nn.Parameter(torch.empty(config.block_size, config.n_embd))
         if not tie_weights:
             self.lm_head = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
-        self.h = nn.ModuleList(Block(config.n_embd, config.n_head, dropout) for _ in range(config.n_layer))
+        self.h = nn.ModuleList(Block(config.n_embd, config.n_head, dropout, config.activation) for _ in range(config.n_layer))
 
     def __getattr__(self, name):
         if name == "lm_head" and self.__dict__.get("tie_weights"):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from microgpt import model
 from microgpt.model import num_params
-from microgpt.autograd import Value
+from microgpt.autograd import Value, gelu_and_slope
 from microgpt.errors import MicroGPTError, UsageError
 
 MAX_RENDER_NODES = 4000  # beyond this `dot` takes minutes and the picture is a grey smear
@@ -89,6 +89,9 @@ def op_of(v):
     x, d = ch[0].data, lg[0]
     if d in (0.0, 1.0) and isinstance(d, float) and v.data == max(0, x):
         return "relu"
+    y, slope = gelu_and_slope(x)
+    if _close(v.data, y) and _close(d, slope):
+        return "gelu"
     if _close(d, v.data) and _close(v.data, math.exp(x)):
         return "exp"
     if x > 0 and _close(v.data, math.log(x)) and _close(d, 1 / x):
