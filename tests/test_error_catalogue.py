@@ -105,6 +105,8 @@ CATALOGUE = [
     ("ckpt-not-ckpt", "valid JSON of the wrong shape", ["info", "{wrongshape}"], 1, "not a microgpt checkpoint"),
     ("ckpt-future", "a future format version", ["info", "{future}"], 1, "newer"),
     ("ckpt-shape", "weight shapes that disagree with the config", ["sample", "{badshape}"], 1, "rows"),
+    ("ckpt-activation", "an activation microgpt does not have", ["sample", "{swish}"], 1,
+     "activation must be one of relu, gelu"),
     ("ckpt-nan", "NaN weights", ["sample", "{nan}"], 1, "NaN"),
     ("ckpt-inf", "infinite weights", ["sample", "{inf}"], 1, "infinite"),
     ("ckpt-huge", "a file far larger than its config implies (refused before parsing)", ["info", "{huge}"], 1,
@@ -307,6 +309,7 @@ def make_files(tmp):
     bad = json.loads(text)
     bad["weights"]["wpe"] = bad["weights"]["wpe"][:3]
     put("badshape.json", json.dumps(bad))
+    put("swish.json", json.dumps({**good, "config": {**good["config"], "activation": "swish"}}))
     nan = json.loads(text)
     nan["weights"]["wte"][1][2] = float("nan")
     put("nan.json", json.dumps(nan))

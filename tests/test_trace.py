@@ -90,7 +90,8 @@ def test_each_layers_residual_is_the_value_gpts(names_model):
     tokens = m.tokenizer.encode_doc("ava")
     for n_layer in range(m.config.n_layer + 1):
         # a stand-in config: GPTConfig refuses n_layer=0, and gpt() reads only these
-        config = SimpleNamespace(n_layer=n_layer, n_head=m.config.n_head, head_dim=m.config.head_dim)
+        config = SimpleNamespace(n_layer=n_layer, n_head=m.config.n_head, head_dim=m.config.head_dim,
+                                 activation=m.config.activation)
         name = f"layer{n_layer - 1}.mlp" if n_layer else "embed.norm"
         keys, values = value_model.empty_cache(config)
         for pos, p in enumerate(t.positions):

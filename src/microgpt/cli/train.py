@@ -166,8 +166,8 @@ def register(sub):
                    help="with --tokenizer bpe: tokens in all, the 256 bytes and BOS included (default: 512)")
     model = add_model_args(p, resumable=True)
     model.add_argument("--activation", choices=ACTIVATIONS, default=None,
-                       help="the MLP's nonlinearity: relu, the original's (default), or gelu, GPT-2's "
-                            "(smooth; lower loss on the names, docs/names.md)")
+                       help="the MLP's nonlinearity: relu, the original's (default), or gelu, GPT-2's and "
+                            "nanoGPT's (tanh form); every engine computes either")
     # Defaults are None here, so that --resume can tell a given flag from one left out.
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=None, help=f"optimizer steps (default: {d['steps']})")
