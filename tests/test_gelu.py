@@ -155,6 +155,10 @@ def test_cli_trains_resumes_and_samples_gelu(tmp_path, capsys):
     common = ["--data", str(data), "--n-embd", "8", "--n-head", "2", "--samples", "0"]
     assert main(["train", *common, "--activation", "gelu", "--steps", "3", "--out", str(out)]) == 0
     assert checkpoint.load(out).config.activation == "gelu"
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    (config_line,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("config:")]
+    assert config_line.endswith(", activation gelu")
     # resuming keeps it; trying to change it is refused in one line
     assert main(["train", "--resume", str(out), "--data", str(data), "--steps", "5", "--samples", "0"]) == 0
     assert checkpoint.load(out).config.activation == "gelu"

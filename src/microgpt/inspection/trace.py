@@ -62,7 +62,7 @@ class Point:
 
 @dataclass
 class MLP:
-    hidden: list  # (4 * n_embd,) after the ReLU
+    hidden: list  # (4 * n_embd,) after the ReLU (or GELU)
     active: list  # indices of the neurons that fired (> 0)
 
 

@@ -99,7 +99,8 @@ def parameters_view(config):
         shapes += [(n.replace("layer0.", f"layer{i}.", 1), rc) for n, rc in per_layer]
     width = max(len(n) for n, rc in shapes if rc)
     lines = [f"config: n_embd {config.n_embd}, n_head {config.n_head} (head_dim {config.head_dim}), "
-             f"n_layer {config.n_layer}, block_size {config.block_size}, vocab_size {config.vocab_size}"]
+             f"n_layer {config.n_layer}, block_size {config.block_size}, vocab_size {config.vocab_size}"
+             + (f", activation {config.activation}" if config.activation != "relu" else "")]  # (relu: the original's)
     for name, rc in shapes:
         if rc is None:
             lines.append(name)
