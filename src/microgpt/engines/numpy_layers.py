@@ -13,9 +13,9 @@ padded (B, T) layout; every other layer works on the (N, C) rows of the real
 tokens and spends nothing on padding.
 """
 
-import math
-
 import numpy as np
+
+from microgpt.autograd import GELU_C  # gelu_and_slope's constant: one formula, one home
 
 RMS_EPS = 1e-5  # as in the original: rmsnorm divides by sqrt(mean(x^2) + 1e-5)
 
@@ -72,9 +72,6 @@ def relu_forward(x):
 
 def relu_backward(dout, x):
     return dout * (x > 0)  # the scalar engine's local derivative: 1 if x > 0 else 0
-
-
-GELU_C = math.sqrt(2 / math.pi)  # autograd.gelu_and_slope's constant
 
 
 def gelu_forward(x):

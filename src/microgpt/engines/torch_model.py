@@ -131,7 +131,8 @@ class GPT(nn.Module):
         self.wpe = nn.Parameter(torch.empty(config.block_size, config.n_embd))
         if not tie_weights:
             self.lm_head = nn.Parameter(torch.empty(config.vocab_size, config.n_embd))
-        self.h = nn.ModuleList(Block(config.n_embd, config.n_head, dropout, config.activation) for _ in range(config.n_layer))
+        self.h = nn.ModuleList(Block(config.n_embd, config.n_head, dropout, config.activation)
+                               for _ in range(config.n_layer))
 
     def __getattr__(self, name):
         if name == "lm_head" and self.__dict__.get("tie_weights"):
