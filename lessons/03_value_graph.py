@@ -27,7 +27,7 @@ import math
 from matplotlib.figure import Figure
 
 from microgpt.autograd import Value
-from microgpt.inspection.graph import nodes_of, op_of
+from microgpt.inspection.value_graph import nodes_of, op_of
 
 from _tools import show
 

@@ -50,14 +50,14 @@ SRC = Path(microgpt.__file__).parent
 # | idea | in micrograd / makemore / nanoGPT | in this project |
 # |---|---|---|
 # | scalar autograd `Value`, backward in reverse topological order | micrograd `engine.py` | `autograd.py`; the ladder's `train2.py` onward |
-# | drawing the computation graph | micrograd's graphviz notebook | `inspection/graph.py` (`microgpt graph`) |
+# | drawing the computation graph | micrograd's graphviz notebook | `inspection/value_graph.py` (`microgpt graph`) |
 # | the names dataset | makemore `names.txt` | `datasets/names.txt.gz` (`bundled:names.txt`) |
 # | bigram model | makemore's bigram | `ladder/train0.py` |
 # | MLP on previous characters | makemore's MLP | `ladder/train1.py`, `train2.py` |
 # | character tokenizer | makemore / nanoGPT `shakespeare_char` | `tokenizer.py` |
 # | transformer block, GPT forward | makemore's transformer, nanoGPT `model.py` | `model.py` (Values), `forward.py` (floats), `engines/` |
 # | the same GPT in PyTorch | nanoGPT `model.py` | `engines/torch_model.py`, `bench/plain_torch.py` |
-# | training loop, AdamW, schedules, checkpoints | nanoGPT `train.py` | `training.py`, `optim.py`, `checkpoint.py` |
+# | training loop, AdamW, schedules, checkpoints | nanoGPT `train.py` | `training.py`, `optim.py`, `files/checkpoint.py` |
 # | sampling with temperature and top-k | makemore / nanoGPT `sample.py` | `sample.py` |
 # | a long text in random windows | nanoGPT `shakespeare_char` | `batches.py` (`TextWindows`, `--text`) |
 # | multi-GPU training | nanoGPT with `torchrun` | `distributed.py` |
@@ -65,9 +65,9 @@ SRC = Path(microgpt.__file__).parent
 # Each file named in the last column exists, and is small:
 
 # %%
-files = ["autograd.py", "inspection/graph.py", "datasets/names.txt.gz", "ladder/train0.py", "ladder/train1.py",
+files = ["autograd.py", "inspection/value_graph.py", "datasets/names.txt.gz", "ladder/train0.py", "ladder/train1.py",
          "ladder/train2.py", "tokenizer.py", "model.py", "forward.py", "engines/torch_model.py",
-         "bench/plain_torch.py", "training.py", "optim.py", "checkpoint.py", "sample.py", "batches.py",
+         "bench/plain_torch.py", "training.py", "optim.py", "files/checkpoint.py", "sample.py", "batches.py",
          "distributed.py"]
 for f in files:
     path = SRC / f

@@ -12,10 +12,10 @@ import pytest
 import microgpt
 from microgpt import forward
 from microgpt.ablation import Ablation
-from microgpt.checkpoint import Checkpoint
 from microgpt.cli import main
 from microgpt.config import GPTConfig
 from microgpt.errors import UsageError
+from microgpt.files.checkpoint import Checkpoint
 from microgpt.model import init_weights
 from microgpt.tokenizer import Tokenizer
 

@@ -3,7 +3,7 @@
 import os
 import stat
 
-from microgpt.atomic import atomic_write_text
+from microgpt.files.atomic import atomic_write_text
 
 
 def mode(path):

@@ -8,14 +8,16 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from microgpt import api, checkpoint
+from microgpt import api
 from microgpt.batches import Documents, TextWindows
 from microgpt.bpe import BPETokenizer, learn
 from microgpt.data import read_bundled_names
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import measure
+from microgpt.files import checkpoint
 from microgpt.sample import stream_text
 from microgpt.tokenizer import Tokenizer
 

@@ -5,9 +5,10 @@ import random
 
 import pytest
 
-from microgpt import checkpoint, forward
+from microgpt import forward
 from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError
+from microgpt.files import checkpoint
 from microgpt.model import init_weights
 from microgpt.tokenizer import Tokenizer
 

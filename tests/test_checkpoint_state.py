@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from microgpt import checkpoint
 from microgpt.cli import main
 from microgpt.errors import MicroGPTError
+from microgpt.files import checkpoint
 
 DOCS = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
 

@@ -6,10 +6,10 @@ import hashlib
 import pytest
 
 from microgpt import data
-from microgpt.inspection import provenance as training_data
-from microgpt.checkpoint import load
+from microgpt import provenance as training_data
 from microgpt.cli import main
 from microgpt.errors import MicroGPTError
+from microgpt.files.checkpoint import load
 from microgpt.training import Trainer
 
 

@@ -1,4 +1,4 @@
-"""`microgpt diff` and inspection/diff.py: logs written by hand with a known first
+"""`microgpt diff` and inspection/differences.py: logs written by hand with a known first
 difference, real runs whose divergence step is known from how training works,
 and checkpoints whose weight differences are recomputed from their JSON."""
 
@@ -11,7 +11,7 @@ import pytest
 import microgpt
 from microgpt.cli import main
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.inspection.diff import diff_models, diff_runs
+from microgpt.inspection.differences import diff_models, diff_runs
 
 
 def write_log(path, losses, val=None):

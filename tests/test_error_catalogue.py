@@ -333,8 +333,8 @@ def make_files(tmp):
         put(f"{name}.json", json.dumps(d))
     import random
 
-    from microgpt.checkpoint import Checkpoint
     from microgpt.config import GPTConfig
+    from microgpt.files.checkpoint import Checkpoint
     from microgpt.model import init_weights
     from microgpt.tokenizer import Tokenizer
 
@@ -346,7 +346,7 @@ def make_files(tmp):
     sharp["weights"]["lm_head"] = [[x * 1e4 for x in row] for row in sharp["weights"]["lm_head"]]
     put("sharp.json", json.dumps(sharp))
     from microgpt import forward
-    from microgpt.checkpoint import load
+    from microgpt.files.checkpoint import load
 
     ck = load(f["sharp"])
     probs = forward.softmax(forward.sequence_logits(ck.weights, ck.config, [ck.tokenizer.bos])[0])

@@ -10,12 +10,12 @@ import random
 
 import pytest
 
-from microgpt import checkpoint
 from microgpt.cli import build_parser, main
 from microgpt.config import GPTConfig, TrainConfig
 from microgpt.data import read_docs
 from microgpt.engines import make_engine
 from microgpt.engines.fused import FusedEngine, _qkv_order
+from microgpt.files import checkpoint
 from microgpt.model import doc_losses, init_weights, parameter_shapes, to_values
 from microgpt.sample import generate
 from microgpt.tokenizer import Tokenizer

@@ -8,10 +8,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microgpt import checkpoint
 from microgpt.config import GPTConfig
 from microgpt.data import read_docs
 from microgpt.errors import MicroGPTError
+from microgpt.files import checkpoint
 from microgpt.model import init_weights
 from microgpt.tokenizer import Tokenizer
 

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microgpt import checkpoint
 from microgpt.cli import build_parser, main
+from microgpt.files import checkpoint
 
 EXAMPLES = int(os.environ.get("MICROGPT_ARGV_FUZZ_EXAMPLES", "2000" if os.environ.get("CI") == "true" else "200"))
 TIME_LIMIT = 20  # seconds per command: far above what any capped example needs; a hang fails

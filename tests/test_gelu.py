@@ -13,17 +13,18 @@ import math
 import random
 
 import pytest
+from test_fused import fused_loss_and_grads, scalar_loss_and_grads
 
-from microgpt import checkpoint, forward
+from microgpt import forward
 from microgpt.autograd import Value, gelu_and_slope
 from microgpt.cli import main
 from microgpt.config import GPTConfig, TrainConfig
 from microgpt.engines import make_engine
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files import checkpoint
 from microgpt.model import gpt, init_weights, to_values
 from microgpt.tokenizer import Tokenizer
 from microgpt.training import Trainer
-from test_fused import fused_loss_and_grads, scalar_loss_and_grads
 
 DOCS = ["emma", "olivia", "ava", "isabellamaria", "sophia", "mia", "x", "zoe"]  # one longer than block_size 8
 XS = [-6.0, -3.1, -1.7, -0.9, -0.35, -1e-3, 0.0, 2e-3, 0.4, 0.75, 1.3, 2.2, 4.5, 7.0]

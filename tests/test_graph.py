@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from microgpt import forward
-from microgpt.inspection import graph
+from microgpt.inspection import value_graph as graph
 from microgpt.autograd import Value
 from microgpt.cli import main
 from microgpt.config import GPTConfig

@@ -12,9 +12,10 @@ import sys
 
 import pytest
 
-from microgpt import checkpoint, data, inputs
+from microgpt import data
 from microgpt.cli import main
 from microgpt.errors import MicroGPTError
+from microgpt.files import checkpoint, inputs
 from microgpt.tokenizer import Tokenizer
 
 DOCS = "ab\nba\naab\nbba\nabab\nbaba\naa\nbb\naba\nbab\nabba\nbaab\n" * 3

@@ -7,16 +7,16 @@ import math
 import pytest
 
 from microgpt import forward
-from microgpt.data import fingerprint
-from microgpt.inspection import provenance as training_data
-from microgpt.checkpoint import Checkpoint, load
+from microgpt import provenance as training_data
 from microgpt.cli import main
 from microgpt.config import GPTConfig, TrainConfig
+from microgpt.data import fingerprint
 from microgpt.engines import make_engine
 from microgpt.evaluation import encode_all, evaluate
-from microgpt.model import parameter_shapes
+from microgpt.files.checkpoint import Checkpoint, load
 from microgpt.inspection.novelty import summary
 from microgpt.inspection.score import score
+from microgpt.model import parameter_shapes
 from microgpt.tokenizer import Tokenizer
 from microgpt.training import Trainer
 

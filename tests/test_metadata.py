@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from microgpt import checkpoint
 from microgpt.cli import main
 from microgpt.errors import MicroGPTError
-from microgpt.metadata import TrainingRecord
+from microgpt.files import checkpoint
+from microgpt.files.metadata import TrainingRecord
 
 
 @pytest.fixture(scope="module")

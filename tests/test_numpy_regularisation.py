@@ -18,15 +18,14 @@ import random
 
 import numpy as np
 import pytest
+from conftest import REGULARISATION_DOCS as DOCS  # noqa: E402  (tests/ is on sys.path)
 
-from microgpt import checkpoint
 from microgpt.cli import main
 from microgpt.config import TrainConfig
 from microgpt.engines import make_engine
 from microgpt.engines import numpy_layers as L
 from microgpt.errors import UsageError
-
-from conftest import REGULARISATION_DOCS as DOCS  # noqa: E402  (tests/ is on sys.path)
+from microgpt.files import checkpoint
 
 TOL = 1e-9
 

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from microgpt import checkpoint, outputs, writelock
-from microgpt.atomic import atomic_write_text
 from microgpt.cli import main
 from microgpt.errors import UsageError
+from microgpt.files import checkpoint, outputs, writelock
+from microgpt.files.atomic import atomic_write_text
 
 TINY = ["--n-embd", "8", "--n-head", "2", "--block-size", "8", "--samples", "0"]
 
@@ -261,7 +261,7 @@ def test_stale_lock_of_a_killed_run_is_taken_over(tmp_path, data):
 
 def test_hold_refuses_with_a_microgpt_error_naming_the_holder(tmp_path):
     out = tmp_path / "m.json"
-    code = ("import sys; from microgpt import writelock\n"
+    code = ("import sys; from microgpt.files import writelock\n"
             "try:\n with writelock.hold(sys.argv[1]): pass\n"
             "except Exception as e: print(type(e).__name__, e)")
     with writelock.hold(out):

@@ -14,10 +14,11 @@ import time
 
 import pytest
 
-from microgpt import resources, training
+from microgpt import training
 from microgpt.cli import main
 from microgpt.config import GPTConfig, TrainConfig
 from microgpt.errors import MicroGPTError
+from microgpt.files import resources
 
 DOCS = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
 ENGINES = ["scalar", "fused", "numpy", "torch"]
@@ -133,7 +134,8 @@ def status(key):  # VmHWM, not ru_maxrss: that one is kept across exec, from a b
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key + ":"))
 def rss():
     return status("VmRSS")
-from microgpt import resources, training
+from microgpt.files import resources
+from microgpt import training
 base = rss()
 out = tempfile.mktemp(suffix=".json")
 run = training.plan(data=data, engine=engine, n_embd=n_embd, n_head=4, block_size=block, batch_size=batch,
@@ -163,7 +165,8 @@ def test_the_estimate_is_calibrated(tmp_path, engine, n_embd, block, batch):
 
 
 def test_reading_and_parsing_are_checked_too(docs, tmp_path, monkeypatch):
-    from microgpt import checkpoint, data
+    from microgpt import data
+    from microgpt.files import checkpoint
 
     out = tmp_path / "m.json"
     training.plan(data=str(docs), steps=1, n_embd=8, n_head=2, block_size=8, out=str(out)).train().save()

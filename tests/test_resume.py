@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from microgpt import checkpoint
 from microgpt.cli import main
+from microgpt.files import checkpoint
 
 TINY = ["--n-embd", "8", "--n-head", "2", "--n-layer", "2", "--block-size", "8"]
 

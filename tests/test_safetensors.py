@@ -7,9 +7,9 @@ import pytest
 pytest.importorskip("safetensors")
 pytest.importorskip("numpy")
 
-from microgpt import checkpoint  # noqa: E402
 from microgpt.cli import main  # noqa: E402
 from microgpt.errors import MicroGPTError  # noqa: E402
+from microgpt.files import checkpoint  # noqa: E402
 
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "zoe", "abigail"]
 

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from microgpt import checkpoint
 from microgpt.data import read_bundled_names
+from microgpt.files import checkpoint
 
 TINY = ["--n-embd", "8", "--n-head", "2", "--block-size", "16"]
 MICROGPT = [sys.executable, "-m", "microgpt"]

@@ -261,8 +261,8 @@ def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
     JSON with the scalar engine: the same next-token probabilities. The weights
     are float32 values written as float64, so both engines start from identical
     numbers; the gap is float32 arithmetic in torch (seen ~1e-8), tolerance 1e-6."""
-    from microgpt import checkpoint
     from microgpt.cli import main
+    from microgpt.files import checkpoint
     from microgpt.sample import next_token_probs
 
     data = tmp_path / "d.txt"

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 import microgpt
-from microgpt import forward, model as value_model
-from microgpt.checkpoint import Checkpoint
+from microgpt import forward
+from microgpt import model as value_model
 from microgpt.config import GPTConfig
 from microgpt.errors import UsageError
+from microgpt.files.checkpoint import Checkpoint
 from microgpt.inspection.plots.attention import attention_weights
 from microgpt.inspection.score import score
 from microgpt.model import parameter_shapes, to_values

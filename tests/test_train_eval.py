@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from microgpt import checkpoint
 from microgpt.cli import main
+from microgpt.files import checkpoint
 
 pytest.importorskip("numpy")
 

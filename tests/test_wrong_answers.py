@@ -12,10 +12,10 @@ import os
 
 import pytest
 
-from microgpt import api, checkpoint, forward, sample
+from microgpt import api, forward, provenance, sample
 from microgpt.cli import main
 from microgpt.errors import UsageError
-from microgpt.inspection import provenance
+from microgpt.files import checkpoint
 
 DOCS = ["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3
 
@@ -246,7 +246,8 @@ def test_a_zero_probability_is_infinite_surprise_not_a_traceback(sharp_model, ca
 
 
 def test_graph_of_a_target_with_probability_zero_is_one_line(sharp_model, tmp_path, capsys):
-    from microgpt import checkpoint, forward as fwd
+    from microgpt import forward as fwd
+    from microgpt.files import checkpoint
 
     ck = checkpoint.load(sharp_model)
     probs = fwd.softmax(fwd.sequence_logits(ck.weights, ck.config, [ck.tokenizer.bos])[0])

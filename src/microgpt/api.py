@@ -18,9 +18,15 @@ checkpoint.
 import random
 from pathlib import Path
 
-from microgpt import checkpoint, evaluation, sample as sampling
+from microgpt import evaluation, provenance
+from microgpt import sample as sampling
+from microgpt.ablation import AblatedEngine, Ablation
 from microgpt.engines import DEFAULT_ENGINE, make_engine
 from microgpt.errors import UsageError
+from microgpt.files import checkpoint
+from microgpt.inspection.score import score
+from microgpt.inspection.trace import trace
+from microgpt.progress import Progress
 from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
 from microgpt.training import plan
 
@@ -77,8 +83,6 @@ class Model:
         ablation.Ablation (see ablation.py for the parts). The result is a Model whose
         score, trace, evaluate and sample all compute without those parts; ablating an
         ablated model switches off both sets. A bad spec raises a one-line UsageError."""
-        from microgpt.ablation import Ablation, AblatedEngine
-
         ab = Ablation.parse(spec, self.config)
         if self.ablation is not None:
             ab = self.ablation | ab
@@ -115,8 +119,6 @@ class Model:
         """How surprised the model is by `text`: a Score with .rows (position,
         text so far, next token's text or None for the end, p), .total, .mean, .perplexity,
         .bits_per_char (one row per token: a character, or a BPE piece)."""
-        from microgpt.inspection.score import score
-
         return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text,
                      ablate=self.ablation)
 
@@ -125,8 +127,6 @@ class Model:
         next-token probabilities (score's, exactly), attention weights, the
         residual stream with its norms and logit lens (top k), rmsnorm scales and
         MLP activations; see inspection/trace.py. .to_dict() is plain JSON data."""
-        from microgpt.inspection.trace import trace
-
         return trace(self.checkpoint.weights, self.config, self.tokenizer, text, is_text=self.is_text, k=k,
                      ablate=self.ablation)
 
@@ -139,8 +139,6 @@ class Model:
         """evaluate(), with what it was computed on: an Evaluation."""
         held = evaluation.held_out(self.checkpoint, data, self.path)
         if progress is True:
-            from microgpt.progress import Progress
-
             progress = Progress(len(held.batch), label="eval", lines=False)
         measured = evaluation.measure(self.engine, self.tokenizer, held.batch, progress)
         return Evaluation(measured.loss, measured.tokens, held, measured)
@@ -150,8 +148,6 @@ class Model:
         `data`), with its train/validation split when it can be rebuilt; None if
         they cannot be found. For a --text model: its text, split by position
         (a provenance.TrainingText)."""
-        from microgpt.inspection import provenance
-
         if self.is_text:
             return provenance.find_text(self.checkpoint, data, self.path)
         return provenance.find(self.checkpoint, data, self.path)

@@ -24,6 +24,7 @@ is then measured on. BPE has an id for every byte: the validation part always
 encodes. A text is split by character first, then each part is encoded.
 """
 
+from microgpt.bpe import BPETokenizer, check_vocab_size
 from microgpt.data import default_val_size, split
 from microgpt.errors import UsageError
 from microgpt.tokenizer import Tokenizer
@@ -46,7 +47,6 @@ def check_tokenizer(kind=None, vocab_size=None, resume=None):
     if kind == "char":
         new_tokenizer(kind, [], [], vocab_size)  # refuses a vocab_size
         return kind, None
-    from microgpt.bpe import check_vocab_size
 
     return kind, check_vocab_size(DEFAULT_BPE_VOCAB if vocab_size is None else vocab_size)
 
@@ -62,8 +62,6 @@ def new_tokenizer(kind, all_texts, train_texts, vocab_size=None):
                              "data's characters + BOS")
         return Tokenizer.from_docs(all_texts) if all_texts else None
     if kind == "bpe":
-        from microgpt.bpe import BPETokenizer
-
         return BPETokenizer.learn(train_texts, DEFAULT_BPE_VOCAB if vocab_size is None else vocab_size)
     raise UsageError(f"--tokenizer must be one of {', '.join(TOKENIZERS)}, got {kind!r}")
 

@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.inputs import read_bytes, stat_regular, strip_bom
-from microgpt.resources import check_bytes
+from microgpt.files.inputs import read_bytes, stat_regular, strip_bom
+from microgpt.files.resources import check_bytes
 
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"  # makemore's names.txt, decompressed
 NAMES_COUNT = 32_033

@@ -6,7 +6,7 @@ and with --eval-every), what `microgpt eval` prints, and what the Python API's
 lists, the same engine arithmetic, summed in the same order.
 
 `held_out` finds those token lists again for a saved model: the validation
-documents rebuilt from the checkpoint (inspection/provenance.py), the windows
+documents rebuilt from the checkpoint (provenance.py), the windows
 tiling the last 10% of a --text model's text, or all of a file the user names.
 
 Loss per token depends on what a token is: a BPE token holds a few characters,
@@ -23,6 +23,9 @@ and what a block_size cut drops are not predicted, and not counted.
 import math
 from dataclasses import dataclass
 
+from microgpt import provenance
+from microgpt.batches import text_ids, val_windows
+from microgpt.data import fingerprint, read_docs
 from microgpt.errors import MicroGPTError, UsageError
 
 CHUNK = 32  # token lists per engine call: big enough for the tensor engines, small enough for a live bar
@@ -119,8 +122,6 @@ def held_out(ckpt, data=None, model_path=None):
     """The held-out split the model was trained with (or all of `data`), as a HeldOut."""
     if ckpt.training.is_text:
         return _held_out_text(ckpt, data, model_path)
-    from microgpt.data import read_docs
-    from microgpt.inspection import provenance
 
     if data:
         docs = read_docs(data)
@@ -143,10 +144,6 @@ def held_out(ckpt, data=None, model_path=None):
 
 def _held_out_text(ckpt, path=None, model_path=None):
     """A --text model: the windows tiling the held-out last 10% of its text, or all of `path`."""
-    from microgpt.batches import text_ids, val_windows
-    from microgpt.data import fingerprint
-    from microgpt.inspection import provenance
-
     whole_file = path is not None
     if not whole_file and not ckpt.training.data:
         raise UsageError("the checkpoint does not record its text file; pass --data FILE")

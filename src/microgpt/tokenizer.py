@@ -9,6 +9,7 @@ The other tokenizer, byte-level BPE, is in bpe.py; both answer the same calls
 a checkpoint.
 """
 
+from microgpt.bpe import BPETokenizer
 from microgpt.errors import MicroGPTError
 
 
@@ -82,7 +83,5 @@ def from_dict(d, version=None):
     if isinstance(d, dict) and d.get("type") == "bpe":
         if version is not None and version < 2:
             raise MicroGPTError(f"checkpoint format version {version} has no BPE tokenizer (BPE came in version 2)")
-        from microgpt.bpe import BPETokenizer
-
         return BPETokenizer.from_dict(d)
     return Tokenizer.from_dict(d)

@@ -29,15 +29,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from microgpt import checkpoint, distributed, interrupts, outputs, resources
+from microgpt import distributed
 from microgpt.batches import Documents, TextWindows, check_tokenizer
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
-from microgpt.engines import DEFAULT_ENGINE, make_engine, option_names
+from microgpt.engines import DEFAULT_ENGINE, engines_taking, make_engine, option_names
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import measure
+from microgpt.files import checkpoint, interrupts, outputs, resources
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
+from microgpt.provenance import TrainingData
 from microgpt.tokenizer import Tokenizer
 
 MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size, activation
@@ -210,8 +212,6 @@ def _settings(given, resume):
 def check_engine_options(engine, given, saved=None):
     """The engine options given (over those saved in a checkpoint being resumed),
     as keyword arguments for make_engine; refused for engines without them."""
-    from microgpt.engines import engines_taking
-
     given = {k: v for k, v in (given or {}).items() if v is not None}
     accepted = option_names(engine)
     for k in given:
@@ -331,8 +331,6 @@ class Run:
 
     def training_data(self):
         """The run's documents and their exact split (to mark samples new or copied)."""
-        from microgpt.inspection.provenance import TrainingData
-
         return TrainingData(self.data_path, self.docs, self.trainer.train_docs, self.trainer.val_docs)
 
     def save(self, path=None, **extra):

@@ -4,7 +4,7 @@
     variants.py     what can be timed: the engines, numpy in float32, plain PyTorch
     timing.py       the engines taking turns; wall and CPU time
     losses.py       whether engines that should compute the same losses do
-    reference.py    the original microgpt.py, timed as a subprocess
+    original.py     the original microgpt.py, timed as a subprocess
     runner.py       run(): all of it, one row per engine and config
     plain_torch.py  the same GPT written plainly in PyTorch: a yardstick, not an engine
 

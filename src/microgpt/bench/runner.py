@@ -10,7 +10,7 @@ training step does: forward, backward and the optimizer.
 One row per engine and config: ms per step and per document (a text's window
 counts as one), real (unpadded) tokens per second, the same in CPU time, the
 ratio of tokens per second to the scalar engine's and to the original
-microgpt.py's (--reference, reference.py), and how the engine's losses
+microgpt.py's (--reference, original.py), and how the engine's losses
 compare with the config's reference engine (losses.py). Tokens per second is
 the fair unit across batch sizes: at B=32 one step does 32 documents' work.
 """
@@ -20,7 +20,7 @@ import random
 from microgpt.batches import Documents, TextWindows
 from microgpt.bench import losses
 from microgpt.bench.configs import DEFAULT_CONFIGS, ORIGINAL_ARCH, resolve
-from microgpt.bench.reference import time_original
+from microgpt.bench.original import time_original
 from microgpt.bench.timing import Contestant, take_turns
 from microgpt.bench.variants import check_device, variants
 from microgpt.config import TrainConfig

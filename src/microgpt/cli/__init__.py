@@ -1,10 +1,12 @@
 """The `microgpt` command: one subcommand per job, one module per group of them.
 
     train.py   microgpt train            train on the names (or --data / --text FILE), save, sample
-    model.py   microgpt sample | info | score | eval
+    use.py     microgpt sample | info | score | eval
                                          use a saved model
-    look.py    microgpt dataset | tokenizer | autograd | parameters | architecture | plot | graph
-                                         look at one part of the system, or inside a model or run
+    parts.py   microgpt dataset | tokenizer | autograd | parameters | architecture
+                                         one part of the system at a time, as text
+    plot.py    microgpt plot             pictures: loss curves, or a model's attention, bigrams, next char
+    graph.py   microgpt graph            the Value graph with data and grad on every node
     explore.py microgpt explore MODEL     open models in the browser and look inside them
     diff.py    microgpt diff A B         where two runs, or two models, differ
     bench.py   microgpt bench            time the engines side by side
@@ -24,12 +26,13 @@ import argparse
 import os
 import sys
 
-from microgpt import __version__, interrupts
-from microgpt.cli import bench, diff, exercise, explore, ladder, look, model, pipes, train
+from microgpt import __version__
+from microgpt.cli import bench, diff, exercise, explore, graph, ladder, parts, pipes, plot, train, use
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
+from microgpt.files import interrupts
 
-GROUPS = (train, model, diff, explore, bench, ladder, look, exercise)  # the order of `microgpt --help`
+GROUPS = (train, use, diff, explore, bench, ladder, parts, plot, graph, exercise)  # the order of `microgpt --help`
 
 
 def build_parser():

@@ -146,3 +146,12 @@ def add_engine_options(p, training=False):
 def given_engine_options(args):
     """The engine flags the user gave, as {option: value}."""
     return {k: getattr(args, k) for k in ENGINE_FLAGS if getattr(args, k, None) is not None}
+
+
+def check_pictures(args, paths, inputs=()):
+    """--out (and the files beside it) checked before any work (outputs.py): a picture
+    may replace a picture of its own format; anything else needs --force."""
+    from microgpt.files import outputs
+
+    outputs.check_outputs([outputs.Output("--out", p, outputs.picture(p)) for p in paths],
+                          [("an input of this command", i) for i in inputs], args.force)

@@ -37,7 +37,7 @@ def cmd_bench(args):
     if args.json:  # checked now, not after minutes of timing
         from pathlib import Path
 
-        from microgpt.outputs import BENCH_RESULTS, Output, check_outputs
+        from microgpt.files.outputs import BENCH_RESULTS, Output, check_outputs
 
         inputs = [("the data", args.data), ("the text", args.text), ("the original program", args.reference)]
         check_outputs([Output("--json", Path(args.json), BENCH_RESULTS, new_folders=True)], inputs,
@@ -70,7 +70,7 @@ def cmd_bench(args):
     for note in notes:
         print(f"note: {note}")
     if args.json:
-        from microgpt.atomic import atomic_write_text
+        from microgpt.files.atomic import atomic_write_text
 
         atomic_write_text(args.json, json.dumps({"rows": rows, "notes": notes}, indent=1))
     wrong = bench.disagreements(rows)

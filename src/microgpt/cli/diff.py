@@ -4,7 +4,7 @@ Two `train --log` files: the first step whose losses differ, the largest
 difference, the steps compared, each run's final loss, and the same for the
 validation losses. Two checkpoints: the config, the tokenizer, each weight
 matrix's largest difference and the first matrix that differs, and each
-model's validation loss. The work is inspection/diff.py's; this prints it.
+model's validation loss. The work is inspection/differences.py's; this prints it.
 
 The exit status is diff(1)'s: 0 the same (within --tol), 1 different,
 2 trouble (a file that cannot be read, a model beside a log, a bad flag).
@@ -24,7 +24,7 @@ class Trouble(MicroGPTError):
 
 
 def _kind(path):
-    from microgpt.outputs import is_checkpoint
+    from microgpt.files.outputs import is_checkpoint
 
     p = Path(path)
     if not p.exists():
@@ -35,7 +35,7 @@ def _kind(path):
 
 
 def cmd_diff(args):
-    from microgpt.inspection import diff
+    from microgpt.inspection import differences
 
     try:
         kinds = _kind(args.a), _kind(args.b)
@@ -43,11 +43,11 @@ def cmd_diff(args):
             raise Trouble(f"{args.a} is a {kinds[0]} and {args.b} a {kinds[1]}: diff compares two run logs "
                           "or two models")
         if kinds[0] == "model":
-            found = diff.diff_models(args.a, args.b, args.tol, evaluate=not args.no_eval)
+            found = differences.diff_models(args.a, args.b, args.tol, evaluate=not args.no_eval)
         else:
             if args.no_eval:
                 raise UsageError("--no-eval is for two models: a run log's losses are read, not computed")
-            found = diff.diff_runs(args.a, args.b, args.tol)
+            found = differences.diff_runs(args.a, args.b, args.tol)
     except (MicroGPTError, OSError) as e:
         if isinstance(e, Trouble):
             raise

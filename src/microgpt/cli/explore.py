@@ -73,7 +73,7 @@ def can_open_browser():
 def cmd_explore(args):
     from microgpt.explore.models import load_models, load_runs
     from microgpt.explore.server import Explorer
-    from microgpt.inputs import stat_regular
+    from microgpt.files.inputs import stat_regular
 
     runs = load_runs(args.log)
     data_files = {}
@@ -118,10 +118,10 @@ def cmd_explore(args):
 def cmd_report(args):
     from pathlib import Path
 
-    from microgpt import outputs
-    from microgpt.atomic import atomic_write_text
     from microgpt.explore import report
     from microgpt.explore.models import load_models, load_runs
+    from microgpt.files import outputs
+    from microgpt.files.atomic import atomic_write_text
 
     out = Path(args.out)
     inputs = [("a model it reads", Path(p)) for p in args.model] + [("a run log it reads", Path(p)) for p in args.log]

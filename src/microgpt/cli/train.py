@@ -17,8 +17,9 @@ SETTINGS = ("n_embd", "n_head", "n_layer", "block_size", "activation", *defaults
 def cmd_train(args):
     import contextlib
 
-    from microgpt import distributed, writelock
+    from microgpt import distributed
     from microgpt.cli.pipes import keep_going
+    from microgpt.files import writelock
     from microgpt.training import plan
 
     if not distributed.is_main():  # under torchrun only rank 0 speaks
@@ -41,7 +42,8 @@ def cmd_train(args):
 
 
 def train_and_save(run, args, stdout):
-    from microgpt import distributed, interrupts
+    from microgpt import distributed
+    from microgpt.files import interrupts
     from microgpt.progress import Progress
 
     trainer, steps = run.trainer, run.trainer.train_config.steps
@@ -121,7 +123,7 @@ def report_stop(run, args):
 def print_run_samples(run, args):
     """The samples after training, drawn with the run's own generator (as the original does)."""
     from microgpt.api import Model
-    from microgpt.cli.model import print_samples
+    from microgpt.cli.use import print_samples
 
     model, rng = Model.of(run), run.trainer.rng
     if run.is_text:

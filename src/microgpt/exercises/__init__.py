@@ -18,6 +18,7 @@ import importlib
 from pathlib import Path
 
 from microgpt.errors import UsageError
+from microgpt.exercises import grading
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,8 +68,6 @@ def solution_path(n):
 
 def grade(n, path):
     """(report text, passed) for the file at path as an answer to exercise n."""
-    from microgpt.exercises import grading
-
     ex = module(n)
     student = grading.load(path, n)
     return grading.report(grading.run_checks(ex.CHECKS, student), student.path)

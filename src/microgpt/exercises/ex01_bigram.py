@@ -8,6 +8,7 @@ import math
 import random
 
 from microgpt.exercises.grading import Failed, check, expect
+from microgpt.inspection.plots.bigram import bigram_counts
 from microgpt.ladder import train0
 from microgpt.tokenizer import Tokenizer
 
@@ -19,8 +20,6 @@ SMALL = (["ab", "ba", "aab"], "abc")  # 'c' never occurs: its row of counts is a
 
 
 def ref_counts(words, chars):
-    from microgpt.inspection.plots.bigram import bigram_counts
-
     return bigram_counts(Tokenizer(chars), words)
 
 

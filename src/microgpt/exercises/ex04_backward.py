@@ -121,19 +121,17 @@ def order_deep(s):
 
 def _grads(s, build, given):
     root, leaves = build()
-    from microgpt.autograd import Value as V
-
-    own = V.backward
+    own = Value.backward
 
     def refuse(self):
         raise Failed(given, note="backward() called root.backward(), the project's own version",
                      hint="write the loop yourself: topological_order, root.grad = 1, then reverse order with +=")
 
-    V.backward = refuse
+    Value.backward = refuse
     try:
         s.call("backward", root, given=given)
     finally:
-        V.backward = own
+        Value.backward = own
     got = [v.grad for v in leaves]
     ref_root, ref_leaves = build()
     ref_root.backward()

@@ -1,12 +1,12 @@
 """Exercise 9: multi-head split and concat.
 
-Oracle: the project's forward.gpt on a random four-head GPT (reference.py):
+Oracle: the project's forward.gpt on a random four-head GPT (oracle.py):
 the concatenated head outputs, at every position. The student's multi_head is
 handed the reference one-head attend, so only the splitting and joining are
 graded here.
 """
 
-from microgpt.exercises import reference
+from microgpt.exercises import oracle
 from microgpt.exercises.grading import Failed, check, expect
 
 TITLE = "multi-head split/concat"
@@ -57,20 +57,20 @@ def _mh_mistakes(step, n_head):
 
     return [
         # (the attend handed over reads head_dim numbers, so whole keys act as head 0's slice)
-        (lambda: [x for h in range(n_head) for x in reference.attend(sl(q, h), [sl(k, 0) for k in keys],
+        (lambda: [x for h in range(n_head) for x in oracle.attend(sl(q, h), [sl(k, 0) for k in keys],
                                                                      [sl(v, 0) for v in values])],
          "every head saw head 0's numbers of the keys and values (whole keys, or always slice 0): give head h "
          "the slice [h*hd:(h+1)*hd] of every key and value"),
-        (lambda: reference.attend(q, keys, values), "one attention over all n_embd numbers: that is a single head "
+        (lambda: oracle.attend(q, keys, values), "one attention over all n_embd numbers: that is a single head "
                                                    "of width n_embd. Split into n_head heads"),
     ]
 
 
 def _multi(s, n_head, pos, seed):
-    trace = reference.block_trace(n_embd=8, n_head=n_head, seed=seed)[0]
+    trace = oracle.block_trace(n_embd=8, n_head=n_head, seed=seed)[0]
     step = trace[pos]
     given = f"multi_head(q, keys 0..{pos}, values 0..{pos}, n_head={n_head}, attend) of a random GPT"
-    got = s.call("multi_head", step["q"], step["keys"], step["values"], n_head, reference.attend, given=given)
+    got = s.call("multi_head", step["q"], step["keys"], step["values"], n_head, oracle.attend, given=given)
     expect(got, step["out"], given, _mh_mistakes(step, n_head))
 
 
@@ -87,12 +87,12 @@ def two_heads(s):
 
 @check("multi_head calls attend once per head")
 def calls(s):
-    step = reference.block_trace(n_embd=8, n_head=4, seed=2)[0][2]
+    step = oracle.block_trace(n_embd=8, n_head=4, seed=2)[0][2]
     seen = []
 
     def counting(q, keys, values):
         seen.append((len(q), len(keys), len(keys[0]) if keys else 0))
-        return reference.attend(q, keys, values)
+        return oracle.attend(q, keys, values)
 
     s.call("multi_head", step["q"], step["keys"], step["values"], 4, counting)
     if seen != [(2, 3, 2)] * 4:

@@ -1,12 +1,12 @@
 """Exercise 10: the MLP block (pre-norm, ReLU, residual).
 
-Oracle: the project's forward.gpt on a random GPT (reference.py): the
+Oracle: the project's forward.gpt on a random GPT (oracle.py): the
 residual stream before and after layer 0's MLP, at every position. Mistakes
 recognised by computing them: no residual, no rmsnorm, the residual added to
 the normalised input, no ReLU, ReLU after fc2.
 """
 
-from microgpt.exercises import reference
+from microgpt.exercises import oracle
 from microgpt.exercises.grading import check, expect
 from microgpt.forward import linear, rmsnorm
 
@@ -53,7 +53,7 @@ def by_hand(s):
 
 @check("every position of a random GPT: equals the model's residual stream after the MLP")
 def model_positions(s):
-    trace, w = reference.block_trace(n_embd=8, n_head=2, seed=4)
+    trace, w = oracle.block_trace(n_embd=8, n_head=2, seed=4)
     fc1, fc2 = w["layer0.mlp_fc1"], w["layer0.mlp_fc2"]
     for pos, step in enumerate(trace):
         given = f"mlp_block(stream at position {pos}, fc1 32x8, fc2 8x32) of a random GPT"

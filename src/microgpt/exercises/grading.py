@@ -21,7 +21,7 @@ import types
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError
-from microgpt.inputs import read_bytes
+from microgpt.files.inputs import read_bytes
 
 MAX_FILE_BYTES = 1 << 20
 CHECK_SECONDS = 20  # longer than any correct answer needs by far: an endless loop, most likely

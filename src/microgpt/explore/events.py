@@ -13,9 +13,11 @@ stream quietly (a run goes on without it).
 import json
 from urllib.parse import urlsplit
 
+from microgpt.ablation import Ablation
 from microgpt.errors import MicroGPTError
 from microgpt.explore import views
 from microgpt.explore.requests import BadRequest, error_response, parse_query, text_param
+
 
 def live_run(handler):
     """The training run's events as server-sent events, from the first, until it ends."""
@@ -49,7 +51,6 @@ def ablation(handler):
     try:
         query = parse_query(urlsplit(handler.path).query, ("model", "spec"))
         ex = handler.explorer.model(query)
-        from microgpt.ablation import Ablation
 
         spec = str(Ablation.parse(text_param(query, "spec", required=False), ex.model.config))
     except BadRequest as e:

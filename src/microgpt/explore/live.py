@@ -18,9 +18,11 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-from microgpt import checkpoint
+from microgpt.api import Model
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.errors import UsageError
+from microgpt.files import checkpoint
+from microgpt.training import plan
 
 SETTINGS = {  # what the form may set, and its type; anything else is refused
     "steps": int, "n_embd": int, "n_head": int, "n_layer": int, "block_size": int, "batch_size": int,
@@ -88,8 +90,6 @@ class LiveRun:
 
     def snapshot(self):
         """Samples and the watched string's attention, from the model as it is now."""
-        from microgpt.api import Model
-
         model = Model.of(self.run)
         samples = model.sample(SAMPLES, chars=40 if model.is_text else None)
         t = model.trace(self.watch)
@@ -150,8 +150,6 @@ def watch_string(tokenizer, config, is_text, asked=None):
 
 def start(form, data_files, folder, on_saved):
     """Plan the run the form asks for (errors: UsageError, one line) and start it."""
-    from microgpt.training import plan
-
     path, as_text, engine, settings, asked = parse_form(form, data_files)
     out = out_path(folder, settings)
     given = {"text": str(path)} if as_text else {"data": str(path)}

@@ -4,7 +4,18 @@ Each model gets a short id from its file name, and its training data when the
 command line allows finding it; nothing else on disk is read.
 """
 
+import json
 import os
+from pathlib import Path
+
+from microgpt.api import Model, load
+from microgpt.data import fingerprint, is_bundled, read_docs
+from microgpt.errors import MicroGPTError
+from microgpt.explore.views import Explored
+from microgpt.files.inputs import read_bytes
+from microgpt.inspection.plots.runs import read_runs
+from microgpt.ladder.saved import rung_checkpoint
+
 
 def model_ids(paths):
     """A short id per model, from its file name (numbered when two share one)."""
@@ -25,12 +36,6 @@ def load_models(paths, data=None):
     are named), or the names shipped in the package. A recorded path the user
     did not name is not read (the explorer reads only the files on its command
     line)."""
-    from pathlib import Path
-
-    from microgpt.api import load
-    from microgpt.data import is_bundled
-    from microgpt.explore.views import Explored
-
     given = [data] if isinstance(data, (str, Path)) else list(data or [])
     explored = []
     for model_id, path in zip(model_ids(paths), paths):
@@ -50,10 +55,6 @@ def load_models(paths, data=None):
 def _training_file(model, given):
     """Which of the --data files a model was trained on: the only one, or the one
     at its recorded path, or the one whose documents have its fingerprint."""
-    import os
-
-    from microgpt.data import fingerprint, read_docs
-
     if len(given) <= 1:
         return given[0] if given else None
     recorded = model.training.data
@@ -68,8 +69,6 @@ def _training_file(model, given):
 
 
 def load_runs(paths):
-    from microgpt.inspection.plots.runs import read_runs
-
     return [run for p in paths for run in read_runs(p, model_hint="name a model without --log to explore it")]
 
 
@@ -83,16 +82,6 @@ class Ladder:
 
 def load_ladder(path):
     """A Ladder from `ladder --json` output (one line of error if it is not one)."""
-    import json
-    from pathlib import Path
-
-    from microgpt.api import Model
-    from microgpt.errors import MicroGPTError
-    from microgpt.explore.views import Explored
-    from microgpt.inputs import read_bytes
-    from microgpt.inspection.plots.runs import read_runs
-    from microgpt.ladder.saved import rung_checkpoint
-
     try:
         d = json.loads(read_bytes(path, "ladder results", 1 << 28))
     except ValueError:

@@ -23,14 +23,19 @@ import hmac
 import json
 import math
 import secrets
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from urllib.parse import parse_qs, urlsplit
+from importlib.util import find_spec
+from urllib.parse import urlsplit
 
+from microgpt.engines import DEFAULT_ENGINE, engine_names
 from microgpt.errors import MicroGPTError
-from microgpt.explore import events, views
+from microgpt.explore import events, live, views
+from microgpt.explore.models import load_models
 from microgpt.explore.requests import MAX_TEXT, BadRequest, error_response, number_param, parse_query, text_param
+from microgpt.inspection.plots.runs import Run
 
 MAX_URL = 8192  # bytes of a request line's target
 MAX_SEED = 2**63
@@ -98,7 +103,6 @@ class Explorer:
             form = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError):
             return error_response(400, "the body must be a JSON object")
-        from microgpt.explore import live
 
         with self.lock:
             if path.endswith("/stop"):
@@ -119,9 +123,6 @@ class Explorer:
 
     def add_trained(self, path, events, data):
         """A run from the page has saved: its model joins the others, its losses the curves."""
-        from microgpt.explore.models import load_models
-        from microgpt.inspection.plots.runs import Run
-
         (ex,) = load_models([str(path)], data)
         steps = [e for e in events if e.get("type") == "step"]
         with self.lock:
@@ -178,10 +179,6 @@ ROUTES = {
 
 def _engines():
     """The engines the form offers: those whose library is installed (found, not imported: torch is slow to)."""
-    from importlib.util import find_spec
-
-    from microgpt.engines import DEFAULT_ENGINE, engine_names
-
     needs = {"numpy": "numpy", "torch": "torch"}
     return {"default": DEFAULT_ENGINE,
             "available": [n for n in engine_names() if n not in needs or find_spec(needs[n]) is not None]}
@@ -272,8 +269,6 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def log_error(self, format, *args):
-        import sys
-
         print("explore: " + (format % args).replace("\n", " "), file=sys.stderr)
 
 

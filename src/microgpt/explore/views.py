@@ -12,14 +12,21 @@ arguments raise UsageError, which the server answers with a 400.
 
 import math
 import random
+from importlib.util import find_spec
 
+from microgpt import evaluation
 from microgpt import sample as sampling
+from microgpt.ablation import Ablation, surprise_change
+from microgpt.api import Model
 from microgpt.errors import UsageError
 from microgpt.explore.backprop import worked_example
 from microgpt.explore.embeddings import pca_2d, similarity
 from microgpt.inspection import novelty
+from microgpt.inspection.differences import compare
 from microgpt.inspection.plots.runs import default_window, smooth
+from microgpt.ladder.claims import format_verdict
 from microgpt.model import iter_parameter_shapes, num_params
+from microgpt.provenance import TrainingData
 
 CARD_SAMPLES = 20  # as many as `microgpt train` prints at its end
 SAMPLE_CHARS = 80  # a text model's step-by-step passage
@@ -93,8 +100,6 @@ def _card(ex, runs):
 def divergences(runs, tol=0.0):
     """Where each run log first parts from the first one (as `microgpt diff A B` finds
     it): the first step both hold whose losses differ beyond tol, or None."""
-    from microgpt.inspection.diff import compare
-
     out = []
     for other in runs[1:]:
         base = runs[0]
@@ -215,8 +220,6 @@ def backprop(a, b):
 def ablation_reading(ex, spec, text):
     """GET /api/ablate: the string read by the model intact and with `spec`'s parts
     switched off (ablation.py), the change in each character's surprise."""
-    from microgpt.ablation import Ablation, surprise_change
-
     m = ex.model
     ab = Ablation.parse(spec, m.config)
     intact, ablated = m.score(text), m.ablate(ab).score(text)
@@ -232,12 +235,6 @@ def ablation_eval(ex, spec, emit):
     held-out documents the model was trained with, on the numpy engine when it
     is installed (the pure-Python forward otherwise); emit({...}) follows the
     progress. Returns the result."""
-    from importlib.util import find_spec
-
-    from microgpt import evaluation
-    from microgpt.ablation import Ablation
-    from microgpt.api import Model
-
     m = ex.model
     ab = Ablation.parse(spec, m.config)
     held = _held_out(ex)
@@ -259,9 +256,6 @@ def ablation_eval(ex, spec, emit):
 
 def _held_out(ex):
     """The held-out split, from the data named on the command line (nothing else is read)."""
-    from microgpt import evaluation
-    from microgpt.inspection.provenance import TrainingData
-
     data = ex.training_data
     if data is None:
         raise UsageError(f"the validation data of {ex.path.name} is unknown: start explore with --data FILE")
@@ -276,8 +270,6 @@ def _held_out(ex):
 def ladder(lad):
     """GET /api/ladder: the ladder's table, its claims' verdicts, each rung's
     losses, and which GPT rungs' models are open (their ids)."""
-    from microgpt.ladder.claims import format_verdict
-
     keys = ("rung", "idea", "params", "steps", "val_loss", "val_ppl", "seconds")
     return {"path": lad.path.name, "table": [{k: r.get(k) for k in keys} for r in lad.results],
             "claims": [{"holds": v.get("holds"), "line": format_verdict(v)} for v in lad.claims],

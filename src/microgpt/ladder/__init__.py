@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from microgpt.atomic import atomic_write_text
 from microgpt.data import is_bundled, read_text, resolve_data_path
 from microgpt.errors import MicroGPTError
+from microgpt.files.atomic import atomic_write_text
+from microgpt.files.outputs import LADDER_RESULTS, Output, check_outputs
 from microgpt.ladder import claims, pool
-from microgpt.outputs import LADDER_RESULTS, Output, check_outputs
 
 RUNGS = tuple(range(6))
 # `--class`: each rung's steps, chosen so the lecture's claims hold where they can within ~3 minutes on

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError
-from microgpt.interrupts import Interrupted
+from microgpt.files.interrupts import Interrupted
 
 
 def run_jobs(jobs, procs, seed, data, log_every):

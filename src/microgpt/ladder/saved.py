@@ -10,9 +10,9 @@ side by side (`microgpt explore --ladder ladder.json`).
 
 import importlib
 
-from microgpt.checkpoint import Checkpoint
 from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError
+from microgpt.files.checkpoint import Checkpoint, from_dict
 from microgpt.tokenizer import Tokenizer
 
 BLOCK = ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")
@@ -33,6 +33,4 @@ def rung_checkpoint(result):
     record = {"steps": result.get("steps"), "seed": result.get("seed"), "val_loss": result.get("val_loss"),
               "ladder_rung": f"train{rung}"}
     ckpt = Checkpoint(config, Tokenizer(chars), weights, {k: v for k, v in record.items() if v is not None})
-    from microgpt.checkpoint import from_dict
-
     return from_dict(ckpt.to_dict(), f"train{rung}")  # the loader's checks: every shape and number

@@ -10,6 +10,7 @@ state shared between pictures.
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files.atomic import atomic_file
 
 FORMATS = (".png", ".svg")
 INSTALL_HINT = "pip install 'microgpt[plot]'"
@@ -37,8 +38,6 @@ def save(fig, path):
     if path.parent != Path("") and not path.parent.is_dir():
         raise MicroGPTError(f"cannot write {path}: the folder {path.parent} does not exist")
     from matplotlib import rc_context
-
-    from microgpt.atomic import atomic_file
 
     # 110 dpi keeps a full-width PNG legible and well under 150 KB; SVG text stays
     # text (selectable, smaller) instead of becoming glyph outlines. Written atomically:

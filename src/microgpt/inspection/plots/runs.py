@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.inputs import read_bytes, stat_regular, strip_bom
+from microgpt.files.inputs import read_bytes, stat_regular, strip_bom
 
 MAX_BYTES = 1 << 28
 

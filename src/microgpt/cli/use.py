@@ -12,7 +12,6 @@ from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
 
 def load(path, engine=None, args=None):
     from microgpt.api import load as load_model
-
     from microgpt.engines import DEFAULT_ENGINE
 
     engine = engine or DEFAULT_ENGINE
@@ -46,7 +45,7 @@ def print_samples(samples, data, summary_to=None):
 
 
 def cmd_sample(args):
-    from microgpt.inspection import provenance
+    from microgpt import provenance
 
     model = load(args.model, args.engine, args)
     if model.is_text and args.data:  # it would be silently ignored
@@ -70,8 +69,8 @@ def cmd_sample(args):
 
 
 def cmd_info(args):
-    from microgpt import checkpoint
-    from microgpt.inspection.views import parameters_view
+    from microgpt.files import checkpoint
+    from microgpt.inspection.part_views import parameters_view
 
     ckpt = checkpoint.load(args.model)
     print(f"model: {args.model}")
@@ -105,7 +104,7 @@ SEEN_IN_TEXT = {"train": "yes, in the training part of the text", "val": "yes, o
 
 
 def _seen_phrase(training_data, text):
-    from microgpt.inspection.provenance import TrainingText
+    from microgpt.provenance import TrainingText
 
     if training_data is None:
         return "unknown"
@@ -116,9 +115,9 @@ def _seen_phrase(training_data, text):
 
 
 def cmd_score(args):
+    from microgpt import provenance
     from microgpt.data import read_docs
     from microgpt.evaluation import bits, perplexity
-    from microgpt.inspection import provenance
     from microgpt.inspection.score import check_text, format_ablated_table, format_table
 
     texts = list(args.text)

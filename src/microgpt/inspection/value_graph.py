@@ -19,9 +19,10 @@ import subprocess
 from pathlib import Path
 
 from microgpt import model
-from microgpt.model import num_params
 from microgpt.autograd import Value, gelu_and_slope
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files import resources
+from microgpt.model import num_params
 
 MAX_RENDER_NODES = 4000  # beyond this `dot` takes minutes and the picture is a grey smear
 
@@ -170,8 +171,6 @@ def nodes_estimate(config):
 
 def check_memory(config):
     """Refuse, before building it, a graph the machine cannot hold."""
-    from microgpt import resources
-
     nodes = nodes_estimate(config)
     resources.check_bytes(nodes * BYTES_PER_NODE, f"the graph of this model (about {nodes:,} Values)")
 

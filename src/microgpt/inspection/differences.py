@@ -20,7 +20,12 @@ twice keeps its later record, as the run that continued did.
 import math
 from dataclasses import asdict, dataclass, field
 
-from microgpt.errors import UsageError
+from microgpt import evaluation
+from microgpt.engines import DEFAULT_ENGINE, make_engine
+from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files import checkpoint
+from microgpt.inspection.plots.runs import read_runs
+from microgpt.model import parameter_shapes
 
 
 @dataclass
@@ -156,8 +161,6 @@ def _by_step(path, steps, losses, what, notes):
 
 def read_run(path):
     """(per-step losses, validation losses, notes) of one run log, each loss by its step."""
-    from microgpt.inspection.plots.runs import read_runs
-
     runs = read_runs(path, model_hint="diff compares two run logs or two models, not one of each")
     if len(runs) != 1:
         raise UsageError(f"{path} holds {len(runs)} runs; diff compares one run with one run")
@@ -258,9 +261,6 @@ def max_abs_diff(rows_a, rows_b):
 
 def diff_models(path_a, path_b, tol=0.0, evaluate=True):
     """A ModelDiff of two checkpoints; with evaluate, each one's loss on its own held-out split."""
-    from microgpt import checkpoint
-    from microgpt.model import parameter_shapes
-
     check_tol(tol)
     a, b = checkpoint.load(path_a), checkpoint.load(path_b)
     config = _fields_differing(a.config.to_dict(), b.config.to_dict())
@@ -282,10 +282,9 @@ def _fields_differing(a, b):
 
 def _val_loss(ckpt, path):
     """The model's loss on the held-out split it was trained with, or a phrase saying why not."""
-    from microgpt.api import Model
-    from microgpt.errors import MicroGPTError
-
-    try:
-        return Model(ckpt, path=path).evaluate()
+    try:  # as Model.evaluate() does it, with the default engine
+        held = evaluation.held_out(ckpt, None, path)
+        engine = make_engine(DEFAULT_ENGINE, ckpt.config, ckpt.weights)
+        return evaluation.measure(engine, ckpt.tokenizer, held.batch).loss
     except MicroGPTError as e:
         return str(e)

@@ -22,14 +22,14 @@ import re
 from itertools import islice
 from pathlib import Path
 
-from microgpt import resources
-from microgpt.atomic import atomic_write_bytes, atomic_write_text
+from microgpt import tokenizer as tokenizers
 from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.inputs import open_regular, read_at_most, stat_regular, strip_bom
-from microgpt.metadata import TrainingRecord
+from microgpt.files import resources, safetensors_io
+from microgpt.files.atomic import atomic_write_bytes, atomic_write_text
+from microgpt.files.inputs import open_regular, read_at_most, stat_regular, strip_bom
+from microgpt.files.metadata import TrainingRecord
 from microgpt.model import iter_parameter_shapes, num_params, parameter_shapes
-from microgpt import tokenizer as tokenizers
 
 FORMAT = "microgpt"
 VERSION = 2  # 2: the tokenizer may be byte-level BPE (bpe.py); version 1 files (characters) still load
@@ -103,7 +103,6 @@ class Checkpoint:
 
     def save(self, path):
         if Path(path).suffix == ".safetensors":  # optional binary form (safetensors_io.py)
-            from microgpt import safetensors_io
 
             return atomic_write_bytes(path, safetensors_io.to_bytes(self.to_dict()))
         atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")))
@@ -175,8 +174,6 @@ def load(path):
     if len(raw) > MAX_BYTES:
         raise MicroGPTError(f"checkpoint grew past {MAX_BYTES:,} bytes while it was read: {path}")
     if path.suffix == ".safetensors":
-        from microgpt import safetensors_io
-
         return from_dict(safetensors_io.from_bytes(raw, path), path, size)
     try:
         d = json.loads(strip_bom(raw.decode("utf-8")))

@@ -57,7 +57,9 @@ Value graph (`graph --model`).
 import os
 from dataclasses import dataclass
 
+from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError
+from microgpt.model import num_params
 
 MB = 1 << 20
 # bytes per parameter of the checkpoint's Python lists and JSON text (weights, m, v), common to every engine
@@ -84,8 +86,6 @@ class Estimate:
 def estimate(engine, config, train_config, options=None, data_bytes=0):
     """An Estimate of the memory `engine` needs to train `config` (a GPTConfig)
     with `train_config`; `options` are the engine's (dtype, device)."""
-    from microgpt.model import num_params
-
     options = options or {}
     c, P = config, num_params(config)
     n, L, H, T, V = c.n_embd, c.n_layer, c.n_head, c.block_size, c.vocab_size
@@ -191,8 +191,6 @@ def human(n):
 
 def config_for(docs, dims):
     """The GPTConfig a fresh run on `docs` will have (its vocabulary: their characters and BOS)."""
-    from microgpt.config import GPTConfig
-
     return GPTConfig(len(set().union(*docs)) + 1, **dims)
 
 
@@ -233,6 +231,4 @@ def check_bytes(need, what):
 
 
 def _count(config):
-    from microgpt.model import num_params
-
     return f"{num_params(config):,}"

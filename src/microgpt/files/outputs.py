@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files.safetensors_io import META_KEY, require
 
 HEAD = 1 << 16  # how much of an existing file is read to recognise it
 
@@ -62,8 +63,6 @@ def is_checkpoint(path):
     head = _head(path)
     if re.search(rb'"format"\s*:\s*"microgpt"', head):  # JSON: the first key microgpt writes
         return True
-    from microgpt.safetensors_io import META_KEY
-
     # .safetensors: 8 bytes of header length, then a JSON header whose metadata holds the checkpoint
     if len(head) < 8:
         return False
@@ -121,9 +120,7 @@ def picture(path):
 
 def checkpoint_output(flag, path, replaces=None):
     """A checkpoint written atomically (folders made as needed), in JSON or .safetensors."""
-    needs = None
-    if Path(path).suffix == ".safetensors":
-        from microgpt.safetensors_io import require as needs
+    needs = require if Path(path).suffix == ".safetensors" else None
     return Output(flag, Path(path), CHECKPOINT, new_folders=True, replaces=replaces, needs=needs)
 
 
