@@ -49,18 +49,21 @@ def build_parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    closed = pipes.closed_streams()  # started with `>&-` or `2>&-`: those now write to /dev/null
     # SIGINT and SIGTERM end every phase of every command, even when inherited as ignored (interrupts.py)
     with interrupts.raised():
         try:
-            if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
-                return guarded("ladder", bool(os.environ.get("MICROGPT_DEBUG")), lambda: ladder.run(argv[1:]))
-            parser = build_parser()
-            args = parser.parse_args(argv)
-            if not getattr(args, "func", None):
-                parser.print_help()
-                return 2
-            debug = args.debug or os.environ.get("MICROGPT_DEBUG")
-            return guarded(args.command, debug, lambda: args.func(args))
+            try:
+                code = _main(argv)
+            except SystemExit as e:  # argparse's --help, --version and usage errors
+                if "stdout" not in closed:
+                    raise
+                code = e.code if isinstance(e.code, int) else 1
+            if "stdout" in closed and code == 0:  # the work is done (a model saved), but nothing was shown
+                who = " ".join(["microgpt", *argv[:1]])
+                print(f"{who}: stdout was closed: the command ran, its output was not shown", file=sys.stderr)
+                return 1
+            return code
         finally:
             try:  # here, not at interpreter exit, where a closed pipe prints "Exception ignored"
                 sys.stdout.flush()
@@ -68,6 +71,18 @@ def main(argv=None):
                 pipes.silence_stdout()
             except (OSError, ValueError):
                 pass
+
+
+def _main(argv):
+    if argv[:1] == ["ladder"]:  # the ladder parses its own flags (its rungs are standalone scripts)
+        return guarded("ladder", bool(os.environ.get("MICROGPT_DEBUG")), lambda: ladder.run(argv[1:]))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    debug = args.debug or os.environ.get("MICROGPT_DEBUG")
+    return guarded(args.command, debug, lambda: args.func(args))
 
 
 def one_line(text):

@@ -1,4 +1,5 @@
-"""When the reader of stdout goes away: `microgpt sample m.json | head -3`.
+"""When the reader of stdout goes away (`microgpt sample m.json | head -3`), or
+there was none to begin with (`microgpt train >&-`).
 
 Python ignores SIGPIPE, so a write to a pipe nobody reads raises
 BrokenPipeError. A command that only reads and prints has nothing left to do:
@@ -23,6 +24,26 @@ def silence_stdout():
         os.close(devnull)
     except OSError:
         pass
+
+
+def closed_streams():
+    """Which of stdout and stderr the process started without (`cmd >&-`): Python then
+    has None for them. Each is given /dev/null, on its fd and as sys.stdout / sys.stderr,
+    so that printing never raises and the command still does its work."""
+    closed = []
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        closed.append(name)
+        try:
+            os.fstat(fd)
+        except OSError:  # the fd is free: give it /dev/null, so that child processes inherit a valid one
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+        setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+    return closed
 
 
 class KeepGoing:

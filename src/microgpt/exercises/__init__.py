@@ -7,6 +7,7 @@ Thirteen exercises, simplest to richest, each one idea of the project:
                  write, and a body that raises NotImplementedError
     solutions/   reference solutions (the tests grade them; `start` never writes them)
     grading.py   loading a student's file, running checks, the TA's report
+    sandbox.py   the student's code run in a child process: its own folder, one time budget
 
 Every exercise module has TITLE, TEACHES (one line), OBJECTIVES (the numbers of
 the course objectives it serves, see docs/exercises.md) and CHECKS, a list of
@@ -18,7 +19,7 @@ import importlib
 from pathlib import Path
 
 from microgpt.errors import UsageError
-from microgpt.exercises import grading
+from microgpt.exercises import sandbox
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,8 +67,7 @@ def solution_path(n):
     return HERE / "solutions" / stub_filename(n)
 
 
-def grade(n, path):
-    """(report text, passed) for the file at path as an answer to exercise n."""
-    ex = module(n)
-    student = grading.load(path, n)
-    return grading.report(grading.run_checks(ex.CHECKS, student), student.path)
+def grade(n, path, budget=sandbox.BUDGET):
+    """(report text, passed) for the file at path as an answer to exercise n, its code
+    run in a child process under a time budget (sandbox.py)."""
+    return sandbox.grade(n, path, [check.title for check in module(n).CHECKS], budget)

@@ -1,7 +1,9 @@
 """Grading one exercise file: load it, run the exercise's checks, report like a TA.
 
-The student's file is compiled and run from its path (nothing else of theirs is
-executed, and no bytecode is written beside it). Each check calls the student's
+This is what runs inside the grader's child process (sandbox.py starts it, in a
+folder of its own, under a time budget). The student's file is compiled and run
+from its path (nothing else of theirs is executed, and no bytecode is written
+beside it). Each check calls the student's
 functions through `Student.call`, which turns what can go wrong inside their
 code into a verdict instead of a traceback: a body that still raises
 NotImplementedError is "not written yet", any other exception is reported with
@@ -12,10 +14,7 @@ recognises one by computing what the mistake would have returned.
 """
 
 import math
-import signal
 import sys
-import threading
-import time
 import traceback
 import types
 from pathlib import Path
@@ -24,7 +23,6 @@ from microgpt.errors import MicroGPTError
 from microgpt.files.inputs import read_bytes
 
 MAX_FILE_BYTES = 1 << 20
-CHECK_SECONDS = 20  # longer than any correct answer needs by far: an endless loop, most likely
 TOL = 1e-9
 
 
@@ -50,10 +48,6 @@ class StudentRaised(Exception):
         self.given, self.exc, self.where, self.hint = given, exc, where, hint
 
 
-class TookTooLong(BaseException):  # not an Exception: a student's `except Exception` cannot swallow it
-    pass
-
-
 # ---- showing numbers
 
 
@@ -72,8 +66,22 @@ def fmt(x, depth=0):
         return f"[{body}]" if isinstance(x, list) else f"({body}{',' if len(x) == 1 else ''})"
     if type(x).__name__ == "Value":
         return f"Value(data={fmt(x.data)})"
-    text = repr(x)
+    text = printable(repr, x)
     return text if len(text) < 80 else text[:77] + "..."
+
+
+def printable(show, x):
+    """show(x) (str or repr), or a phrase when the student's object cannot even be shown."""
+    try:
+        return show(x)
+    except Exception as e:
+        return f"<a {type(x).__name__} whose {show.__name__}() raised {type(e).__name__}>"
+
+
+def describe(exc):
+    """'Type: message' of an exception the student's code raised, whatever its __str__ does."""
+    text = printable(str, exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def call_text(name, args):
@@ -168,7 +176,7 @@ class Student:
             return fn(*args)
         except NotImplementedError:
             raise NotWritten(name) from None
-        except (Failed, NotWritten, StudentRaised, TookTooLong):
+        except (Failed, NotWritten, StudentRaised):
             raise
         except RecursionError as e:
             raise StudentRaised(given, e, self.where(e), (errors or {}).get(RecursionError)) from None
@@ -188,8 +196,8 @@ class Student:
 # ---- loading the file
 
 
-def load(path, number):
-    """The student's file as a module, or one line saying why it cannot be run."""
+def compile_file(path):
+    """The student's file as a code object, or one line saying why it cannot be run. Nothing of it runs."""
     path = Path(path)
     raw = read_bytes(path, "exercise file", MAX_FILE_BYTES)
     try:
@@ -197,20 +205,26 @@ def load(path, number):
     except UnicodeDecodeError:
         raise MicroGPTError(f"{path} is not UTF-8 text; save it as UTF-8 and check again") from None
     try:
-        code = compile(source, str(path), "exec", dont_inherit=True)
+        return compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as e:
         line = (e.text or "").strip()
         shown = f" `{line}`" if line else ""
         raise MicroGPTError(f"{path.name}, line {e.lineno}: {e.msg}:{shown} (the file is not valid Python, "
                             "so no check ran; fix that line, or the one just before it)") from None
+
+
+def load(path, number):
+    """The student's file run as a module, or one line saying why it cannot be."""
+    path = Path(path)
+    code = compile_file(path)
     module = types.ModuleType(f"microgpt_exercise_{number:02d}")
     module.__file__ = str(path)
     sys.modules[module.__name__] = module  # dataclasses and pickling look a class's module up here
     try:
         exec(code, module.__dict__)
-    except Exception as e:
+    except BaseException as e:  # sys.exit() and KeyboardInterrupt too: the file must only define functions
         where = Student(module, path).where(e) or path.name
-        raise MicroGPTError(f"{where}: running the file raised {type(e).__name__}: {e} (before any check; "
+        raise MicroGPTError(f"{where}: running the file raised {describe(e)} (before any check; "
                             "a file should only define functions)") from None
     return Student(module, path)
 
@@ -218,82 +232,70 @@ def load(path, number):
 # ---- running the checks
 
 
-class _Alarm:
-    """SIGALRM after CHECK_SECONDS, where there is one and this is the main thread.
-    A timer already running (a caller's own limit) is put back afterwards, less the time spent."""
-
-    def __enter__(self):
-        self.on = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-        if self.on:
-            self.old = signal.signal(signal.SIGALRM, self._ring)
-            self.start = time.monotonic()
-            self.outer = signal.setitimer(signal.ITIMER_REAL, CHECK_SECONDS)[0]
-        return self
-
-    @staticmethod
-    def _ring(signum, frame):
-        raise TookTooLong()
-
-    def __exit__(self, *exc):
-        if self.on:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.old)
-            if self.outer:
-                signal.setitimer(signal.ITIMER_REAL, max(1e-3, self.outer - (time.monotonic() - self.start)))
+def run_check(check, student):
+    """None if the check passes, else what failed (Failed, NotWritten or StudentRaised)."""
+    try:
+        check(student)
+        return None
+    except (Failed, NotWritten, StudentRaised) as e:
+        return e
+    except (SystemExit, KeyboardInterrupt) as e:  # raised by the student's code: a verdict, not the grader's end
+        what = f"sys.exit({printable(repr, e.code)})" if isinstance(e, SystemExit) else "KeyboardInterrupt"
+        return Failed("", note=f"the code raised {what} while being checked; a function should return its "
+                               "answer, not end the program")
+    except Exception as e:  # the answer has a shape the check could not even look at
+        return Failed("", note=f"the answer could not be checked ({describe(e)}); does it return what the "
+                               "docstring says?")
 
 
 def run_checks(checks, student):
     """[(title, None or the failure), ...] for every check, in order."""
-    results = []
-    for check in checks:
-        try:
-            with _Alarm():
-                check(student)
-            results.append((check.title, None))
-        except (Failed, NotWritten, StudentRaised) as e:
-            results.append((check.title, e))
-        except TookTooLong:
-            results.append((check.title, Failed("", note=f"it ran for more than {CHECK_SECONDS} s and was stopped: "
-                                                          "an endless loop?")))
-        except Exception as e:  # the answer has a shape the check could not even look at
-            results.append((check.title, Failed("", note=f"the answer could not be checked ({type(e).__name__}: "
-                                                          f"{e}); does it return what the docstring says?")))
-    return results
+    return [(check.title, run_check(check, student)) for check in checks]
+
+
+def failure_lines(err, path, unwritten):
+    """The report's lines under a failed check: what, why and a hint. `unwritten`
+    collects the functions already said to be unwritten, so each is said once."""
+    if isinstance(err, NotWritten):
+        if err.name in unwritten:
+            return []
+        unwritten.add(err.name)
+        return [f"{err.name}() is not written yet: its body still raises NotImplementedError. Replace that "
+                f"line with your code ({path.name} says what to write)."]
+    lines = [f"input:    {err.given}"] if err.given else []
+    if isinstance(err, StudentRaised):
+        lines.append(f"raised:   {describe(err.exc)}")
+        if err.where:
+            lines.append(f"at:       {err.where}")
+    else:
+        if err.expected is not None:
+            lines += [f"expected: {fmt(err.expected)}", f"got:      {fmt(err.got)}"]
+        if err.note:
+            lines.append(err.note)
+    if err.hint:
+        lines.append(f"hint: {err.hint}")
+    return lines
+
+
+def check_lines(title, lines):
+    """One check as the report shows it: ok, or FAIL and what failed, indented."""
+    if lines is None:
+        return [f"  ok    {title}"]
+    return [f"  FAIL  {title}"] + [f"          {line}" for line in lines]
+
+
+def summary(passed, total):
+    return f"all {total} checks passed" if passed == total else f"{passed} of {total} checks passed"
 
 
 def report(results, path):
-    """The TA's report: one line per check, and for each failure what, why and a hint."""
+    """The TA's report of results run in this process: (text, all passed)."""
     lines, unwritten = [], set()
     for title, err in results:
-        if err is None:
-            lines.append(f"  ok    {title}")
-            continue
-        lines.append(f"  FAIL  {title}")
-        if isinstance(err, NotWritten):
-            if err.name not in unwritten:
-                lines.append(f"          {err.name}() is not written yet: its body still raises "
-                             f"NotImplementedError. Replace that line with your code ({path.name} says what "
-                             "to write).")
-            unwritten.add(err.name)
-            continue
-        if err.given:
-            lines.append(f"          input:    {err.given}")
-        if isinstance(err, StudentRaised):
-            lines.append(f"          raised:   {type(err.exc).__name__}: {err.exc}")
-            if err.where:
-                lines.append(f"          at:       {err.where}")
-        else:
-            if err.expected is not None:
-                lines.append(f"          expected: {fmt(err.expected)}")
-                lines.append(f"          got:      {fmt(err.got)}")
-            if err.note:
-                lines.append(f"          {err.note}")
-        if err.hint:
-            lines.append(f"          hint: {err.hint}")
+        lines += check_lines(title, None if err is None else failure_lines(err, Path(path), unwritten))
     passed = sum(err is None for _, err in results)
-    total = len(results)
-    lines.append(f"all {total} checks passed" if passed == total else f"{passed} of {total} checks passed")
-    return "\n".join(lines), passed == total
+    lines.append(summary(passed, len(results)))
+    return "\n".join(lines), passed == len(results)
 
 
 def check(title):
