@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM in every phase, a closed stdout, streamed samples, and a
+"""Ctrl-C, SIGTERM and SIGHUP in every phase, a closed stdout, streamed samples, and a
 resume hint that can be followed verbatim. Each test runs real processes."""
 
 import io
@@ -124,6 +124,43 @@ def test_a_second_run_is_refused_while_the_first_trains(tmp_path, names_path):
     assert rc == 143 and "SIGTERM at step" in err
     assert checkpoint.load(out).training.steps >= 1
     assert not (tmp_path / "c.json.lock").exists()
+
+
+def test_sighup_is_sigterm_a_closed_terminal_saves_the_run(tmp_path, names_path):
+    out = tmp_path / "h.json"
+    proc = start(["train", "--data", str(names_path), "--steps", "100000", *TINY, "--engine", "scalar",
+                  "--out", str(out), "--samples", "0"])
+    wait_for(proc, "| loss")
+    rc, err = stop(proc, signal.SIGHUP)
+    assert rc == 129 and "SIGHUP at step" in err and f"saved {out}" in err
+    assert checkpoint.load(out).training.steps >= 1
+
+
+def test_under_nohup_sighup_stays_ignored(tmp_path, names_path):
+    out = tmp_path / "n.json"
+    proc = subprocess.Popen([*MICROGPT, "train", "--data", str(names_path), "--steps", "40", *TINY,
+                             "--out", str(out), "--samples", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env(), preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    wait_for(proc, "| loss")
+    proc.send_signal(signal.SIGHUP)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert checkpoint.load(out).training.steps == 40
+
+
+@pytest.mark.parametrize("args", [["train", "--data", "{names}", "--steps", "3", *TINY, "--out", "{out}"],
+                                  ["info", "{model}"], ["sample", "{model}", "-n", "2"], ["--version"],
+                                  ["eval", "{model}"]])
+def test_started_without_stdout_the_command_works_and_says_so(tmp_path, names_model, names_path, args):
+    """`cmd >&-`: no traceback; the work is done (train saves); exit 1 and one line on stderr."""
+    out = tmp_path / "closed.json"
+    argv = [a.format(names=names_path, out=out, model=names_model) for a in args]
+    proc = subprocess.run([*MICROGPT, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=env(), timeout=120, preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().endswith("stdout was closed: the command ran, its output was not shown")
+    if args[0] == "train":
+        assert checkpoint.load(out).training.steps == 3
 
 
 @pytest.mark.parametrize("unbuffered", [True, False])

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM, honoured in every phase of every command.
+"""Ctrl-C, SIGTERM and SIGHUP, honoured in every phase of every command.
 
 Left to Python, neither is reliable: a process started with `&` by a
 non-interactive shell inherits SIGINT as *ignored*, so Ctrl-C (or kill -INT)
@@ -7,6 +7,9 @@ half-written temporary file stays behind. So `main` installs one handler for
 both, for the whole command (`raised`): it raises Interrupted, which unwinds
 (temporary files are removed, nothing half-written is kept) to one line on
 stderr and exit status 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM.
+
+SIGHUP (the terminal was closed, an ssh session dropped) is a SIGTERM: 129, and
+a run saves. Unless it was ignored on purpose: under `nohup` it stays ignored.
 
 Training is the exception: a step is not cut in half, and a checkpoint being
 saved is finished. There (`Deferred`) a signal is only noted; the run then
@@ -17,11 +20,11 @@ short (`Deferred.attempt`): the signal is noted and raised there.
 import contextlib
 import signal
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, *[s for s in [getattr(signal, "SIGHUP", None)] if s is not None])
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived; `exit_code` is what the command ends with."""
+    """SIGINT, SIGTERM or SIGHUP arrived; `exit_code` is what the command ends with."""
 
     def __init__(self, signum):
         super().__init__(signum)
@@ -39,6 +42,8 @@ class Interrupted(KeyboardInterrupt):
 def _install(handler):
     previous = {}
     for sig in SIGNALS:
+        if sig == getattr(signal, "SIGHUP", None) and signal.getsignal(sig) == signal.SIG_IGN:
+            continue  # nohup: the user asked for the command to outlive the terminal
         try:
             previous[sig] = signal.signal(sig, handler)
         except ValueError:  # not the main thread (a test runner's worker): the main thread's handlers stay
