@@ -33,7 +33,7 @@ from microgpt import distributed
 from microgpt.batches import Documents, TextWindows, check_tokenizer
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
-from microgpt.engines import DEFAULT_ENGINE, engines_taking, make_engine, option_names
+from microgpt.engines import DEFAULT_ENGINE, check_engine_options, make_engine
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import measure
 from microgpt.files import checkpoint, interrupts, outputs, resources
@@ -209,18 +209,6 @@ def _settings(given, resume):
     return tc, {}
 
 
-def check_engine_options(engine, given, saved=None):
-    """The engine options given (over those saved in a checkpoint being resumed),
-    as keyword arguments for make_engine; refused for engines without them."""
-    given = {k: v for k, v in (given or {}).items() if v is not None}
-    accepted = option_names(engine)
-    for k in given:
-        if k not in accepted:
-            takers = " or ".join(engines_taking(k))
-            raise UsageError(f"--{k.replace('_', '-')} is an option of --engine {takers}, not of {engine}")
-    return {**(saved or {}), **given}
-
-
 def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, engine_options=None,
          val_docs=None, eval_every=None, keep_best=False, save_every=None, force=False, tokenizer=None,
          vocab_size=None, **settings):
@@ -231,6 +219,9 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     tokenizer="char" (default) or "bpe", with vocab_size (batches.check_tokenizer).
     Where it saves and logs is checked too (outputs.py); force=True lets those replace
     existing files that are not a checkpoint / a run log."""
+    for flag, path in (("--data", data), ("--text", text), ("--resume", resume), ("--out", out), ("--log", log)):
+        if path is not None and str(path) == "":  # not "the default": a variable that came out empty, most likely
+            raise UsageError(f"{flag} is empty: name a file, or leave {flag} out")
     ckpt = checkpoint.load(resume) if resume else None
     record = ckpt.training if ckpt else None
     tc, dims = _settings(settings, ckpt)

@@ -24,6 +24,7 @@ class Trouble(MicroGPTError):
 
 
 def _kind(path):
+    from microgpt.files.inputs import stat_regular
     from microgpt.files.outputs import is_checkpoint
 
     p = Path(path)
@@ -31,6 +32,7 @@ def _kind(path):
         raise Trouble(f"not found: {path}")
     if p.is_dir():
         raise Trouble(f"{path} is a directory, not a run log or a model")
+    stat_regular(p, "run log or model")  # a FIFO or a device would be waited on forever
     return "model" if is_checkpoint(p) else "log"
 
 

@@ -20,7 +20,7 @@ def cmd_dataset(args):
 def cmd_tokenizer(args):
     from microgpt.data import read_docs, resolve_data_path
     from microgpt.files import checkpoint
-    from microgpt.inspection.part_views import tokenizer_view
+    from microgpt.inspection.part_views import bpe_view, tokenizer_view
     from microgpt.tokenizer import Tokenizer
 
     if args.bpe:
@@ -32,6 +32,9 @@ def cmd_tokenizer(args):
         raise UsageError("--model's tokenizer or one built from --data: give one of them")
     if args.model:
         tok = checkpoint.load(args.model).tokenizer
+        if tok.kind == "bpe":  # the same view as --bpe MODEL: the merges it learned, and the text in tokens
+            print(bpe_view(tok, args.text, f"the model {args.model}", 20))
+            return 0
     else:
         tok = Tokenizer.from_docs(read_docs(resolve_data_path(args.data)))
     print(tokenizer_view(tok, args.text))

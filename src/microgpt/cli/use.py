@@ -20,7 +20,7 @@ def load(path, engine=None, args=None):
 
 def engine_options(engine, args):
     """The engine flags a command was given, checked against what `engine` takes."""
-    from microgpt.training import check_engine_options
+    from microgpt.engines import check_engine_options
 
     return check_engine_options(engine, given_engine_options(args)) if args is not None else {}
 

@@ -63,6 +63,20 @@ def engines_taking(option):
     return [name for name in engine_names() if option in option_names(name)]
 
 
+def check_engine_options(engine, given, saved=None):
+    """The engine options given (over those saved in a checkpoint being resumed),
+    as keyword arguments for make_engine; refused for engines without them."""
+    if given is not None and not isinstance(given, dict):
+        raise UsageError(f"engine_options must be a dict such as {{'dtype': 'float32'}}, got {type(given).__name__}")
+    given = {k: v for k, v in (given or {}).items() if v is not None}
+    accepted = option_names(engine)
+    for k in given:
+        if k not in accepted:
+            takers = " or ".join(engines_taking(k))
+            raise UsageError(f"--{k.replace('_', '-')} is an option of --engine {takers}, not of {engine}")
+    return {**(saved or {}), **given}
+
+
 def make_engine(name, config, weights, train_config=None, **options):
     cls = engine_class(name)
     for library in cls.REQUIRES:
