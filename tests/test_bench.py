@@ -8,7 +8,7 @@ import pytest
 
 from microgpt import bench
 from microgpt.bench import losses
-from microgpt.bench.timing import Contestant, take_turns
+from microgpt.bench.timing import Batches, Contestant, take_turns
 from microgpt.bench.variants import Variant
 from microgpt.cli import main
 from microgpt.cli.bench import format_cpu_table, format_table
@@ -170,14 +170,18 @@ def test_engines_take_turns_in_blocks_and_each_gets_its_steps():
             return float(batch)
 
     a, b = Contestant("a", Fake("a"), warmup=1), Contestant("b", Fake("b"), warmup=1)
-    take_turns([a, b], list(range(10)), steps=5, block=2, max_seconds=60, lr=0.1, count_tokens=lambda batch: 3)
+    take_turns([a, b], Batches(float), steps=5, block=2, max_seconds=60, lr=0.1, count_tokens=lambda batch: 3)
     assert "".join(calls) == "ab" + "aabbaabbab"  # warm-ups, then turns of 2
     for c in (a, b):
         assert c.steps == 5 and c.tokens == 15 and c.losses == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
         assert c.wall > 0 and c.cpu >= 0
     slow = Contestant("slow", Fake("slow"), warmup=0)
-    take_turns([slow], list(range(10)), steps=5, block=5, max_seconds=1e-12, lr=0.1, count_tokens=lambda batch: 3)
+    take_turns([slow], Batches(float), steps=5, block=5, max_seconds=1e-12, lr=0.1, count_tokens=lambda batch: 3)
     assert slow.steps == 1  # past --max-seconds after its first step
+    drawn = Batches(float)
+    take_turns([Contestant("long", Fake("long"), warmup=2)], drawn, steps=10**9, block=5, max_seconds=1e-12,
+               lr=0.1, count_tokens=lambda batch: 3)
+    assert len(drawn.made) == 2 + 5  # the warm-up and one block, not a billion batches
 
 
 def test_every_engine_asked_for_is_timed_for_its_steps(tiny_docs):

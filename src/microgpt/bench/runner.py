@@ -21,7 +21,7 @@ from microgpt.batches import Documents, TextWindows
 from microgpt.bench import losses
 from microgpt.bench.configs import DEFAULT_CONFIGS, ORIGINAL_ARCH, resolve
 from microgpt.bench.original import time_original
-from microgpt.bench.timing import Contestant, take_turns
+from microgpt.bench.timing import Batches, Contestant, take_turns
 from microgpt.bench.variants import check_device, variants
 from microgpt.config import TrainConfig
 from microgpt.errors import UsageError
@@ -71,7 +71,7 @@ def run(docs=None, config_names=DEFAULT_CONFIGS, engine_labels=None, *, text=Non
         tc = TrainConfig(batch_size=cfg.batch_size)
         weights = init_weights(config, random.Random(seed))
         draws = random.Random(seed)  # a text's window offsets; documents ignore it
-        batches = [source.batch(s, cfg.batch_size, cfg.block_size, draws) for s in range(warmup + steps)]
+        batches = Batches(lambda s: source.batch(s, cfg.batch_size, cfg.block_size, draws))
         if original is not None and cfg.arch() == ORIGINAL_ARCH:
             rows.append(original_row(cfg, reference_steps, *original))
         contestants = []
