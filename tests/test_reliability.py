@@ -60,3 +60,30 @@ def test_a_diff_of_a_fifo_does_not_hang_as_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "microgpt", "diff", str(fifo), str(fifo)], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def bad_data(tmp_path):
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "binary.dat").write_bytes(b"\x00\xfd\xff" * 100)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, needle", [("folder", "is a directory"), ("fifo", "FIFO (named pipe)"),
+                                          ("binary.dat", "looks binary")])
+def test_the_ladder_refuses_bad_data_as_train_does(bad_data, capsys, name, needle):
+    path = str(bad_data / name)
+    one_line_error(capsys, main(["ladder", "0", "--steps", "1", "--data", path]), needle, expected=1)
+    train_err = one_line_error(capsys, main(["train", "--data", path, "--steps", "1"]), needle, expected=1)
+    assert needle in train_err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--configs", ""], "--configs is empty"),
+    (["--engines", ","], "--engines is empty"),
+    (["--engines", "numpy", "--dtype", "bfloat16"], "--dtype is an option of the torch engine"),
+    (["--threads", str((os.cpu_count() or 1) + 1)], "more than this machine's"),
+])
+def test_bench_refuses_what_it_would_silently_ignore(argv, needle, capsys):
+    one_line_error(capsys, main(["bench", *argv]), needle)

@@ -100,6 +100,10 @@ def check_names(config_names, engine_labels=None, device=None, dtype=None, compi
     """(configs, variants, labels to time); a wrong name, or a --device that is
     not there, is a one-line UsageError, which the command line asks for before
     it reads the data."""
+    if not config_names:
+        raise UsageError("--configs is empty: name one config or more (see: microgpt bench --help)")
+    if engine_labels is not None and not engine_labels:
+        raise UsageError("--engines is empty: name one engine or more, or leave --engines out for all")
     configs = resolve(config_names)
     available = variants(device, dtype, compile)
     labels = list(engine_labels or available)
@@ -107,6 +111,10 @@ def check_names(config_names, engine_labels=None, device=None, dtype=None, compi
         if label not in available:
             known = ", ".join(available)
             raise UsageError(f"unknown or unavailable engine {label!r} for bench; available here: {known}")
+    for flag, given in (("--dtype", dtype), ("--compile", compile)):
+        if given and "torch" not in labels:  # the torch engine's options: no other label would use them
+            raise UsageError(f"{flag} is an option of the torch engine, which --engines {','.join(labels)} leaves "
+                             "out (numpy in float32 is the label numpy-f32)")
     check_device(device, labels)
     return configs, available, labels
 

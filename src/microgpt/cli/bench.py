@@ -10,6 +10,11 @@ def cmd_bench(args):
     import json
     import platform
 
+    if args.threads and args.threads > (os.cpu_count() or 1):
+        from microgpt.errors import UsageError
+
+        raise UsageError(f"--threads {args.threads} is more than this machine's {os.cpu_count()} CPUs; "
+                         "more threads than CPUs only take turns")
     if args.threads:
         # BLAS reads these when NumPy is first imported, which has not happened yet in this process
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from microgpt.data import is_bundled, read_text, resolve_data_path
+from microgpt.data import is_bundled, read_docs, read_text, resolve_data_path
 from microgpt.errors import MicroGPTError
 from microgpt.files.atomic import atomic_write_text
 from microgpt.files.outputs import LADDER_RESULTS, Output, check_outputs
@@ -99,6 +99,7 @@ def main(argv=None):
         return 2
 
     args.data = str(resolve_data_path(args.data))  # as `microgpt train` finds it; --json records this name
+    read_docs(args.data)  # what `train` refuses (a folder, a FIFO, a binary file), refused here with its words
     if args.json:  # before the rungs, not after minutes of them
         try:
             check_outputs([Output("--json", Path(args.json), LADDER_RESULTS)], [("the data", args.data)], args.force)
