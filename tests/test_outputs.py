@@ -166,9 +166,9 @@ def test_check_outputs_directly(tmp_path):
     results = tmp_path / "r.json"
     kind = outputs.BENCH_RESULTS
     outputs.check_outputs([outputs.Output("--json", results, kind)])  # not there: fine
-    results.write_text('{"rows": []}')
+    results.write_text('{"format": "microgpt bench results", "rows": []}')
     outputs.check_outputs([outputs.Output("--json", results, kind)])  # its own kind: fine
-    results.write_text('{"other": 1}')
+    results.write_text('{"rows": []}')  # anyone's JSON with a "rows" key is not ours
     with pytest.raises(UsageError, match="--force"):
         outputs.check_outputs([outputs.Output("--json", results, kind)])
     outputs.check_outputs([outputs.Output("--json", results, kind)], force=True)

@@ -87,3 +87,88 @@ def test_the_ladder_refuses_bad_data_as_train_does(bad_data, capsys, name, needl
 ])
 def test_bench_refuses_what_it_would_silently_ignore(argv, needle, capsys):
     one_line_error(capsys, main(["bench", *argv]), needle)
+
+
+# ---- one rule for overwriting: ours only if it reads, as a whole, as the kind we write
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    data = folder / "names.txt"
+    data.write_text("emma\nolivia\nava\nisabella\nsophia\nmia\n" * 20)
+    return microgpt.train(data=str(data), steps=2, n_embd=8, n_head=2, block_size=8, out=str(folder / "m.json"))
+
+
+def test_a_file_quoting_a_checkpoint_is_not_one(tmp_path, capsys):
+    notes = tmp_path / "notes.md"
+    notes.write_text('To check: {"format": "microgpt", "version": 2} is how a checkpoint starts.\n')
+    one_line_error(capsys, main(["train", "--steps", "1", *TINY, "--out", str(notes)]), "--force")
+    assert notes.read_text().startswith("To check")
+
+
+@pytest.mark.parametrize("argv, content", [
+    (["ladder", "0", "--steps", "1", "--json", "{out}"], '{"results": [], "mine": true}'),
+    (["bench", "--configs", "default", "--engines", "fused", "--steps", "1", "--json", "{out}"], '{"rows": [1]}'),
+    (["train", "--steps", "1", *TINY, "--out", "{tmp}/m.json", "--log", "{out}"],
+     '{"step": 1, "note": "my own experiment"}\n'),
+])
+def test_results_and_logs_of_another_tool_are_not_ours(tmp_path, capsys, argv, content):
+    out = tmp_path / "theirs.json"
+    out.write_text(content)
+    code = main([a.format(out=out, tmp=tmp_path) for a in argv])
+    out_err = capsys.readouterr()
+    assert code == 2 and "--force" in out_err.err and "Traceback" not in out_err.err
+    assert out.read_text() == content
+
+
+def test_our_own_results_and_logs_are_replaced(tmp_path, capsys):
+    log = tmp_path / "run.jsonl"
+    for _ in range(2):  # the second run replaces the first one's log
+        assert main(["train", "--steps", "2", *TINY, "--out", str(tmp_path / "m.json"), "--log", str(log),
+                     "--eval-every", "1", "--samples", "0", "--force"]) == 0
+    assert main(["ladder", "0", "--steps", "1", "--json", str(tmp_path / "l.json")]) == 0
+    assert main(["ladder", "0", "--steps", "1", "--json", str(tmp_path / "l.json")]) == 0
+
+
+def test_a_png_microgpt_did_not_draw_is_not_replaced(tmp_path, capsys, small_run):
+    pytest.importorskip("matplotlib")
+    log = tmp_path / "run.jsonl"
+    log.write_text('{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.5}\n')
+    theirs = tmp_path / "photo.png"
+    theirs.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    one_line_error(capsys, main(["plot", str(log), "--out", str(theirs)]), "--force")
+    assert theirs.read_bytes().endswith(b"\x00" * 100)
+    ours = tmp_path / "loss.png"
+    for _ in range(2):  # a picture microgpt drew is replaced
+        assert main(["plot", str(log), "--out", str(ours)]) == 0
+
+
+def test_the_api_saves_by_the_same_rule(small_run, tmp_path):
+    data = small_run.data_path
+    before = data.read_text()
+    with pytest.raises(UsageError, match="is the training data"):
+        small_run.save(str(data))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    with pytest.raises(UsageError, match="force=True"):
+        small_run.save(str(notes))
+    model = microgpt.load(small_run.save(str(tmp_path / "a.json")))
+    with pytest.raises(UsageError, match="force=True"):
+        model.save(str(notes))
+    assert notes.read_text() == "mine" and data.read_text() == before
+    model.save(str(tmp_path / "a.json"))  # a checkpoint replaces a checkpoint
+    model.save(str(notes), force=True)
+    assert microgpt.load(str(notes)).config == model.config
+
+
+def test_a_file_that_appears_at_out_during_a_run_is_kept_and_the_run_saved_beside_it(small_run):
+    out = small_run.out
+    if out.exists():
+        out.unlink()
+    small_run._written.clear()
+    out.write_text("made by the user while the run trained")
+    saved = small_run.save()
+    assert saved != out and small_run.out == saved and small_run.moved_from == out
+    assert out.read_text() == "made by the user while the run trained"
+    assert microgpt.load(str(saved)).config == small_run.trainer.config

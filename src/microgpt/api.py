@@ -23,7 +23,7 @@ from microgpt import sample as sampling
 from microgpt.ablation import AblatedEngine, Ablation
 from microgpt.engines import DEFAULT_ENGINE, make_engine
 from microgpt.errors import UsageError
-from microgpt.files import checkpoint
+from microgpt.files import checkpoint, outputs
 from microgpt.inspection.score import score
 from microgpt.inspection.trace import trace
 from microgpt.progress import Progress
@@ -74,9 +74,12 @@ class Model:
     def is_text(self):
         return self.training.is_text
 
-    def save(self, path):
-        self.checkpoint.save(path)
-        return Path(path)
+    def save(self, path, force=False):
+        """Write the checkpoint to `path`: over a checkpoint, or over any other file with
+        force=True, never over the data it was trained on (the rule of files/outputs.py)."""
+        data = self.training_data()
+        inputs = [("the training data", data.path)] if data is not None else []
+        return outputs.save_checked(self.checkpoint.save, path, inputs, force)
 
     def ablate(self, spec):
         """This model with parts switched off: spec like "head:0.2,mlp:1" or an

@@ -161,19 +161,11 @@ class Trainer:
 
     def checkpoint(self, **metadata):
         """Everything needed to sample from the model or to go on training it."""
-        training = {
-            "steps": self.step,
-            "seed": self.train_config.seed,
-            "final_loss": self.losses[-1] if self.losses else None,
-            "complete": self.done,
-            "engine": self.engine_name,
-            "train_config": self.train_config.to_dict(),
-            **self.source.record(),
-            "seconds": round(self.seconds, 3),
-            "tokens": self.tokens,
-            "recent_losses": self.losses[-100:],
-            **metadata,
-        }
+        training = {"steps": self.step, "seed": self.train_config.seed,
+                    "final_loss": self.losses[-1] if self.losses else None, "complete": self.done,
+                    "engine": self.engine_name, "train_config": self.train_config.to_dict(),
+                    **self.source.record(), "seconds": round(self.seconds, 3), "tokens": self.tokens,
+                    "recent_losses": self.losses[-100:], **metadata}
         return checkpoint.Checkpoint(self.config, self.tokenizer, self.engine.weights(), training,
                                      self.engine.optimizer_state(), checkpoint.rng_to_json(self.rng))
 
@@ -273,7 +265,7 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     kept = {k: v for k, v in options.items() if k != "device"}
     return Run(trainer, out, data_path, sha, kept, docs=docs, resumed_from=resume, log=log,
                eval_every=eval_every, keep_best=keep_best, save_every=save_every,
-               best_val_loss=record.best_val_loss if record else None)
+               best_val_loss=record.best_val_loss if record else None, force=force)
 
 
 def best_name(out):  # where --keep-best saves
@@ -291,9 +283,12 @@ class Run:
     """A planned run: its Trainer, where it saves, and what it records about its data."""
 
     def __init__(self, trainer, out, data_path, data_sha256, engine_options, docs=(), resumed_from=None,
-                 log=None, eval_every=None, keep_best=False, save_every=None, best_val_loss=None):
+                 log=None, eval_every=None, keep_best=False, save_every=None, best_val_loss=None, force=False):
         self.trainer = trainer
         self.out = Path(out)
+        self.force = force  # planned with --force: `out` may replace a file that is not a checkpoint
+        self.moved_from = None  # `out` as planned, when a file that appeared there made the run save elsewhere
+        self._written = {}  # path -> outputs.identity of what this run saved there: replaced unchecked
         self.best_out = best_name(self.out)
         self.data_path, self.data_sha256 = Path(data_path), data_sha256
         self.engine_options = engine_options  # what the checkpoint records (never the device)
@@ -324,12 +319,24 @@ class Run:
         """The run's documents and their exact split (to mark samples new or copied)."""
         return TrainingData(self.data_path, self.docs, self.trainer.train_docs, self.trainer.val_docs)
 
-    def save(self, path=None, **extra):
-        """Write the checkpoint (to `out` by default); under torchrun, rank 0 writes."""
+    def save(self, path=None, force=False, **extra):
+        """Write the checkpoint (to `out` by default); under torchrun, rank 0 writes.
+
+        The name is checked again now, as before the first step: a file this run did
+        not write that appeared there since is never replaced (outputs.save_checked).
+        For `out`, the run then saves beside it under a free name (`out` and
+        `moved_from` say so); a `path` given here is refused unless force=True."""
+        explicit = path is not None
         path = Path(path or self.out)
-        if distributed.is_main():  # every rank holds the same weights; one writes them
-            self.checkpoint(**extra).save(path)
-        return path
+        if not distributed.is_main():  # every rank holds the same weights; one writes them
+            return path
+        saved = outputs.save_checked(self.checkpoint(**extra).save, path, [("the training data", self.data_path)],
+                                     force or (self.force and path in (self.out, self.best_out)),  # as planned
+                                     self._written.get(path), None if explicit else checkpoint.unused_name)
+        if saved != path and path == self.out:
+            self.moved_from, self.out = path, saved
+        self._written[saved] = outputs.identity(saved)
+        return saved
 
     def validate(self, step, say, log_file):
         """Val loss now: reported, logged, and (with keep_best) saved when it is the best yet."""

@@ -76,8 +76,9 @@ def cmd_bench(args):
         print(f"note: {note}")
     if args.json:
         from microgpt.files.atomic import atomic_write_text
+        from microgpt.files.outputs import BENCH_FORMAT
 
-        atomic_write_text(args.json, json.dumps({"rows": rows, "notes": notes}, indent=1))
+        atomic_write_text(args.json, json.dumps({"format": BENCH_FORMAT, "rows": rows, "notes": notes}, indent=1))
     wrong = bench.disagreements(rows)
     if wrong:
         raise MicroGPTError(f"losses disagree: {'; '.join(wrong)}")

@@ -115,6 +115,14 @@ def cmd_explore(args):
     return 0
 
 
+def _is_report(path, mark):
+    """A whole HTML page of ours: the doctype first, our generator tag in its head, and its end."""
+    data = path.read_bytes() if path.stat().st_size <= 1 << 30 else b""
+    head = data[:4096]
+    return (head.lower().startswith(b"<!doctype html>") and mark in head.split(b"</head>", 1)[0]
+            and data.rstrip().endswith(b"</html>"))
+
+
 def cmd_report(args):
     from pathlib import Path
 
@@ -126,7 +134,7 @@ def cmd_report(args):
     out = Path(args.out)
     inputs = [("a model it reads", Path(p)) for p in args.model] + [("a run log it reads", Path(p)) for p in args.log]
     inputs += [("the training data", Path(args.data))] if args.data else []
-    kind = outputs.Kind("a microgpt report", lambda p: report.MARK in p.read_bytes()[:4096])
+    kind = outputs.Kind("a microgpt report", lambda p: _is_report(p, report.MARK))
     outputs.check_outputs([outputs.Output("--out", out, kind)], inputs, force=args.force)
     explored = load_models(args.model, args.data)
     html = report.build(explored, load_runs(args.log), args.text or None)

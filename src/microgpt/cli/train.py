@@ -75,6 +75,8 @@ def train_and_save(run, args, stdout):
         print(f"{run.validation.line()} ({trainer.source.held_out()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
         run.save()
+    if run.moved_from is not None:
+        print(f"note: {run.moved_from} appeared during the run and is not a checkpoint; it was left as it is")
     print(f"saved model to {run.out}")
     if signalled.got:
         print(f"microgpt train: {signal.Signals(signalled.got[0]).name} while saving; saved {run.out}",

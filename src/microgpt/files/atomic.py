@@ -5,6 +5,10 @@ on one file system), are flushed and synced to disk, and the temporary file is
 renamed over the target; then the folder itself is synced, so the rename is
 durable too. Checkpoints, run summaries, pictures' DOT text and downloads all
 go through here.
+
+With replace=False the temporary file is linked to the target instead, which
+fails if a file of that name appeared meanwhile (FileExistsError): a writer that
+chose a free name never replaces a file someone else made there a moment later.
 """
 
 import contextlib
@@ -15,8 +19,9 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_file(path, suffix=".tmp"):
-    """Open a temporary binary file beside `path`; on a clean exit it replaces `path`.
+def atomic_file(path, suffix=".tmp", replace=True):
+    """Open a temporary binary file beside `path`; on a clean exit it replaces `path`
+    (with replace=False: becomes `path`, or FileExistsError if there is one).
 
     An OSError names `path`, never the temporary file: that is the name the user gave."""
     path = Path(path)
@@ -32,11 +37,15 @@ def atomic_file(path, suffix=".tmp"):
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            os.unlink(tmp)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename in (None, tmp):
+        if isinstance(e, OSError) and e.filename in (None, tmp) and not isinstance(e, FileExistsError):
             raise _about(path, e) from None
         raise
     try:  # make the rename itself durable
@@ -66,10 +75,10 @@ def _about(path, e):
     return OSError(e.errno, e.strerror, str(path))
 
 
-def atomic_write_bytes(path, payload):
-    with atomic_file(path) as f:
+def atomic_write_bytes(path, payload, replace=True):
+    with atomic_file(path, replace=replace) as f:
         f.write(payload)
 
 
-def atomic_write_text(path, text):
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path, text, replace=True):
+    atomic_write_bytes(path, text.encode("utf-8"), replace)

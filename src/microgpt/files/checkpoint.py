@@ -101,11 +101,11 @@ class Checkpoint:
             d["rng_state"] = self.rng_state
         return d
 
-    def save(self, path):
+    def save(self, path, replace=True):
+        """Written atomically; with replace=False, FileExistsError if `path` exists (atomic.py)."""
         if Path(path).suffix == ".safetensors":  # optional binary form (safetensors_io.py)
-
-            return atomic_write_bytes(path, safetensors_io.to_bytes(self.to_dict()))
-        atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")))
+            return atomic_write_bytes(path, safetensors_io.to_bytes(self.to_dict()), replace)
+        atomic_write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")), replace)
 
 
 def _matrix(name, value, rows, cols, what="weight"):

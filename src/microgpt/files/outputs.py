@@ -15,6 +15,12 @@ each output up front and refuses, in one line naming the user's path:
   run log a run log, but a file microgpt did not write (notes, data, someone's
   picture) is only replaced when the user adds --force.
 
+A file is ours only if it reads, as a whole, as the kind we write: a checkpoint
+parses and carries our format and version; every complete line of a run log is
+one of our records; ladder and bench results, pictures and reports carry our
+own marker where their format keeps metadata. Never a guess from the first
+bytes: a notes file that quotes a checkpoint is still a notes file.
+
 Commands say what each output is with an `Output`, e.g. for `bench --json`:
 `check_outputs([Output("--json", Path(path), BENCH_RESULTS)], inputs, force=args.force)`.
 """
@@ -32,7 +38,12 @@ from typing import Callable, Optional
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.files.safetensors_io import META_KEY, require
 
-HEAD = 1 << 16  # how much of an existing file is read to recognise it
+HEAD = 1 << 16  # how much of an existing file is read to recognise a picture or a report
+WHOLE = 1 << 30  # a file larger than this is not parsed to be recognised: replacing it needs --force
+MARK = "microgpt"  # the marker our pictures and results carry (PNG Software, SVG creator, JSON "format")
+LADDER_FORMAT, BENCH_FORMAT = "microgpt ladder results", "microgpt bench results"
+# Every field a run log's records have: training.py's step records and validation records.
+RUN_LOG_FIELDS = {"step", "loss", "lr", "elapsed", "tokens", "val_loss", "val_bits_per_char"}
 
 
 @dataclass(frozen=True)
@@ -59,57 +70,84 @@ def _head(path, n=HEAD):
         return f.read(n)
 
 
+def _whole(path):
+    """The file's bytes, or None when it is too large to be read to be recognised."""
+    return None if os.path.getsize(path) > WHOLE else Path(path).read_bytes()
+
+
+def _json(data):
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
 def is_checkpoint(path):
-    head = _head(path)
-    if re.search(rb'"format"\s*:\s*"microgpt"', head):  # JSON: the first key microgpt writes
-        return True
-    # .safetensors: 8 bytes of header length, then a JSON header whose metadata holds the checkpoint
-    if len(head) < 8:
+    """A JSON checkpoint of ours (its format and an integer version), or a .safetensors
+    file whose header holds our metadata and whose tensors fill the file exactly."""
+    data = _whole(path)
+    if data is None:
         return False
-    (n,) = struct.unpack("<Q", head[:8])
-    if n > 1 << 27:
+    d = _json(data)
+    if isinstance(d, dict):
+        return d.get("format") == "microgpt" and isinstance(d.get("version"), int)
+    if len(data) < 8:
         return False
-    with open(path, "rb") as f:
-        f.seek(8)
-        try:
-            meta = json.loads(f.read(n)).get("__metadata__")
-        except (ValueError, AttributeError):
-            return False
-    return isinstance(meta, dict) and META_KEY in meta
+    (n,) = struct.unpack("<Q", data[:8])
+    header = _json(data[8:8 + n]) if 8 + n <= len(data) else None
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
+        return False
+    if META_KEY not in header["__metadata__"]:
+        return False
+    ends = [t.get("data_offsets", [0, 0])[1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)]
+    return 8 + n + max(ends, default=0) == len(data)
 
 
 def is_run_log(path):
-    first = _head(path).split(b"\n", 1)[0]
-    try:
-        record = json.loads(first)
-    except ValueError:
+    """Every complete line a record of ours: an object with an integer step and only our fields.
+    A last line without its newline is a record cut short by a kill, not someone else's."""
+    data = _whole(path)
+    if data is None:
         return False
-    return isinstance(record, dict) and "step" in record
+    lines = data.split(b"\n")
+    complete = [line for line in lines[:-1] if line.strip()]
+    return bool(complete) and all(_is_record(_json(line)) for line in complete)
 
 
-def json_object_with(*keys):
-    """A recogniser: a JSON file (of at most 64 MB) holding one object with these keys."""
+def _is_record(d):
+    return (isinstance(d, dict) and isinstance(d.get("step"), int) and not isinstance(d["step"], bool)
+            and set(d) <= RUN_LOG_FIELDS and len(d) > 1)
+
+
+def json_with_format(name):
+    """A recogniser: a JSON file holding one object whose "format" is `name`."""
 
     def recognise(path):
-        if os.path.getsize(path) > 1 << 26:
-            return False
-        try:
-            d = json.loads(Path(path).read_bytes())
-        except (ValueError, OSError):
-            return False
-        return isinstance(d, dict) and all(k in d for k in keys)
+        data = _whole(path)
+        d = None if data is None else _json(data)
+        return isinstance(d, dict) and d.get("format") == name
 
     return recognise
 
 
+def _png_is_ours(path):
+    """A PNG whose text chunks say Software: microgpt (what plots/ writes)."""
+    data = _head(path, 1 << 20)
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and b"tEXtSoftware\x00" + MARK.encode() in data
+
+
+# matplotlib writes an SVG's Creator as <dc:creator><cc:Agent><dc:title>NAME</dc:title>, one tag a line
+_SVG_CREATOR = re.compile(rb"<svg.*<dc:creator>\s*<cc:Agent>\s*<dc:title>" + MARK.encode() + rb"</dc:title>",
+                          re.DOTALL)
+
 CHECKPOINT = Kind("a microgpt checkpoint", is_checkpoint)
-RUN_LOG = Kind('a microgpt run log (JSON lines with "step")', is_run_log)
-LADDER_RESULTS = Kind("microgpt ladder results", json_object_with("results"))
-BENCH_RESULTS = Kind("microgpt bench results", json_object_with("rows"))
+RUN_LOG = Kind("a microgpt run log (every line one of train's records)", is_run_log)
+LADDER_RESULTS = Kind("microgpt ladder results", json_with_format(LADDER_FORMAT))
+BENCH_RESULTS = Kind("microgpt bench results", json_with_format(BENCH_FORMAT))
 PICTURES = {
-    ".png": Kind("a PNG picture", lambda p: _head(p, 8) == b"\x89PNG\r\n\x1a\n"),
-    ".svg": Kind("an SVG picture", lambda p: b"<svg" in _head(p, 4096)),
-    ".dot": Kind("Graphviz DOT text", lambda p: _head(p, 4096).lstrip().startswith((b"digraph", b"graph"))),
+    ".png": Kind("a PNG picture microgpt drew", _png_is_ours),
+    ".svg": Kind("an SVG picture microgpt drew", lambda p: bool(_SVG_CREATOR.search(_head(p)))),
+    ".dot": Kind("Graphviz DOT text microgpt wrote", lambda p: _head(p, 64).startswith(b"// " + MARK.encode())),
 }
 
 
@@ -124,7 +162,7 @@ def checkpoint_output(flag, path, replaces=None):
     return Output(flag, Path(path), CHECKPOINT, new_folders=True, replaces=replaces, needs=needs)
 
 
-def check_outputs(outputs, inputs=(), force=False):
+def check_outputs(outputs, inputs=(), force=False, force_hint="add --force"):
     """Refuse, before any work, every output that cannot or must not be written.
 
     `inputs` are (what, path) pairs: what the command reads ("the training
@@ -145,10 +183,46 @@ def check_outputs(outputs, inputs=(), force=False):
         checked.append(out)
         if not force and _has_content(path) and not _recognised(out.kind, path):
             raise UsageError(f"{out.flag} {path} exists and is not {out.kind.what}; not overwriting it "
-                             "(add --force to replace it)")
+                             f"({force_hint} to replace it)")
         _check_folder(out.flag, path, out.new_folders, out.in_place)
         if out.needs is not None:
             out.needs()
+
+
+def identity(path):
+    """What tells a file apart from another written at the same name since: inode, size, mtime."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def save_checked(write, path, inputs, force, written=None, elsewhere=None):
+    """write(path, replace) a checkpoint, checked now rather than trusted from an earlier look:
+    a file at `path` that is not `written` (the identity of what this writer saved there
+    before) must be a checkpoint, or force given. When it is not, or one appears between
+    the look and the write: with `elsewhere` (a name -> a free name), the checkpoint goes
+    there instead; without, one line says why. Returns the path written."""
+    path = Path(path)
+    while True:
+        existed = os.path.lexists(path)
+        if existed and identity(path) != written:
+            try:
+                check_outputs([checkpoint_output("the checkpoint", path)], inputs, force, "pass force=True")
+            except UsageError:
+                if elsewhere is None:
+                    raise
+                path = elsewhere(path)
+                continue
+        try:
+            write(path, replace=existed)  # a free name is taken only while it is still free (atomic.py)
+            return path
+        except FileExistsError:
+            if elsewhere is None:
+                raise MicroGPTError(f"{path} appeared while the checkpoint was being written; it was left as it "
+                                    "is (save again to replace it)") from None
+            path = elsewhere(path)
 
 
 def _kind_of_node(mode):

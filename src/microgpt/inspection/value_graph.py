@@ -22,6 +22,7 @@ from microgpt import model
 from microgpt.autograd import Value, gelu_and_slope
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.files import resources
+from microgpt.files.outputs import MARK
 from microgpt.model import num_params
 
 MAX_RENDER_NODES = 4000  # beyond this `dot` takes minutes and the picture is a grey smear
@@ -119,6 +120,7 @@ def to_dot(root, names, title, edge_labels=None):
     if edge_labels is None:
         edge_labels = len(nodes) <= 60  # local derivatives on the edges, while they stay readable
     lines = [
+        f"// {MARK}: the Value graph",  # how `microgpt graph` knows a .dot file it may replace (files/outputs.py)
         "digraph values {",
         f'  graph [rankdir=LR, label="{_esc(title)}", labelloc=t, fontname="Helvetica", fontsize=14];',
         '  node [shape=record, fontname="Helvetica", fontsize=10, style=filled, fillcolor="#ffffff"];',

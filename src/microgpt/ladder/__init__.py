@@ -22,7 +22,7 @@ from pathlib import Path
 from microgpt.data import is_bundled, read_docs, read_text, resolve_data_path
 from microgpt.errors import MicroGPTError
 from microgpt.files.atomic import atomic_write_text
-from microgpt.files.outputs import LADDER_RESULTS, Output, check_outputs
+from microgpt.files.outputs import LADDER_FORMAT, LADDER_RESULTS, Output, check_outputs
 from microgpt.ladder import claims, pool
 
 RUNGS = tuple(range(6))
@@ -164,7 +164,7 @@ def run_rungs(rungs, args, data):
     if args.json:
         twin = runs.get("twin")
         atomic_write_text(args.json, json.dumps({
-            "seed": args.seed, "steps": args.steps, "preset": "class" if args.class_preset else None,
+            "format": LADDER_FORMAT, "seed": args.seed, "steps": args.steps, "preset": "class" if args.class_preset else None,
             "steps_by_rung": {f"train{r['rung']}": r["steps"] for r in results}, "data": args.data,
             "results": results, "claims": verdicts,
             "train1_at_train2_steps": twin and {k: twin[k] for k in ("steps", "val_loss", "train_loss")}},

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.files.atomic import atomic_file
+from microgpt.files.outputs import MARK
 
 FORMATS = (".png", ".svg")
 INSTALL_HINT = "pip install 'microgpt[plot]'"
@@ -48,10 +49,11 @@ def save(fig, path):
 
 
 def _metadata(path):
-    # No creation date or software version: the same picture gives the same bytes.
+    # No creation date or software version: the same picture gives the same bytes. The
+    # creator's name is what tells a picture microgpt may replace (files/outputs.py).
     if path.suffix.lower() == ".svg":
-        return {"Date": None, "Creator": None}
-    return {"Software": None}
+        return {"Date": None, "Creator": MARK}
+    return {"Software": MARK}
 
 
 def token_label(tokenizer, i):
