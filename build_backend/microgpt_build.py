@@ -15,8 +15,8 @@ sdist reads it back. With neither, the build stops and says so.
 The wheel is one pure-Python package from the src layout, `src/<name>/` (the .py
 modules and package data such as datasets/names.txt.gz), with the license files
 in its .dist-info/licenses/ (PEP 639). The sdist is the folders and files
-SDIST_ROOTS names. The [project] table of pyproject.toml gives the metadata.
-Outputs are byte-for-byte reproducible: entries sorted, timestamps fixed.
+SDIST_ROOTS names and the license files. The [project] table of pyproject.toml
+gives the metadata. Outputs are byte-for-byte reproducible: entries sorted, timestamps fixed.
 
 Hooks: build_wheel, build_editable (PEP 660: a .pth file puts src/ on sys.path)
 and build_sdist.
@@ -43,8 +43,9 @@ except ModuleNotFoundError:  # Python 3.10; pyproject's build-system.requires in
 EPOCH = max(int(os.environ.get("SOURCE_DATE_EPOCH", 315532800)), 315532800)
 KNOWN_PROJECT_KEYS = {"name", "version", "description", "readme", "requires-python", "license", "license-files",
                       "dependencies", "optional-dependencies", "scripts"}
-# What an sdist holds: enough to build the wheel, run the tests and read the docs and lessons.
-SDIST_ROOTS = ("pyproject.toml", "README.md", "LICENSE", "build_backend", "src", "tests", "lessons", "docs")
+# What an sdist holds (with the license files pyproject names): enough to build the wheel, run the
+# tests and read the docs and lessons.
+SDIST_ROOTS = ("pyproject.toml", "README.md", "build_backend", "src", "tests", "lessons", "docs")
 MANIFEST = "MANIFEST"  # the sdist's list of its source files, one path a line
 WHEEL_TAG = "py3-none-any"
 
@@ -71,8 +72,8 @@ def source_files():
         return tracked
     if Path(MANIFEST).is_file():
         return _manifest_files()
-    raise ValueError("this tree is neither a git checkout (git ls-files found nothing to go on) nor an "
-                     f"unpacked sdist (no {MANIFEST}), so there is no list of its files to build from")
+    raise ValueError(f"this tree is neither the top of a git checkout nor an unpacked sdist (no {MANIFEST}), "
+                     "so there is no list of the project's files to build from (does `git ls-files` work here?)")
 
 
 def _git_tracked():
