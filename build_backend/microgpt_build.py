@@ -80,7 +80,7 @@ def _git_tracked():
     """Files git tracks here, or None when this folder is not the top of a git checkout
     (no git, no repository, or an unpacked sdist that happens to lie inside one)."""
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-prefix"], capture_output=True, text=True)
+        top = subprocess.run(["git", "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False)
     except FileNotFoundError:  # no git installed
         return None
     if top.returncode != 0 or top.stdout.strip():  # not a repository, or a folder below its top
