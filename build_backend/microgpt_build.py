@@ -64,27 +64,33 @@ def _dist_name(project):
     return re.sub(r"[-_.]+", "_", project["name"]).lower()  # the escaped name in file names (PEP 427)
 
 
+class NotACheckout(Exception):
+    """Why this folder is not the top of a git checkout."""
+
+
 def source_files():
     """The project's files, as sorted relative Paths: git's tracked files in a checkout,
     else the MANIFEST an sdist carries. Files lying untracked in the tree are never among them."""
-    tracked = _git_tracked()
-    if tracked is not None:
-        return tracked
-    if Path(MANIFEST).is_file():
-        return _manifest_files()
-    raise ValueError(f"this tree is neither the top of a git checkout nor an unpacked sdist (no {MANIFEST}), "
-                     "so there is no list of the project's files to build from (does `git ls-files` work here?)")
+    try:
+        return _git_tracked()
+    except NotACheckout as why:
+        if Path(MANIFEST).is_file():
+            return _manifest_files()
+        raise ValueError(f"this tree is neither the top of a git checkout ({why}) nor an unpacked sdist "
+                         f"(no {MANIFEST}), so there is no list of the project's files to build from") from None
 
 
 def _git_tracked():
-    """Files git tracks here, or None when this folder is not the top of a git checkout
-    (no git, no repository, or an unpacked sdist that happens to lie inside one)."""
+    """Files git tracks here (committed or added). A folder below the top of a checkout is not
+    one: an unpacked sdist may lie inside another project's checkout."""
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False)
-    except FileNotFoundError:  # no git installed
-        return None
-    if top.returncode != 0 or top.stdout.strip():  # not a repository, or a folder below its top
-        return None
+        where = subprocess.run(["git", "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise NotACheckout("no git command") from None
+    if where.returncode != 0:  # not a repository, or one git refuses to read (another user's)
+        raise NotACheckout((where.stderr.strip() or "git rev-parse failed").splitlines()[0])
+    if where.stdout.strip():
+        raise NotACheckout(f"this is {where.stdout.strip()} inside one")
     listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, text=True, check=True).stdout
     # A tracked file deleted from the tree is left out, as is a submodule (a folder).
     return sorted(Path(name) for name in listed.split("\0") if name and Path(name).is_file())
