@@ -6,10 +6,17 @@ fails on a machine with no network. This backend lives in the tree
 (`backend-path`) and needs only the standard library (plus tomli on Python 3.10,
 which has no tomllib), so installing needs nothing from an index.
 
-It builds one pure-Python package from the src layout, `src/<name>/` with every
-file in it (the .py modules and package data such as datasets/names.txt.gz), and
-reads the [project] table of pyproject.toml for the metadata. Outputs are
-byte-for-byte reproducible: entries sorted, timestamps fixed.
+Which files: only the project's own, never one that merely lies in the folder
+(a saved model, an editor's swap file, a cache). In a git checkout those are the
+files git tracks (`git ls-files`: committed or added). An sdist has no git, so
+build_sdist writes the list into it as MANIFEST, and a build from the unpacked
+sdist reads it back. With neither, the build stops and says so.
+
+The wheel is one pure-Python package from the src layout, `src/<name>/` (the .py
+modules and package data such as datasets/names.txt.gz), with the license files
+in its .dist-info/licenses/ (PEP 639). The sdist is the folders and files
+SDIST_ROOTS names and the license files. The [project] table of pyproject.toml
+gives the metadata. Outputs are byte-for-byte reproducible: entries sorted, timestamps fixed.
 
 Hooks: build_wheel, build_editable (PEP 660: a .pth file puts src/ on sys.path)
 and build_sdist.
@@ -21,6 +28,7 @@ import hashlib
 import io
 import os
 import re
+import subprocess
 import tarfile
 import time
 import zipfile
@@ -33,9 +41,12 @@ except ModuleNotFoundError:  # Python 3.10; pyproject's build-system.requires in
 
 # Zip cannot store times before 1980; SOURCE_DATE_EPOCH is the reproducible-builds convention.
 EPOCH = max(int(os.environ.get("SOURCE_DATE_EPOCH", 315532800)), 315532800)
-KNOWN_PROJECT_KEYS = {"name", "version", "description", "readme", "requires-python", "license", "dependencies",
-                      "optional-dependencies", "scripts"}
-SDIST_ROOTS = ("pyproject.toml", "README.md", "build_backend", "src", "tests", "lessons")
+KNOWN_PROJECT_KEYS = {"name", "version", "description", "readme", "requires-python", "license", "license-files",
+                      "dependencies", "optional-dependencies", "scripts"}
+# What an sdist holds (with the license files pyproject names): enough to build the wheel, run the
+# tests and read the docs and lessons.
+SDIST_ROOTS = ("pyproject.toml", "README.md", "build_backend", "src", "tests", "lessons", "docs")
+MANIFEST = "MANIFEST"  # the sdist's list of its source files, one path a line
 WHEEL_TAG = "py3-none-any"
 
 
@@ -53,22 +64,75 @@ def _dist_name(project):
     return re.sub(r"[-_.]+", "_", project["name"]).lower()  # the escaped name in file names (PEP 427)
 
 
-def _files_under(root):
-    """Files below root, sorted, without bytecode caches, notebook checkpoints or another
-    tool's build metadata (made per machine, not shipped)."""
-    return sorted(p for p in Path(root).rglob("*")
-                  if p.is_file() and not {"__pycache__", ".ipynb_checkpoints"} & set(p.parts)
-                  and p.suffix not in (".pyc", ".pyo")
-                  and not any(part.endswith(".egg-info") for part in p.parts))
+class NotACheckout(Exception):
+    """Why this folder is not the top of a git checkout."""
 
 
-def metadata(project):
-    """Core metadata (PKG-INFO in an sdist, METADATA in a wheel), README as the long description."""
-    lines = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {project['version']}"]
+def source_files():
+    """The project's files, as sorted relative Paths: git's tracked files in a checkout,
+    else the MANIFEST an sdist carries. Files lying untracked in the tree are never among them."""
+    try:
+        return _git_tracked()
+    except NotACheckout as why:
+        if Path(MANIFEST).is_file():
+            return _manifest_files()
+        raise ValueError(f"this tree is neither the top of a git checkout ({why}) nor an unpacked sdist "
+                         f"(no {MANIFEST}), so there is no list of the project's files to build from") from None
+
+
+def _git_tracked():
+    """Files git tracks here (committed or added). A folder below the top of a checkout is not
+    one: an unpacked sdist may lie inside another project's checkout."""
+    try:
+        where = subprocess.run(["git", "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise NotACheckout("no git command") from None
+    if where.returncode != 0:  # not a repository, or one git refuses to read (another user's)
+        raise NotACheckout((where.stderr.strip() or "git rev-parse failed").splitlines()[0])
+    if where.stdout.strip():
+        raise NotACheckout(f"this is {where.stdout.strip()} inside one")
+    listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, text=True, check=True).stdout
+    # A tracked file deleted from the tree is left out, as is a submodule (a folder).
+    return sorted(Path(name) for name in listed.split("\0") if name and Path(name).is_file())
+
+
+def _manifest_files():
+    files = []
+    for line in Path(MANIFEST).read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        path = Path(line)
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError(f"{MANIFEST} names {line!r}, which is outside this tree")
+        if not path.is_file():
+            raise ValueError(f"{MANIFEST} names {line}, which is missing: this sdist is incomplete")
+        files.append(path)
+    return sorted(files)
+
+
+def license_files(project, sources):
+    """The files pyproject's license-files names (plain paths; this backend takes no glob patterns)."""
+    names = project.get("license-files", [])
+    for name in names:
+        if any(ch in name for ch in "*?["):
+            raise ValueError(f"license-files: {name!r} is a pattern; this backend takes file names")
+        if Path(name) not in sources:
+            raise ValueError(f"license-files names {name}, which is not one of the project's files")
+    return names
+
+
+def metadata(project, licenses):
+    """Core metadata (PKG-INFO in an sdist, METADATA in a wheel), README as the long description.
+    Version 2.4 is the first with License-Expression and License-File (PEP 639)."""
+    lines = ["Metadata-Version: 2.4", f"Name: {project['name']}", f"Version: {project['version']}"]
     if "description" in project:
         lines.append(f"Summary: {project['description']}")
-    if "license" in project:  # the { text = "..." } form; others fail here rather than vanish
-        lines.append(f"License: {project['license']['text']}")
+    license = project.get("license")
+    if isinstance(license, str):  # an SPDX expression such as "MIT"
+        lines.append(f"License-Expression: {license}")
+    elif license is not None:  # the older { text = "..." } table; { file = ... } fails here rather than vanish
+        lines.append(f"License: {license['text']}")
+    lines += [f"License-File: {name}" for name in licenses]
     if "requires-python" in project:
         lines.append(f"Requires-Python: {project['requires-python']}")
     lines += [f"Requires-Dist: {req}" for req in project.get("dependencies", [])]
@@ -87,10 +151,10 @@ def metadata(project):
     return "\n".join(lines) + "\n\n" + body
 
 
-def _dist_info(project):
+def _dist_info(project, licenses):
     """The .dist-info files other than RECORD, as {name: bytes}."""
     files = {
-        "METADATA": metadata(project).encode("utf-8"),
+        "METADATA": metadata(project, licenses).encode("utf-8"),
         "WHEEL": (f"Wheel-Version: 1.0\nGenerator: microgpt_build (in-tree)\n"
                   f"Root-Is-Purelib: true\nTag: {WHEEL_TAG}\n").encode(),
     }
@@ -98,15 +162,16 @@ def _dist_info(project):
     if scripts:
         entries = "".join(f"{name} = {target}\n" for name, target in scripts.items())
         files["entry_points.txt"] = f"[console_scripts]\n{entries}".encode()
+    files.update({f"licenses/{name}": Path(name).read_bytes() for name in licenses})
     return files
 
 
-def _write_wheel(wheel_directory, project, contents):
+def _write_wheel(wheel_directory, project, contents, licenses):
     """A wheel of contents ({archive name: bytes}) plus .dist-info, with its RECORD."""
     name, version = _dist_name(project), project["version"]
     info = f"{name}-{version}.dist-info"
     entries = dict(contents)
-    entries.update({f"{info}/{k}": v for k, v in _dist_info(project).items()})
+    entries.update({f"{info}/{k}": v for k, v in _dist_info(project, licenses).items()})
     record = []
     for arcname, data in entries.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -126,29 +191,35 @@ def _write_wheel(wheel_directory, project, contents):
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     project = _project()
+    sources = source_files()
     package = Path("src") / project["name"]
-    if not (package / "__init__.py").is_file():
-        raise ValueError(f"no package at {package}: this backend builds the src layout only")
-    contents = {p.relative_to("src").as_posix(): p.read_bytes() for p in _files_under(package)}
-    return _write_wheel(wheel_directory, project, contents)
+    if package / "__init__.py" not in sources:
+        raise ValueError(f"no package at {package} among the project's files: this backend builds the src "
+                         "layout only, from files git tracks")
+    contents = {p.relative_to("src").as_posix(): p.read_bytes() for p in sources if package in p.parents}
+    return _write_wheel(wheel_directory, project, contents, license_files(project, sources))
 
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
     """A wheel whose only file is a .pth naming src/: imports then read this tree, so edits show at once."""
     project = _project()
     pth = f"__editable__.{_dist_name(project)}.pth"
-    return _write_wheel(wheel_directory, project, {pth: f"{Path('src').resolve()}\n".encode()})
+    licenses = license_files(project, source_files())
+    return _write_wheel(wheel_directory, project, {pth: f"{Path('src').resolve()}\n".encode()}, licenses)
 
 
 def build_sdist(sdist_directory, config_settings=None):
-    """name-version.tar.gz: the sources SDIST_ROOTS names, and PKG-INFO."""
+    """name-version.tar.gz: the project's files under SDIST_ROOTS, their list as MANIFEST, and PKG-INFO."""
     project = _project()
+    sources = source_files()
+    licenses = license_files(project, sources)
+    shipped = sorted({p for p in sources if p.parts[0] in SDIST_ROOTS} | {Path(name) for name in licenses})
     base = f"{_dist_name(project)}-{project['version']}"
-    files = []
-    for root in SDIST_ROOTS:
-        files += [Path(root)] if Path(root).is_file() else _files_under(root)
-    entries = {f"{base}/{p.as_posix()}": p.read_bytes() for p in files}
-    entries[f"{base}/PKG-INFO"] = metadata(project).encode("utf-8")
+    entries = {f"{base}/{p.as_posix()}": p.read_bytes() for p in shipped}
+    listing = "".join(f"{p.as_posix()}\n" for p in shipped)
+    entries[f"{base}/{MANIFEST}"] = (f"# The files of this sdist: a build from it takes these and no others.\n"
+                                     f"{listing}").encode("utf-8")
+    entries[f"{base}/PKG-INFO"] = metadata(project, licenses).encode("utf-8")
     filename = f"{base}.tar.gz"
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:

@@ -2,7 +2,8 @@
 
     python -m venv v && v/bin/pip install . && v/bin/microgpt train --steps 50
 
-The network is cut with `unshare -n` (a new, empty network namespace), HOME and
+and the same from the sdist the backend builds (no git there: its MANIFEST
+lists the files). The network is cut with `unshare -n` (a new, empty network namespace), HOME and
 XDG_CACHE_HOME are fresh folders, and pip reads no configuration: this machine's
 points pip at local wheel folders, which would hide a build backend that has to
 be downloaded.
@@ -45,7 +46,7 @@ def run(prefix, args, env, cwd):
     return subprocess.run([*prefix, *map(str, args)], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.slow  # about 20 s: a venv, two installs, a short training run
+@pytest.mark.slow  # about 30 s: two venvs, three installs, a short training run
 def test_install_and_train_offline(tmp_path):
     env, offline = cut_off(tmp_path)
     venv, work = tmp_path / "v", tmp_path / "run"
@@ -72,3 +73,22 @@ def test_install_and_train_offline(tmp_path):
     assert where.stdout.strip() == str(ROOT / "src" / "microgpt" / "__init__.py")
 
     assert describe_source(BUNDLED_NAMES) in train.stdout, train.stdout
+
+    # The sdist, built here and installed into a fresh venv: pip unpacks it and builds the wheel from it.
+    build = ("import sys; sys.path.insert(0, 'build_backend'); import microgpt_build; "
+             "print(microgpt_build.build_sdist(sys.argv[1]))")
+    done = run(offline, [sys.executable, "-c", build, tmp_path], env, ROOT)
+    assert done.returncode == 0, done.stderr
+    sdist = tmp_path / done.stdout.strip()
+    venv2 = tmp_path / "v2"
+    assert run(offline, [sys.executable, "-m", "venv", venv2], env, ROOT).returncode == 0
+    done = run(offline, [venv2 / "bin" / "pip", "install", sdist], env, work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Successfully installed microgpt-0.1.0" in done.stdout
+    sample = run(offline, [venv2 / "bin" / "microgpt", "sample", model, "-n", "2"], env, work)
+    assert sample.returncode == 0 and "novelty:" in sample.stderr, sample.stderr
+    look = ("import importlib.metadata as m, microgpt, pathlib; d = m.distribution('microgpt'); "
+            "print(pathlib.Path(microgpt.__file__).with_name('py.typed').is_file(), d.metadata['License-Expression'], "
+            "d.read_text('licenses/LICENSE').splitlines()[2])")
+    installed = run(offline, [venv2 / "bin" / "python", "-c", look], env, work)
+    assert installed.stdout.splitlines() == ["True MIT Copyright (c) 2026 the microgpt authors"], installed.stderr

@@ -15,30 +15,39 @@ Python and one started from the shell with the same arguments write the same
 checkpoint.
 """
 
+import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal, TypeAlias, overload
 
 from microgpt import evaluation, provenance
 from microgpt import sample as sampling
 from microgpt.ablation import AblatedEngine, Ablation
+from microgpt.config import GPTConfig
 from microgpt.engines import DEFAULT_ENGINE, make_engine
+from microgpt.engines.base import Engine
 from microgpt.errors import UsageError
 from microgpt.files import checkpoint, outputs
-from microgpt.inspection.score import score
-from microgpt.inspection.trace import trace
+from microgpt.files.metadata import TrainingRecord
+from microgpt.inspection.score import Score, score
+from microgpt.inspection.trace import Trace, trace
 from microgpt.progress import Progress
 from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
-from microgpt.training import plan
+from microgpt.tokenizer import AnyTokenizer
+from microgpt.training import Run, plan
+
+FilePath: TypeAlias = str | os.PathLike[str]
 
 
-def train(data=None, **options):
+def train(data: FilePath | None = None, **options: Any) -> Run:
     """Plan a run (see training.plan for every option: text=, resume=, out=, engine=,
     engine_options=, val_docs=, n_embd=..., steps=..., lr=..., seed=...) and train
     it to the end. Returns the Run: run.save(path), run.val_loss, Model.of(run)."""
     return plan(data=data, **options).train()
 
 
-def load(path, engine=DEFAULT_ENGINE, **engine_options):
+def load(path: FilePath, engine: str = DEFAULT_ENGINE, **engine_options: Any) -> "Model":
     """A saved model, ready to sample, score and evaluate with `engine`."""
     return Model(checkpoint.load(path), engine, engine_options, path)
 
@@ -46,42 +55,46 @@ def load(path, engine=DEFAULT_ENGINE, **engine_options):
 class Model:
     """A trained model: its checkpoint and an engine to compute with."""
 
-    def __init__(self, ckpt, engine=DEFAULT_ENGINE, engine_options=None, path=None, built=None, ablation=None):
+    def __init__(self, ckpt: checkpoint.Checkpoint, engine: str = DEFAULT_ENGINE,
+                 engine_options: dict[str, Any] | None = None, path: FilePath | None = None,
+                 built: Engine | AblatedEngine | None = None, ablation: Ablation | None = None) -> None:
         self.checkpoint = ckpt
         self.path = Path(path) if path is not None else None
         self.engine_name = engine
-        self.engine = built or make_engine(engine, ckpt.config, ckpt.weights, **(engine_options or {}))
+        self.engine: Engine | AblatedEngine = built or make_engine(engine, ckpt.config, ckpt.weights,
+                                                                  **(engine_options or {}))
         self.ablation = ablation  # an ablation.Ablation when parts are switched off (see ablate), else None
 
     @classmethod
-    def of(cls, run):
+    def of(cls, run: Run) -> "Model":
         """The model a Run has trained so far, computing with the run's own engine."""
         return cls(run.checkpoint(), run.trainer.engine_name, built=run.trainer.engine)
 
     @property
-    def config(self):
+    def config(self) -> GPTConfig:
         return self.checkpoint.config
 
     @property
-    def tokenizer(self):
+    def tokenizer(self) -> AnyTokenizer:
         return self.checkpoint.tokenizer
 
     @property
-    def training(self):
+    def training(self) -> TrainingRecord:
         return self.checkpoint.training
 
     @property
-    def is_text(self):
+    def is_text(self) -> bool:
         return self.training.is_text
 
-    def save(self, path, force=False):
+    def save(self, path: FilePath, force: bool = False) -> Path:
         """Write the checkpoint to `path`: over a checkpoint, or over any other file with
         force=True, never over the data it was trained on (the rule of files/outputs.py)."""
         data = self.training_data()
         inputs = [("the training data", data.path)] if data is not None else []
-        return outputs.save_checked(self.checkpoint.save, path, inputs, force)
+        saved: Path = outputs.save_checked(self.checkpoint.save, path, inputs, force)
+        return saved
 
-    def ablate(self, spec):
+    def ablate(self, spec: str | Ablation) -> "Model":
         """This model with parts switched off: spec like "head:0.2,mlp:1" or an
         ablation.Ablation (see ablation.py for the parts). The result is a Model whose
         score, trace, evaluate and sample all compute without those parts; ablating an
@@ -89,12 +102,24 @@ class Model:
         ab = Ablation.parse(spec, self.config)
         if self.ablation is not None:
             ab = self.ablation | ab
-        base = self.engine.base if self.ablation is not None else self.engine
+        # an ablated model's engine wraps the intact one: switch parts off that, not the wrapper
+        base = self.engine.base if isinstance(self.engine, AblatedEngine) else self.engine
         return Model(self.checkpoint, self.engine_name, path=self.path, built=AblatedEngine(base, ab), ablation=ab)
 
     # ---- writing
-    def samples(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=None, rng=None,
-                stream=False):
+    @overload
+    def samples(self, n: int = ..., temperature: float = ..., top_k: int | None = ..., prefix: str = ...,
+                seed: int | None = ..., chars: int | None = ..., rng: random.Random | None = ...,
+                stream: Literal[False] = ...) -> Iterator[str]: ...
+
+    @overload
+    def samples(self, n: int = ..., temperature: float = ..., top_k: int | None = ..., prefix: str = ...,
+                seed: int | None = ..., chars: int | None = ..., rng: random.Random | None = ..., *,
+                stream: Literal[True]) -> Iterator[str | Iterator[str]]: ...
+
+    def samples(self, n: int = SAMPLES, temperature: float = TEMPERATURE, top_k: int | None = None, prefix: str = "",
+                seed: int | None = SEED, chars: int | None = None, rng: random.Random | None = None,
+                stream: bool = False) -> Iterator[str | Iterator[str]]:
         """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
         or, for a --text model, passages of `chars` characters (PASSAGE_CHARS by
         default) after `prefix` (a newline by default; with stream=True each
@@ -113,19 +138,20 @@ class Model:
             return (write(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix) for _ in range(n))
         return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
 
-    def sample(self, n=SAMPLES, temperature=TEMPERATURE, top_k=None, prefix="", seed=SEED, chars=None):
+    def sample(self, n: int = SAMPLES, temperature: float = TEMPERATURE, top_k: int | None = None, prefix: str = "",
+               seed: int | None = SEED, chars: int | None = None) -> list[str]:
         """n samples as a list of strings (the same seed gives the same samples)."""
         return list(self.samples(n, temperature, top_k, prefix, seed, chars))
 
     # ---- reading
-    def score(self, text):
+    def score(self, text: str) -> Score:
         """How surprised the model is by `text`: a Score with .rows (position,
         text so far, next token's text or None for the end, p), .total, .mean, .perplexity,
         .bits_per_char (one row per token: a character, or a BPE piece)."""
         return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text,
                      ablate=self.ablation)
 
-    def trace(self, text, k=5):
+    def trace(self, text: str, k: int = 5) -> Trace:
         """Everything a look inside `text` shows, in one pass: per position the
         next-token probabilities (score's, exactly), attention weights, the
         residual stream with its norms and logit lens (top k), rmsnorm scales and
@@ -133,12 +159,12 @@ class Model:
         return trace(self.checkpoint.weights, self.config, self.tokenizer, text, is_text=self.is_text, k=k,
                      ablate=self.ablation)
 
-    def evaluate(self, data=None, progress=None):
+    def evaluate(self, data: FilePath | None = None, progress: Progress | bool | None = None) -> float:
         """Mean loss per token on the held-out split the model was trained with
         (rebuilt exactly), or on all of `data` (a file)."""
         return self.evaluation(data, progress).loss
 
-    def evaluation(self, data=None, progress=None):
+    def evaluation(self, data: FilePath | None = None, progress: Progress | bool | None = None) -> "Evaluation":
         """evaluate(), with what it was computed on: an Evaluation."""
         held = evaluation.held_out(self.checkpoint, data, self.path)
         if progress is True:
@@ -146,7 +172,7 @@ class Model:
         measured = evaluation.measure(self.engine, self.tokenizer, held.batch, progress)
         return Evaluation(measured.loss, measured.tokens, held, measured)
 
-    def training_data(self, data=None):
+    def training_data(self, data: FilePath | None = None) -> provenance.TrainingData | provenance.TrainingText | None:
         """The documents the model was trained on, found from the checkpoint (or
         `data`), with its train/validation split when it can be rebuilt; None if
         they cannot be found. For a --text model: its text, split by position
@@ -157,22 +183,22 @@ class Model:
 
 
 class Evaluation:
-    def __init__(self, loss, tokens, held_out, measured=None):
+    def __init__(self, loss: float, tokens: int, held_out: evaluation.HeldOut, measured: evaluation.Measured) -> None:
         self.loss = loss
         self.tokens = tokens
         self.held_out = held_out  # evaluation.HeldOut: the token lists and their description
         self.measured = measured  # evaluation.Measured: also the characters and bytes predicted
 
     @property
-    def bits_per_char(self):
+    def bits_per_char(self) -> float:
         """Summed loss / ln 2 / characters predicted (a document's end counts as one): one scale
         for every tokenizer."""
         return self.measured.bits_per_char
 
     @property
-    def bits_per_byte(self):
+    def bits_per_byte(self) -> float:
         return self.measured.bits_per_byte
 
     @property
-    def perplexity(self):
+    def perplexity(self) -> float:
         return evaluation.perplexity(self.loss)

@@ -43,6 +43,8 @@ gives the training chunks exactly the tokens that learning gave them.
 import heapq
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from microgpt.errors import MicroGPTError, UsageError
 
@@ -54,8 +56,10 @@ SPLIT_PATTERNS = {"words": r" ?[^\W\d_]+| ?\d+| ?[^\w\s]+| ?_+|\s+(?!\S)|\s+"}
 DEFAULT_SPLIT = "words"
 CACHE_LIMIT = 1 << 16  # encoded chunks kept; past this the cache starts again
 
+Pair = tuple[int, int]  # two adjacent token ids; a merge replaces one with a new id
 
-def to_bytes(text):
+
+def to_bytes(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as e:  # a lone surrogate: a str that is not Unicode text
@@ -63,20 +67,21 @@ def to_bytes(text):
                             "(a lone surrogate); it has no UTF-8 bytes to encode") from None
 
 
-def min_vocab_size():
+def min_vocab_size() -> int:
     return N_BYTES + 1  # the bytes and BOS
 
 
-def check_vocab_size(vocab_size):
+def check_vocab_size(vocab_size: object) -> int:
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < min_vocab_size():
         raise UsageError(f"--vocab-size must be at least {min_vocab_size()} (the {N_BYTES} bytes + BOS), "
                          f"got {vocab_size!r}")
     return vocab_size
 
 
-def merge(ids, pair, new_id):
+def merge(ids: Sequence[int], pair: Pair, new_id: int) -> list[int]:
     """`ids` with every occurrence of `pair`, read left to right, replaced by new_id."""
-    out, i, n = [], 0, len(ids)
+    out: list[int] = []
+    i, n = 0, len(ids)
     a, b = pair
     while i < n:
         if i + 1 < n and ids[i] == a and ids[i + 1] == b:
@@ -88,7 +93,7 @@ def merge(ids, pair, new_id):
     return out
 
 
-def learn(texts, vocab_size, split=DEFAULT_SPLIT):
+def learn(texts: Iterable[str], vocab_size: int, split: str = DEFAULT_SPLIT) -> list[Pair]:
     """The merges, in order, learned from `texts` (strings: documents or one long text)."""
     check_vocab_size(vocab_size)
     pattern = re.compile(SPLIT_PATTERNS[split])
@@ -97,21 +102,22 @@ def learn(texts, vocab_size, split=DEFAULT_SPLIT):
         raise MicroGPTError("BPE has nothing to learn from: the training text is empty")
     words = [list(to_bytes(c)) for c in chunks]  # one entry per distinct chunk...
     freqs = list(chunks.values())  # ...and how often it occurs
-    counts, where = Counter(), defaultdict(set)  # pair -> occurrences; pair -> chunks holding it
+    counts: Counter[Pair] = Counter()  # pair -> occurrences
+    where: defaultdict[Pair, set[int]] = defaultdict(set)  # pair -> chunks holding it
     for w, ids in enumerate(words):
         for pair in zip(ids, ids[1:]):
             counts[pair] += freqs[w]
             where[pair].add(w)
     heap = [(-c, pair) for pair, c in counts.items()]  # most frequent first; ties: lowest ids first
     heapq.heapify(heap)
-    merges = []
+    merges: list[Pair] = []
     while N_BYTES + len(merges) + 1 < vocab_size:
         best = _most_frequent(heap, counts)
         if best is None or counts[best] < 2:
             break
         new_id = N_BYTES + len(merges)
         merges.append(best)
-        changed = set()
+        changed: set[Pair] = set()
         for w in where.pop(best):
             old = words[w]
             new = merge(old, best, new_id)
@@ -134,7 +140,7 @@ def learn(texts, vocab_size, split=DEFAULT_SPLIT):
     return merges
 
 
-def _most_frequent(heap, counts):
+def _most_frequent(heap: list[tuple[int, Pair]], counts: Counter[Pair]) -> Pair | None:
     """The pair with the highest count (lowest ids among equals), or None when none is left."""
     while heap:
         neg, pair = heapq.heappop(heap)
@@ -149,13 +155,13 @@ class BPETokenizer:
     kind = "bpe"
     unit = "token"
 
-    def __init__(self, merges, split=DEFAULT_SPLIT):
+    def __init__(self, merges: Iterable[Sequence[int]], split: str = DEFAULT_SPLIT) -> None:
         if split not in SPLIT_PATTERNS:
             raise MicroGPTError(f"unknown BPE split {split!r}; known: {', '.join(SPLIT_PATTERNS)}")
         self.split = split
         self.pattern = re.compile(SPLIT_PATTERNS[split])
         self.merges = [tuple(m) for m in merges]
-        self.ranks = {}  # pair -> the id it merges into
+        self.ranks: dict[Pair, int] = {}  # pair -> the id it merges into
         self.token_bytes = [bytes([b]) for b in range(N_BYTES)]
         for a, b in self.merges:
             self.ranks[(a, b)] = len(self.token_bytes)
@@ -165,13 +171,13 @@ class BPETokenizer:
         self.token_bytes.append(b"")  # BOS stands for no text
         # characters a token holds: its bytes that start a UTF-8 character (not 10xxxxxx)
         self.token_chars = [sum(1 for x in t if x & 0xC0 != 0x80) for t in self.token_bytes]
-        self._cache = {}
+        self._cache: dict[str, list[int]] = {}
 
     @classmethod
-    def learn(cls, texts, vocab_size, split=DEFAULT_SPLIT):
+    def learn(cls, texts: Iterable[str], vocab_size: int, split: str = DEFAULT_SPLIT) -> "BPETokenizer":
         return cls(learn(texts, vocab_size, split), split)
 
-    def _encode_chunk(self, chunk):
+    def _encode_chunk(self, chunk: str) -> list[int]:
         ids = self._cache.get(chunk)
         if ids is not None:
             return ids
@@ -187,47 +193,47 @@ class BPETokenizer:
         self._cache[chunk] = ids
         return ids
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         """Text to ids (no BOS added). Any text works: every byte has an id."""
-        out = []
+        out: list[int] = []
         for chunk in self.pattern.findall(text):
             out.extend(self._encode_chunk(chunk))
         return out
 
-    def encode_doc(self, text):
+    def encode_doc(self, text: str) -> list[int]:
         return [self.bos] + self.encode(text) + [self.bos]
 
-    def decode_bytes(self, ids):
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
         return b"".join(self.token_bytes[i] for i in ids)
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> str:
         """Ids to text; BOS is dropped. Bytes that do not form whole UTF-8
         characters (a sample may stop inside one) show as U+FFFD."""
         return self.decode_bytes(ids).decode("utf-8", errors="replace")
 
-    def label(self, i):
+    def label(self, i: int) -> str:
         """A token as text, for tables: 'BOS', or its bytes decoded (a byte that
         is only part of a character shows as \\xNN, so every label is distinct)."""
         if i == self.bos:
             return "BOS"
         return self.token_bytes[i].decode("utf-8", errors="backslashreplace")
 
-    def covers(self, text):
+    def covers(self, text: str) -> bool:
         return True  # bytes spell any text
 
-    def n_chars(self, ids):
+    def n_chars(self, ids: Iterable[int]) -> int:
         """Characters the tokens spell (a BOS counts as one: the end of a document)."""
         return sum(self.token_chars[i] if i != self.bos else 1 for i in ids)
 
-    def n_bytes(self, ids):
+    def n_bytes(self, ids: Iterable[int]) -> int:
         """UTF-8 bytes the tokens spell (a BOS counts as one)."""
         return sum(len(self.token_bytes[i]) if i != self.bos else 1 for i in ids)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, object]:
         return {"type": "bpe", "split": self.split, "merges": [list(m) for m in self.merges]}
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: dict[str, Any]) -> "BPETokenizer":
         merges = d.get("merges")
         if not isinstance(merges, list):
             raise MicroGPTError("checkpoint BPE tokenizer must have a list of merges")

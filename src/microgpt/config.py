@@ -5,20 +5,20 @@ TrainConfig is how it was trained. Bad values fail here, with a message that
 names the flag, instead of deep inside the model.
 """
 
+from collections.abc import Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 
 from microgpt.errors import UsageError
 
 
-def _positive_int(name, value):
+def _positive_int(name: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise UsageError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _number_in(name, value, lo, hi, lo_open=False, hi_open=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-    if ok:
-        ok = (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+def _number_in(name: str, value: object, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> None:
+    ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+          and (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi))
     if not ok:
         lb, rb = ("(" if lo_open else "["), (")" if hi_open else "]")
         raise UsageError(f"{name} must be a number in {lb}{lo}, {hi}{rb}, got {value!r}")
@@ -27,7 +27,7 @@ def _number_in(name, value, lo, hi, lo_open=False, hi_open=False):
 ACTIVATIONS = ("relu", "gelu")
 
 
-def predicted(tokens, block_size):
+def predicted(tokens: Sequence[int], block_size: int) -> int:
     """Positions a token list predicts: each but the last, at most block_size."""
     return min(block_size, len(tokens) - 1)
 
@@ -41,7 +41,7 @@ class GPTConfig:
     block_size: int = 16  # the longest context (positions) the model has embeddings for
     activation: str = "relu"  # the MLP's nonlinearity: "relu" (the original's) or "gelu" (GPT-2's)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for f in fields(self):
             if f.name != "activation":
                 _positive_int(f.name.replace("_", "-"), getattr(self, f.name))
@@ -54,15 +54,15 @@ class GPTConfig:
             )
 
     @property
-    def head_dim(self):
+    def head_dim(self) -> int:
         return self.n_embd // self.n_head
 
-    def predicted(self, tokens):
+    def predicted(self, tokens: Sequence[int]) -> int:
         """How many next tokens a token list [BOS, ..., BOS] trains on: one per
         position, at most block_size (a longer document is cut, as in the original)."""
         return predicted(tokens, self.block_size)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, int | str]:
         """The checkpoint's "config". A ReLU model leaves out `activation`, so its
         file is the one earlier versions wrote, and they can read it."""
         d = asdict(self)
@@ -85,7 +85,7 @@ class TrainConfig:
     schedule: str = "linear"  # learning rate: "linear" decay to 0 (the original), "cosine", "constant"
     warmup_steps: int = 0  # linear warmup from ~0 to lr before the schedule starts
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _positive_int("steps", self.steps)
         _positive_int("batch-size", self.batch_size)
         _number_in("lr", self.lr, 0, float("inf"), lo_open=True, hi_open=True)
@@ -102,11 +102,11 @@ class TrainConfig:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise UsageError(f"seed must be an integer, got {self.seed!r}")
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, float | str]:
         return asdict(self)
 
 
-def defaults(cls):
+def defaults(cls: type[GPTConfig] | type[TrainConfig]) -> dict[str, object]:
     """{field: default} of a config dataclass: the one home of every default, which
     the command line's help and the Python API read from here."""
     return {f.name: f.default for f in fields(cls) if f.default is not MISSING}

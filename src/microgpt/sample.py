@@ -14,9 +14,14 @@ when its context is full goes on from the recent half of it.
 
 import codecs
 import math
+import random
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 from microgpt import forward
+from microgpt.config import GPTConfig
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.tokenizer import AnyTokenizer
 
 # Logits of a model microgpt trains stay within a few dozen; a temperature is
 # refused when logits this large, scaled by 1/T, would overflow a float.
@@ -29,7 +34,22 @@ SEED = 42  # sample's default seed, so the same command gives the same names
 PASSAGE_CHARS = 300  # characters in a text model's passage
 
 
-def next_token_probs(logits, temperature=1.0, top_k=None):
+class Inference(Protocol):
+    """What sampling asks of an engine (every engines.base.Engine, and an ablation.AblatedEngine):
+    next-token logits, one position at a time, with a KV cache of the engine's own kind."""
+
+    config: GPTConfig
+
+    def new_cache(self) -> Any: ...
+
+    def next_logits(self, token_id: int, pos_id: int, cache: Any) -> list[float]: ...
+
+
+# on_step(position, the distribution drawn from, the token taken); what it returns is ignored
+OnStep = Callable[[int, list[float], int], object]
+
+
+def next_token_probs(logits: Sequence[float], temperature: float = 1.0, top_k: int | None = None) -> list[float]:
     """Probabilities of the next token, computed as the original does
     (logits / temperature, then softmax), with all but the top-k set to 0."""
     scale = temperature**-1  # the original divides a Value, which multiplies by t**-1
@@ -44,7 +64,7 @@ def next_token_probs(logits, temperature=1.0, top_k=None):
     return probs
 
 
-def check_temperature(temperature):
+def check_temperature(temperature: float) -> None:
     if temperature != temperature or temperature < 0 or temperature == float("inf"):
         raise UsageError(f"temperature must be a finite number >= 0, got {temperature}")
     if temperature > 0:
@@ -57,7 +77,8 @@ def check_temperature(temperature):
                              "use 0 for greedy sampling (always the most likely token)")
 
 
-def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
+def check_sampling_args(tokenizer: AnyTokenizer, config: GPTConfig, temperature: float, top_k: int | None,
+                        prefix: str, n: int = 1) -> None:
     if not isinstance(n, int) or n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
     check_temperature(temperature)
@@ -75,7 +96,7 @@ def check_sampling_args(tokenizer, config, temperature, top_k, prefix, n=1):
             )
 
 
-def checked(logits, engine):
+def checked(logits: list[float], engine: Inference) -> list[float]:
     """The logits, unless one is NaN or infinite: no distribution can be drawn
     from those (random.choices would fail on NaN weights, argmax would guess)."""
     if not all(map(math.isfinite, logits)):
@@ -86,7 +107,8 @@ def checked(logits, engine):
     return logits
 
 
-def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix="", on_step=None):
+def generate(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, temperature: float = 0.5,
+             top_k: int | None = None, prefix: str = "", on_step: OnStep | None = None) -> str:
     """One sample, as a string (the prefix included). on_step(pos, probs,
     token_id), if given, sees every step: the distribution the token was drawn
     from (the plain one, at temperature 1, for a prefix token or a greedy pick)
@@ -114,17 +136,22 @@ def generate(engine, tokenizer, rng, temperature=0.5, top_k=None, prefix="", on_
     return tokenizer.decode(out)
 
 
-def default_text_prefix(tokenizer):
-    """Where a text model's passage starts: a newline, if the text had any (BPE has them all)."""
-    return "\n" if tokenizer.covers("\n") else tokenizer.chars[0]
+def default_text_prefix(tokenizer: AnyTokenizer) -> str:
+    """Where a text model's passage starts: a newline, if the text had any (BPE has them all),
+    else the text's first character (id 0)."""
+    return "\n" if tokenizer.covers("\n") else tokenizer.decode([0])
 
 
-def generate_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n", on_step=None):
+def generate_text(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, n_chars: int,
+                  temperature: float = 0.5, top_k: int | None = None, prefix: str = "\n",
+                  on_step: OnStep | None = None) -> str:
     """prefix followed by n_chars sampled characters."""
     return "".join(stream_text(engine, tokenizer, rng, n_chars, temperature, top_k, prefix, on_step))
 
 
-def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, prefix="\n", on_step=None):
+def stream_text(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, n_chars: int,
+                temperature: float = 0.5, top_k: int | None = None, prefix: str = "\n",
+                on_step: OnStep | None = None) -> Iterator[str]:
     """generate_text as it is generated: the prefix, then one token's text at a
     time (so a long passage can be shown, or piped, while it is written).
 
@@ -144,7 +171,7 @@ def stream_text(engine, tokenizer, rng, n_chars, temperature=0.5, top_k=None, pr
         raise UsageError("a text model needs a non-empty --prefix to start from")
     cache, pos = engine.new_cache(), 0
 
-    def feed(ids):
+    def feed(ids: list[int]) -> list[float]:
         nonlocal pos
         for t in ids:
             logits = engine.next_logits(t, pos, cache)
