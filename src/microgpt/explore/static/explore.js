@@ -52,11 +52,20 @@ function showError(message) {
   box.textContent = message || "";
 }
 
+// "computing…" stays up until the last of the computations under way ends;
+// #status[data-busy] counts them (a test waits for 0 to know the page is settled).
+let busy = 0;
+function setBusy(change) {
+  busy += change;
+  $("status").textContent = busy ? "computing…" : "";
+  $("status").dataset.busy = String(busy);
+}
+
 async function guarded(fn) {
-  $("status").textContent = "computing…";
+  setBusy(+1);
   try { showError(""); await fn(); }
   catch (e) { showError(e.message); }
-  finally { $("status").textContent = ""; }
+  finally { setBusy(-1); }
 }
 
 function el(tag, attrs = {}, ...children) {
