@@ -104,7 +104,8 @@ def eventually(pg, check, what):
 
 def test_side_1_answering_first_keeps_each_columns_numbers(browser, pair):
     """Two computations at once on both sides (the bars at a new temperature, a
-    new sample), with side 0's answers held until side 1's have come."""
+    new sample); side 0's requests are held until both have been asked, while
+    side 1's go through, then side 0's answers come together."""
     pg, errors = comparing(browser, pair)
     held = hold(pg, lambda q: q.get("model") == "early")
     pg.eval_on_selector("#next-temp", "e => { e.value = '0.5'; e.dispatchEvent(new Event('input')); }")
