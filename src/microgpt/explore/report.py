@@ -6,14 +6,16 @@ pass, a sample drawn step by step, the embeddings, and the backprop example.
 The file is the explorer's own page (static/) with its stylesheet and script
 inlined, and every answer the page would ask the server for computed now, by
 the same views, and embedded as JSON. The script finds them there instead of
-fetching (api.js: `api`). The page's script is a set of ES modules; a file
-loaded from disk may fetch none, so `script` joins them into one inline module:
-each after the modules it imports, with its import lines dropped and `export`
-struck. That keeps their meaning because every module imports names as they are
-exported (no renaming) and no two modules declare the same top-level name
-(tests/test_explore_modules.py holds both). Nothing in the file refers to anything outside
-it: no URL of any kind, and a Content-Security-Policy that forbids loading
+fetching (api.js: `api`). Nothing in the file refers to anything outside it:
+no URL of any kind, and a Content-Security-Policy that forbids loading
 anything, so it opens offline, from a disk, a mail or a course site alike.
+
+The page's script is a set of ES modules, and a file opened from disk may not
+fetch them, so `script` joins them into one inline module: each after the
+modules it imports, its import lines dropped and `export` struck. The joined
+script means what the modules mean because each module imports names as they
+are exported (no renaming) and no two modules declare the same top-level name;
+tests/test_explore_modules.py holds both.
 """
 
 import json
