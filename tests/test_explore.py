@@ -224,7 +224,7 @@ def test_backprop_walk_ends_at_the_chain_rules_grads(world):
     ("/api/nothing", 404, "no such page"),
     ("/../../etc/passwd", 404, "no such page"),
     ("/static/../../pyproject.toml", 404, "no such page"),
-    ("/explore.js/../../x", 404, "no such page"),
+    ("/main.js/../../x", 404, "no such page"),
 ])
 def test_bad_requests_get_a_4xx_and_one_line(world, target, status, words):
     body = get(world, target, status)
@@ -258,7 +258,7 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(served):
     h = dict(headers)
     assert status == 200 and b"<title>microgpt explore</title>" in body
     assert "default-src 'none'" in h["Content-Security-Policy"] and h["X-Content-Type-Options"] == "nosniff"
-    for name in (b"/explore.js", b"/explore.css"):
+    for name in (b"/main.js", b"/explore.css"):  # every module main.js imports: test_explore_modules.py
         assert name in body and request(served, target=name.decode())[0] == 200
     assert b"http://" not in body and b"https://" not in body  # nothing fetched from elsewhere
 

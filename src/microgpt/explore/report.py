@@ -6,12 +6,20 @@ pass, a sample drawn step by step, the embeddings, and the backprop example.
 The file is the explorer's own page (static/) with its stylesheet and script
 inlined, and every answer the page would ask the server for computed now, by
 the same views, and embedded as JSON. The script finds them there instead of
-fetching (explore.js: `api`). Nothing in the file refers to anything outside
-it: no URL of any kind, and a Content-Security-Policy that forbids loading
+fetching (api.js: `api`). Nothing in the file refers to anything outside it:
+no URL of any kind, and a Content-Security-Policy that forbids loading
 anything, so it opens offline, from a disk, a mail or a course site alike.
+
+The page's script is a set of ES modules, and a file opened from disk may not
+fetch them, so `script` joins them into one inline module: each after the
+modules it imports, its import lines dropped and `export` struck. The joined
+script means what the modules mean because each module imports names as they
+are exported (no renaming) and no two modules declare the same top-level name;
+tests/test_explore_modules.py holds both.
 """
 
 import json
+import re
 from importlib import resources
 
 from microgpt.errors import UsageError
@@ -22,11 +30,14 @@ NAME_STRINGS = ("emma", "olivia", "zoe")  # read in a names model's report, wher
 TEXT_CHARS = 24  # characters of each string read in a text model's report
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 MARK = b'<meta name="generator" content="microgpt report">'  # how an earlier report is recognised
+ENTRY = re.compile(r'<script type="module" src="/([\w-]+\.js)"></script>\n?')  # index.html's, loading the page's script
+IMPORT = re.compile(r'^import \{([^}]*)\} from "\./([\w-]+\.js)";\n', re.M)
+EXPORT = re.compile(r"^export (?=(?:async function|function|const|let|class) )", re.M)
 
 
 def key(path, **params):
     """The name an answer is stored under: the API path and its non-empty
-    parameters, sorted, as JSON, exactly as explore.js builds it (`answerKey`)."""
+    parameters, sorted, as JSON, exactly as static/api.js builds it (`answerKey`)."""
     shown = [[k, v] for k, v in sorted(params.items()) if v is not None and v != ""]
     return json.dumps([path, shown], ensure_ascii=False, separators=(",", ":"))
 
@@ -84,18 +95,47 @@ def _inline(text):
     return text.replace("</", "<\\/")
 
 
+def imports(text):
+    """The modules a module imports from, and the names it takes from each: [(file, [names])]."""
+    return [(file, [n.strip() for n in names.split(",") if n.strip()]) for names, file in IMPORT.findall(text)]
+
+
+def script(entry):
+    """The page's modules, from `entry` down, as the text of one module."""
+    done, parts = [], []
+
+    def add(name, path):
+        if name in path:
+            raise ValueError(f"static/{name} imports itself through {' -> '.join(path)}: the modules cannot be joined")
+        if name in done:
+            return
+        text = _static(name)
+        for file, _ in imports(text):
+            add(file, path + (name,))
+        body = EXPORT.sub("", IMPORT.sub("", text))
+        left = re.search(r"^(import|export)\b.*", body, re.M)
+        if left:
+            raise ValueError(f"static/{name}: {left.group(0)!r} is a form of import or export the report cannot join")
+        done.append(name)
+        parts.append(f"// ---- {name}\n{body}")
+
+    add(entry, ())
+    return "\n".join(parts)
+
+
 def build(explored, runs, strings=None):
     """The report, as one HTML string."""
     data = json.dumps(answers(explored, runs, strings), allow_nan=False, separators=(",", ":"))
     page = _static("index.html")
     style = f"<style>\n{_inline(_static('explore.css'))}</style>"
     page = page.replace('<link rel="stylesheet" href="/explore.css">', style)
-    page = page.replace('<script src="/explore.js" defer></script>', "")
+    entry = ENTRY.search(page)
+    page = page.replace(entry.group(0), "")
     page = page.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
                         f"{MARK.decode()}", 1)
     page = page.replace("<body>", '<body class="report">', 1)
     page = page.replace("<title>microgpt explore</title>",
                         f"<title>microgpt report: {', '.join(ex.path.name for ex in explored)}</title>", 1)
     tail = (f'<script type="application/json" id="bundle">{_inline(data)}</script>\n'
-            f"<script>\n{_inline(_static('explore.js'))}</script>\n</body>")
+            f'<script type="module">\n{_inline(script(entry.group(1)))}</script>\n</body>')
     return page.replace("</body>", tail, 1)

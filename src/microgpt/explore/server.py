@@ -28,6 +28,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from importlib.util import find_spec
+from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from microgpt.engines import DEFAULT_ENGINE, engine_names
@@ -42,16 +43,21 @@ MAX_SEED = 2**63
 MAX_BODY = 4096  # bytes of a POSTed form
 TOKEN_HEADER = "X-Explore-Token"
 POSTS = ("/api/live/start", "/api/live/stop")  # the only requests that change anything
-STATIC = {"/": ("index.html", "text/html"), "/explore.js": ("explore.js", "text/javascript"),
-          "/explore.css": ("explore.css", "text/css")}
+STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}  # what static/ may hold
 # Everything the page needs is served from here: nothing may come from elsewhere.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 def _static_files():
-    folder = resources.files("microgpt.explore") / "static"
-    return {route: (folder.joinpath(name).read_bytes(), kind) for route, (name, kind) in STATIC.items()}
+    """The page's files by route: index.html at /, every other file of static/ (the
+    stylesheet, each script module) at /NAME, with its content type."""
+    files = {}
+    for f in (resources.files("microgpt.explore") / "static").iterdir():
+        kind = STATIC_TYPES.get(PurePath(f.name).suffix)
+        if kind:
+            files["/" if f.name == "index.html" else f"/{f.name}"] = (f.read_bytes(), kind)
+    return files
 
 
 class Explorer:

@@ -1,0 +1,61 @@
+// Asking the server, and telling the user how it went. Every number on the
+// page comes from the JSON API (docs/explore.md), which calls the library;
+// nothing about the model is computed in the page.
+import { $ } from "./dom.js";
+
+// A report (microgpt report) carries every answer in the page itself; the
+// explorer's page asks its server.
+export const BUNDLE = (() => { const b = document.getElementById("bundle"); return b ? JSON.parse(b.textContent) : null; })();
+
+// The name a report stores an answer under (report.py's `key` builds the same).
+function answerKey(path, params) {
+  const given = Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => [k, String(v)]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return JSON.stringify([path, given]);
+}
+
+export async function api(path, params = {}) {
+  if (BUNDLE) {
+    const answer = BUNDLE[answerKey(path, params)];
+    if (answer === undefined) throw new Error("this report holds a snapshot: for other strings and settings, open the model with 'microgpt explore'");
+    return answer;
+  }
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
+  const res = await fetch(`/api/${path}?${q}`);
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
+  return body;
+}
+
+// The only requests that change anything (a training run) carry the session's token.
+export async function post(path, form, token) {
+  const res = await fetch(`/api/${path}`, { method: "POST", body: JSON.stringify(form),
+    headers: { "Content-Type": "application/json", "X-Explore-Token": token } });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
+  return body;
+}
+
+export function showError(message) {
+  const box = $("error");
+  box.hidden = !message;
+  box.textContent = message || "";
+}
+
+// "computing…" stays up until the last of the computations under way ends;
+// #status[data-busy] counts them (a test waits for 0 to know the page is settled).
+let busy = 0;
+function setBusy(change) {
+  busy += change;
+  $("status").textContent = busy ? "computing…" : "";
+  $("status").dataset.busy = String(busy);
+}
+
+// Run fn, showing an error it throws as one line.
+export async function guarded(fn) {
+  setBusy(+1);
+  try { showError(""); await fn(); }
+  catch (e) { showError(e.message); }
+  finally { setBusy(-1); }
+}
