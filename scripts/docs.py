@@ -78,11 +78,11 @@ class Command:
     @classmethod
     def parse(cls, marker):
         parts = marker.split(" | ")
-        options = {}
+        popped = []
         while len(parts) > 1 and parts[-1].split(" ", 1)[0] in OPTIONS:
             name, _, arg = parts.pop().partition(" ")
-            options[name] = arg.strip()
-        return cls(" | ".join(parts).strip(), options)
+            popped.append((name, arg.strip()))
+        return cls(" | ".join(parts).strip(), dict(reversed(popped)))  # in the order written
 
 
 @dataclass
