@@ -63,7 +63,7 @@ OPTIONS = ("quiet", "exit", "timings", "lines", "slow", "manual")
 BLOCK = re.compile(
     r"(?P<markers>(?:<!-- output: [^\n]*? -->\n)+)(?P<body>```[^\n]*\n.*?```\n)<!-- /output -->"
     r"|<!-- output: (?P<inline>[^\n]*?) -->(?P<value>[^\n<]*)<!-- /output -->",
-    re.S,
+    re.DOTALL,
 )
 MARKER = re.compile(r"<!-- output: (.*?) -->")
 # a measured duration or speed: what two runs of the same command never share
@@ -173,19 +173,21 @@ class Runner:
         shim = bin_dir / "microgpt"
         shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m microgpt "$@"\n')
         shim.chmod(0o755)
+        # no MICROGPT_DATA or the like: the bundled names; one BLAS thread and a fixed hash seed,
+        # so that the numbers do not depend on the machine's load or on the run
         env = {k: v for k, v in os.environ.items() if not k.startswith("MICROGPT_")}
         env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PYTHONPATH=str(ROOT / "src"), PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", COLUMNS="80",
-                   LC_ALL="C.UTF-8", XDG_CACHE_HOME=str(self.scratch / ".cache"), CI="")
+                   LC_ALL="C.UTF-8", XDG_CACHE_HOME=str(self.scratch / ".cache"))
         self.env = env
 
     def run(self, command):
         if command not in self.done:
             in_scratch = command.split(maxsplit=1)[0] == "microgpt"
-            done = subprocess.run(["bash", "-c", command], cwd=self.scratch if in_scratch else ROOT, env=self.env,
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True)
+            done = subprocess.run(["bash", "-c", command], check=False, cwd=self.scratch if in_scratch else ROOT,
+                                  env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
             out = done.stdout.replace(f"{self.scratch}/", "")
             self.done[command] = (done.returncode, out.rstrip("\n").split("\n") if out.strip() else [])
         return self.done[command]
