@@ -246,10 +246,15 @@ def main(argv=None):
     parser.add_argument("--diff", action="store_true", help="with --check: show how each stale block differs")
     args = parser.parse_args(argv)
 
+    files = doc_files(args.files)
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        print(f"docs: no such Markdown file: {', '.join(missing)}", file=sys.stderr)
+        return 2
     stale, skipped, checked = [], [], 0
     with tempfile.TemporaryDirectory(prefix="microgpt-docs-") as scratch:
         runner = Runner(scratch)
-        for path in doc_files(args.files):
+        for path in files:
             text = path.read_text(encoding="utf-8")
             new_text, pos = [], 0
             try:
@@ -285,7 +290,7 @@ def main(argv=None):
     for block, fresh in stale:
         print(f"{'stale' if args.check else 'rewrote'}: {block.where()}: {block.label()}")
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(block.text.splitlines(True), (fresh + "\n").splitlines(True),
+            sys.stdout.writelines(difflib.unified_diff((block.text + "\n").splitlines(True), (fresh + "\n").splitlines(True),
                                                        "in the file", "printed now"))
     print(f"{checked} blocks run, {len(stale)} {'stale' if args.check else 'rewritten'}, {len(skipped)} not run")
     return 1 if args.check and stale else 0

@@ -104,6 +104,12 @@ def test_a_marker_without_its_block_is_an_error(tmp_path, capsys):
     assert "page.md:2: a marker without its block" in capsys.readouterr().err
 
 
+def test_a_missing_file_is_one_line(tmp_path, capsys):
+    assert docs.main(["--check", str(tmp_path / "nope.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("docs: no such Markdown file: ") and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("spec, shown", [
     ("1-2", ["1", "2", "..."]),
     ("$", ["...", "5"]),
