@@ -158,7 +158,7 @@ assert all(train1.learning_rate * r / 0.08 < 0.01 for r in rms.values())  # "a s
 # ## Discussion
 #
 # Same model class as train0, so at best it can match the count table; the
-# ladder's full 1000-step run (README, `microgpt ladder`) shows it still above
+# ladder's full 1000-step run (docs/ladder.md, `microgpt ladder`) shows it still above
 # it. What train1 adds is the *machinery*: a differentiable model, its
 # gradient, and a loop that follows the gradient. Writing gradients by hand
 # does not scale to attention; train2 lets the computer do it.

@@ -67,7 +67,7 @@ assert result["params"] == 4192
 assert sum(losses[-5:]) / 5 < losses[0] - 0.1
 
 # %% [markdown]
-# The ladder's full run (`microgpt ladder`, and the README's table) shows
+# The ladder's full run (`microgpt ladder`, and docs/ladder.md's table) shows
 # train3 as the first rung to beat the bigram counts: context helps.
 #
 # ## Embeddings: two tables, one sum

@@ -397,6 +397,11 @@ def test_long_documents_are_truncated_not_refused(files):
     assert p.returncode == 0 and "truncated" in p.stdout
 
 
+# scripts/docs.py reruns this command to check the count the page states
+COUNT_MARKER = ("<!-- output: python -c 'import sys; sys.path.insert(0, \"tests\"); "
+                "import test_error_catalogue as c; print(len(c.CATALOGUE))' -->")
+
+
 def write_docs():
     """docs/errors.md from what the commands print now."""
     import tempfile
@@ -413,7 +418,8 @@ def write_docs():
     out.parent.mkdir(exist_ok=True)
     out.write_text(
         "# What microgpt says when the input is wrong\n\n"
-        "Every case below is run by `tests/test_error_catalogue.py`, which checks the exit code, that stderr is "
+        f"Every case below ({COUNT_MARKER}{len(rows)}<!-- /output --> in all) is run by "
+        "`tests/test_error_catalogue.py`, which checks the exit code, that stderr is "
         "one line naming the problem, and that there is no traceback (`--debug` before the command shows one). "
         "This page is generated from the actual output: `python tests/test_error_catalogue.py`.\n\n"
         "Policies rather than errors: a document longer than `block_size` is truncated (as in the original) and "
