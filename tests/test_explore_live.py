@@ -6,6 +6,7 @@ The page's side is in test_explore_browser.py."""
 import http.client
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +104,32 @@ def test_one_run_at_a_time_a_stop_saves_and_nothing_is_overwritten(served):
     assert call(served, "POST", "/api/live/stop", {})[0] == 409  # nothing is training now
 
 
+def test_a_page_run_and_a_command_line_run_never_take_each_others_name(served):
+    """A `microgpt train` holding the lock of the name the page would choose: the page picks the next one;
+    and while the page's run trains, the command line cannot write its name."""
+    from microgpt.files import writelock
+
+    taken = served["out"] / "model_e16_h4_l1_s5000.json"
+    with writelock.hold(taken):  # as `microgpt train --out taken` holds it while it trains
+        status, started = call(served, "POST", "/api/live/start", {"data": "names.txt", "steps": 5000})
+        assert status == 200 and started["out"].endswith("model_e16_h4_l1_s5000.1.json")
+    with pytest.raises(microgpt.MicroGPTError, match="is being written by another run"):
+        with writelock.hold(started["out"]):
+            pass
+    out = Path(started["out"])
+    out.write_text("made by the user at the announced name while the page trained")
+    assert call(served, "POST", "/api/live/stop", {})[0] == 200
+    saved = events(served)[-1]
+    assert saved["type"] == "saved" and saved["path"] != str(out)
+    assert out.read_text().startswith("made by the user")
+    assert microgpt.load(saved["path"]).training.steps == saved["step"]
+
+
+def test_a_fractional_step_count_is_refused(served):
+    status, body = call(served, "POST", "/api/live/start", {"data": "names.txt", "steps": 1.5})
+    assert status == 400 and "steps must be an integer" in body["error"]
+
+
 @pytest.mark.parametrize("form, words", [
     ({"data": "other.txt"}, "one of the files named with --data"),
     ({"data": "names.txt", "steps": 0}, "steps must be between"),
@@ -127,3 +154,45 @@ def test_nothing_changes_without_the_token_or_from_another_site(served):
     assert call(served, "POST", "/api/live/start", b"{" + b" " * 5000 + b"}")[0] == 413
     assert call(served, "POST", "/api/models", form)[0] == 405
     assert served["explorer"].live is None and list(served["out"].iterdir()) == []
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_stopping_the_explorer_saves_the_page_run_and_says_where(tmp_path, sig):
+    import os
+    import re
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(NAMES) + "\n")
+    model = tmp_path / "m.json"
+    microgpt.train(data=str(data), steps=1, n_embd=8, n_head=2, block_size=8).save(str(model))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "microgpt", "explore", str(model), "--data", str(data),
+                             "--no-browser", "--port", "0", "--out-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        line = ""
+        while "exploring" not in line and select.select([proc.stdout], [], [], 60)[0]:
+            line = proc.stdout.readline()
+            if not line:
+                break
+        assert "exploring" in line, proc.stderr.read() if proc.poll() is not None else line
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        s = {"port": port, "explorer": type("E", (), {"token": None})}
+        s["explorer"].token = call(s, "GET", "/api/session", token=False)[1]["token"]
+        status, started = call(s, "POST", "/api/live/start", {"data": "names.txt", "steps": 100000, "n_embd": 8,
+                                                                "n_head": 2, "block_size": 8})
+        assert status == 200
+        time.sleep(1.0)
+        proc.send_signal(getattr(signal, sig))
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + getattr(signal, sig), err
+    saved = re.search(r"saved the page's run to (\S+)", err)
+    assert saved and saved.group(1) == started["out"] and "Traceback" not in err
+    assert microgpt.load(saved.group(1)).training.steps >= 1

@@ -110,9 +110,25 @@ def cmd_explore(args):
             pass
     try:
         server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (interrupts.py): a page run is saved, not dropped
+        _save_the_page_run(explorer)
+        raise
     finally:
         server.server_close()
     return 0
+
+
+def _save_the_page_run(explorer):
+    from microgpt.files import interrupts
+
+    run = explorer.live
+    if run is None or run.finished:
+        return
+    print("microgpt explore: stopping the run started from the page, and saving it ...", file=sys.stderr)
+    with interrupts.Deferred():  # a second signal does not cut the save in half
+        path = run.finish()
+    if path is not None:
+        print(f"microgpt explore: saved the page's run to {path}", file=sys.stderr)
 
 
 def _is_report(path, mark):

@@ -9,10 +9,19 @@ every so often the events also carry samples from the model as it is and the
 attention of a fixed string, computed in the training thread between steps
 (the engine is the run's own and is never shared). The page reads the events
 as a stream (server-sent events). At the end, or at a stop, the checkpoint is
-saved with the project's atomic writer under a name no file has, and the
-model joins the ones the explorer shows.
+saved with the project's atomic writer, and the model joins the ones the
+explorer shows.
+
+A page run keeps the promises `microgpt train` keeps. Its name is one no file
+has and no other run is writing: it holds that name's write lock (OUT.lock,
+writelock.py) from start to save, as `train` does, so neither can take the
+other's file. At save time the name is checked again, and a file that appeared
+there meanwhile is left alone: the run saves beside it (training.Run.save).
+When the explorer itself is stopped (Ctrl-C, SIGTERM, SIGHUP), `finish` stops
+the run after its step and saves it, and the command says where.
 """
 
+import contextlib
 import math
 import threading
 from pathlib import Path
@@ -20,8 +29,8 @@ from types import SimpleNamespace
 
 from microgpt.api import Model
 from microgpt.config import GPTConfig, TrainConfig, defaults
-from microgpt.errors import UsageError
-from microgpt.files import checkpoint
+from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files import checkpoint, writelock
 from microgpt.training import plan
 
 SETTINGS = {  # what the form may set, and its type; anything else is refused
@@ -37,14 +46,16 @@ WATCH_NAMES = ("emma", "ava", "ann")  # the string whose attention is watched, i
 class LiveRun:
     """The one run the page may train, its events, and how it ended."""
 
-    def __init__(self, run, watch, on_saved):
+    def __init__(self, run, watch, on_saved, lock=None):
         self.run = run
+        self.lock = lock  # the held write lock of run.out (an ExitStack), released when the run has saved
         self.watch = watch
         self.on_saved = on_saved  # called with the saved path (the explorer adds the model)
         self.events = []  # every event of the run, in order: the stream replays them to a late reader
         self.changed = threading.Condition()
         self.stop_requested = False
         self.finished = False
+        self.saved = None  # the checkpoint's path, once saved
         self.thread = threading.Thread(target=self._train, daemon=True)
 
     def emit(self, event):
@@ -77,16 +88,25 @@ class LiveRun:
         try:
             while not self.stop_requested and not run.trainer.done:
                 run.train(on_step=on_step, until=run.trainer.step + 1)
-            path = run.save()  # (checkpoint.save writes atomically)
+            path = run.save()  # atomically, and beside a file that appeared at run.out meanwhile
+            self.saved = path
             self.on_saved(path, list(self.events), str(run.data_path))
             self.emit({"type": "saved", "path": str(path), "step": run.trainer.step, "stopped": not run.trainer.done,
                        "val_loss": run.val_loss})
         except Exception as e:  # a run that fails (diverged, disk full) says so on the page, in one line
             self.emit({"type": "failed", "error": str(e).splitlines()[0] if str(e) else type(e).__name__})
         finally:
+            if self.lock is not None:
+                self.lock.close()
             with self.changed:
                 self.finished = True
                 self.changed.notify_all()
+
+    def finish(self):
+        """Stop after the step under way, wait for the save; the path saved, or None."""
+        self.stop_requested = True
+        self.thread.join()
+        return self.saved
 
     def snapshot(self):
         """Samples and the watched string's attention, from the model as it is now."""
@@ -115,6 +135,8 @@ def parse_form(form, data_files):
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise UsageError(f"{name} must be a number")
+        if kind is int and isinstance(value, float) and not value.is_integer():  # 1.5 steps is no 1 step
+            raise UsageError(f"{name} must be an integer, got {value!r:.40}")
         try:
             settings[name] = kind(value)
         except (TypeError, ValueError):
@@ -129,10 +151,24 @@ def parse_form(form, data_files):
 
 
 def out_path(folder, settings):
-    """Where the run saves: the name `microgpt train` would give, made unused."""
+    """Where the run saves: the name `microgpt train` would give, made unused, and its write
+    lock held (an ExitStack to close once saved). A name another run is writing is passed over."""
     d = {**defaults(GPTConfig), **defaults(TrainConfig), **settings}
     shape = SimpleNamespace(n_embd=d["n_embd"], n_head=d["n_head"], n_layer=d["n_layer"])
-    return checkpoint.unused_name(Path(folder) / checkpoint.default_name(shape, d["steps"]))
+    wanted = Path(folder) / checkpoint.default_name(shape, d["steps"])
+    path, k = wanted, 1
+    for _ in range(1000):
+        path = checkpoint.unused_name(path)
+        lock = contextlib.ExitStack()
+        try:
+            lock.enter_context(writelock.hold(path))
+        except MicroGPTError:  # another run (train, or another explorer) writes this name: the next one
+            path, k = wanted.with_name(f"{wanted.stem}.{k}.json"), k + 1
+            continue
+        if not path.exists():  # (it may have appeared while the lock was taken)
+            return path, lock
+        lock.close()
+    raise MicroGPTError(f"no free name beside {wanted} for the run to save to")
 
 
 def watch_string(tokenizer, config, is_text, asked=None):
@@ -151,11 +187,12 @@ def watch_string(tokenizer, config, is_text, asked=None):
 def start(form, data_files, folder, on_saved):
     """Plan the run the form asks for (errors: UsageError, one line) and start it."""
     path, as_text, engine, settings, asked = parse_form(form, data_files)
-    out = out_path(folder, settings)
-    given = {"text": str(path)} if as_text else {"data": str(path)}
-    run = plan(**given, engine=engine, out=str(out), **settings)
-    tok = run.trainer.tokenizer
-    live = LiveRun(run, watch_string(tok, run.trainer.config, as_text, asked if isinstance(asked, str) else None),
-                   on_saved)
+    out, lock = out_path(folder, settings)
+    with lock:  # released here if the plan is refused; else handed to the run
+        given = {"text": str(path)} if as_text else {"data": str(path)}
+        run = plan(**given, engine=engine, out=str(out), **settings)
+        tok = run.trainer.tokenizer
+        watch = watch_string(tok, run.trainer.config, as_text, asked if isinstance(asked, str) else None)
+        live = LiveRun(run, watch, on_saved, lock.pop_all())
     live.thread.start()
     return live
