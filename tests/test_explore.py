@@ -362,14 +362,22 @@ def test_ablation_reading_is_the_librarys(world):
 
 def test_ablation_eval_streams_progress_then_the_librarys_losses(world, served):
     conn = http.client.HTTPConnection("127.0.0.1", served, timeout=120)
-    conn.request("GET", "/api/ablate/eval?model=names_model&spec=attn:0")
+    token = world["explorer"].token
+    conn.request("GET", f"/api/ablate/eval?model=names_model&spec=attn:0&token={token}")
     r = conn.getresponse()  # (the data was not named: the page is told so in one line)
     assert [json.loads(line[6:])["type"] for line in r.read().decode().splitlines() if line.startswith('data: {"')] \
         == ["failed"]
-    with_data = make_server(Explorer(load_models([str(world["names"])], str(world["data"])), []), "127.0.0.1", 0)
+    explorer = Explorer(load_models([str(world["names"])], str(world["data"])), [])
+    with_data = make_server(explorer, "127.0.0.1", 0)
     threading.Thread(target=with_data.serve_forever, daemon=True).start()
-    conn = http.client.HTTPConnection("127.0.0.1", with_data.server_address[1], timeout=120)
-    conn.request("GET", "/api/ablate/eval?model=names_model&spec=attn:0")
+    port = with_data.server_address[1]
+    assert request(port, target="/api/ablate/eval?model=names_model&spec=attn:0")[0] == 403  # no token
+    assert request(port, target="/api/ablate/eval?model=names_model&spec=attn:0&token=guess")[0] == 403
+    explorer.evaluating.acquire()  # another evaluation is running: one at a time
+    assert request(port, target=f"/api/ablate/eval?model=names_model&spec=attn:0&token={explorer.token}")[0] == 429
+    explorer.evaluating.release()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", f"/api/ablate/eval?model=names_model&spec=attn:0&token={explorer.token}")
     r = conn.getresponse()
     assert r.status == 200 and r.getheader("Content-Type") == "text/event-stream"
     events = [json.loads(line[6:]) for line in r.read().decode().splitlines() if line.startswith("data: {\"")]
@@ -378,7 +386,7 @@ def test_ablation_eval_streams_progress_then_the_librarys_losses(world, served):
     fast = microgpt.load(world["names"], engine="numpy")
     assert result["type"] == "result" and result["intact"] == pytest.approx(fast.evaluate(), abs=1e-12)
     assert result["ablated"] == pytest.approx(fast.ablate("attn:0").evaluate(), abs=1e-12)
-    assert request(served, target="/api/ablate/eval?model=names_model&spec=mlp:9")[0] == 400
+    assert request(served, target=f"/api/ablate/eval?model=names_model&spec=mlp:9&token={token}")[0] == 400
     with_data.shutdown()
     with_data.server_close()
 

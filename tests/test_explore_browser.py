@@ -65,7 +65,8 @@ def site(tmp_path_factory):
     explorer = Explorer(load_models([str(path)]), load_runs([str(log)]))
     server = make_server(explorer, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "explorer": explorer, "path": path}
+    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/?token={explorer.token}", "explorer": explorer,
+           "path": path}
     server.shutdown()
     server.server_close()
 
@@ -272,7 +273,7 @@ def test_training_live_in_the_page(browser, tmp_path):
     server = make_server(explorer, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
+        pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/?token={explorer.token}"})
         open_view(pg, "train")
         pg.wait_for_selector("#train-data option[value='names.txt']", state="attached")
         pg.fill("#train-form input[name=steps]", "60")

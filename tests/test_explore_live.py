@@ -181,9 +181,9 @@ def test_stopping_the_explorer_saves_the_page_run_and_says_where(tmp_path, sig):
             if not line:
                 break
         assert "exploring" in line, proc.stderr.read() if proc.poll() is not None else line
-        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
-        s = {"port": port, "explorer": type("E", (), {"token": None})}
-        s["explorer"].token = call(s, "GET", "/api/session", token=False)[1]["token"]
+        port, token = re.search(r"127\.0\.0\.1:(\d+)/\?token=(\S+)", line).groups()
+        s = {"port": int(port), "explorer": type("E", (), {"token": token})}
+        assert "token" not in call(s, "GET", "/api/session", token=False)[1]  # only in the printed URL
         status, started = call(s, "POST", "/api/live/start", {"data": "names.txt", "steps": 100000, "n_embd": 8,
                                                                 "n_head": 2, "block_size": 8})
         assert status == 200

@@ -56,10 +56,11 @@ def bind(explorer, host, port, explicit_port):
                              + ("; pick another with --port N (0: any free port)" if taken else "")) from None
 
 
-def url_of(server, host):
+def url_of(server, host, token):
+    """The page's address, with the session's token (the page's key to start a run or an evaluation)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
-    return f"http://{shown}:{server.server_address[1]}/"
+    return f"http://{shown}:{server.server_address[1]}/?token={token}"
 
 
 def can_open_browser():
@@ -98,7 +99,7 @@ def cmd_explore(args):
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this machine on the network can read "
               "these models", file=sys.stderr)
-    url = url_of(server, args.host)
+    url = url_of(server, args.host, explorer.token)
     names = ", ".join(f"{ex.id}" for ex in explorer.models.values()) or "the ladder"
     print(f"exploring {names} at {url}  (Ctrl-C to stop)", flush=True)
     if not args.no_browser and can_open_browser():

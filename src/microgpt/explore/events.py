@@ -45,18 +45,31 @@ def live_run(handler):
         pass
     handler.close_connection = True
 
+
 def ablation(handler):
     """The validation loss intact and ablated, with its progress, as server-sent events;
     a bad request is an ordinary 4xx before the stream starts."""
+    explorer = handler.explorer
     try:
-        query = parse_query(urlsplit(handler.path).query, ("model", "spec"))
-        ex = handler.explorer.model(query)
-
+        query = parse_query(urlsplit(handler.path).query, ("model", "spec", "token"))
+        if not explorer.holds_token(query.get("token")):  # a long computation: only for the page that has it
+            raise BadRequest(403, "refused: an evaluation needs the session's token (open the URL that "
+                                  "`microgpt explore` printed)")
+        ex = explorer.model(query)
         spec = str(Ablation.parse(text_param(query, "spec", required=False), ex.model.config))
     except BadRequest as e:
         return handler.send(*error_response(e.status, str(e)))
     except MicroGPTError as e:
         return handler.send(*error_response(400, str(e)))
+    if not explorer.evaluating.acquire(blocking=False):
+        return handler.send(*error_response(429, "an evaluation is already running; wait for it to finish"))
+    try:
+        _stream_ablation(handler, ex, spec)
+    finally:
+        explorer.evaluating.release()
+
+
+def _stream_ablation(handler, ex, spec):
     handler.send_response(200)
     handler.send_header("Content-Type", "text/event-stream")
     handler.send_header("Cache-Control", "no-store")
@@ -68,7 +81,7 @@ def ablation(handler):
 
     try:
         try:
-            result = views.ablation_eval(ex, spec, emit)  # its own engine: no lock needed
+            result = views.ablation_eval(ex, spec, emit)  # its own engines: outside the view lock
             emit({"type": "result", **result})
         except MicroGPTError as e:
             emit({"type": "failed", "error": str(e).splitlines()[0]})

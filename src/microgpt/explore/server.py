@@ -8,13 +8,19 @@ page's files are read from the package once, and the only files on disk ever
 read are the ones named on the command line, read before serving starts.
 
 Safety, for a server on the user's own machine:
-- it binds 127.0.0.1 unless told otherwise (cli/explore.py warns then);
+- it binds 127.0.0.1 unless told otherwise (cli/explore.py warns then; bound to
+  every interface, it answers whatever name the network reaches it by);
 - a request whose Host header is not this server's own name is refused, so a
   web page elsewhere cannot reach it through a DNS name it rebinds to 127.0.0.1;
-- GET without a body, a bounded URL and a bounded text; the only requests that
+- GET without a body, a bounded URL and a bounded text; the requests that
   change anything (starting and stopping a training run from the page) are
-  POSTs of a small JSON body that must carry the session's token in a header:
-  a page from elsewhere can neither read the token nor send such a header;
+  POSTs of a small JSON body that must carry the session's token in a header,
+  and the one long computation (an ablation's evaluation) carries it in its
+  query. The token is in the URL the command prints, as a notebook server's is,
+  and nowhere else: a page from elsewhere can neither read it nor guess it;
+- at most MAX_WORKERS connections are served at once, each with a read timeout,
+  so stalled clients can neither pin threads nor pile them up; a client that
+  goes away is not an error;
 - an error is one line of JSON to the page and, for a fault of the server
   itself, one line on the console, never a traceback.
 """
@@ -41,6 +47,8 @@ from microgpt.inspection.plots.runs import Run
 MAX_URL = 8192  # bytes of a request line's target
 MAX_SEED = 2**63
 MAX_BODY = 4096  # bytes of a POSTed form
+MAX_WORKERS = 32  # connections served at once; more wait to be accepted
+READ_TIMEOUT = 20  # seconds a client may take to send its request (and to read a stream's next event)
 TOKEN_HEADER = "X-Explore-Token"
 POSTS = ("/api/live/start", "/api/live/stop")  # the only requests that change anything
 STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}  # what static/ may hold
@@ -75,6 +83,7 @@ class Explorer:
         self.runs = runs
         self.static = _static_files()
         self.lock = threading.Lock()  # one computation at a time: the engines' buffers are not shared safely
+        self.evaluating = threading.Lock()  # one ablation evaluation at a time (each has its own engines)
         self.data_files = data_files or {}  # name -> path: what a run started from the page may train on
         self.out_dir = out_dir  # where such a run saves
         self.token = secrets.token_urlsafe(24)  # the page's key to POST (start and stop a run)
@@ -99,11 +108,15 @@ class Explorer:
             return error_response(400, str(e))
         return 200, "application/json", json.dumps(result, allow_nan=False).encode()
 
+    def holds_token(self, token):
+        """Whether `token` is this session's (compared in constant time)."""
+        return bool(token) and hmac.compare_digest(str(token).encode(), self.token.encode())
+
     def post(self, path, token, body):
         """(status, content type, body bytes) for a POST: only with the session's token."""
         if path not in POSTS:
             return error_response(405, f"nothing to POST at {path[:100]}")
-        if not token or not hmac.compare_digest(token.encode(), self.token.encode()):
+        if not self.holds_token(token):
             return error_response(403, f"refused: a request that changes something needs the page's {TOKEN_HEADER}")
         try:
             form = json.loads(body or b"{}")
@@ -175,7 +188,7 @@ ROUTES = {
     "/api/ablate": Route(("model", "spec", "text"), lambda s, q: views.ablation_reading(
         s.model(q), text_param(q, "spec", required=False), text_param(q))),
     "/api/ladder": Route((), lambda s, q: views.ladder(s.ladder) if s.ladder else {"table": None}),
-    "/api/session": Route((), lambda s, q: {"token": s.token, "data": sorted(s.data_files),
+    "/api/session": Route((), lambda s, q: {"data": sorted(s.data_files),
                                             "out_dir": str(s.out_dir), "engines": _engines(),
                                             "training": s.live is not None and not s.live.finished}),
     "/api/backprop": Route(("a", "b"), lambda s, q: views.backprop(
@@ -193,20 +206,31 @@ def _engines():
 class Handler(BaseHTTPRequestHandler):
     server_version = "microgpt-explore"
     explorer = None  # set by serve()
-    allowed_hosts = frozenset()
+    allowed_hosts = frozenset()  # None: any (bound to every interface)
+    timeout = READ_TIMEOUT  # on the socket: a stalled client is dropped, not waited for
 
     def refused(self):
         """The answer to a request this server will not handle, or None."""
         if len(self.path) > MAX_URL:
             return error_response(414, f"the URL is longer than {MAX_URL} bytes")
         host = self.headers.get("Host")
-        if host is None or host.lower() not in self.allowed_hosts:
+        if host is None or self.allowed_hosts is not None and host.lower() not in self.allowed_hosts:
             return error_response(403, f"refused: Host {str(host)[:80]!r} is not this server's own name")
         return None
 
+    def body_length(self):
+        """The Content-Length given (0 if none), or None when it is not a number."""
+        try:
+            n = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        return n if n >= 0 else None
+
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         response = self.refused()
-        if response is None and (int(self.headers.get("Content-Length") or 0) or self.headers.get("Transfer-Encoding")):
+        if response is None and self.body_length() is None:
+            response = error_response(400, "Content-Length is not a number")
+        if response is None and (self.body_length() or self.headers.get("Transfer-Encoding")):
             response = error_response(413, "a GET request carries no body")
         if response is None and urlsplit(self.path).path == "/api/live/events":
             return self.stream_events()
@@ -230,11 +254,10 @@ class Handler(BaseHTTPRequestHandler):
             response = error_response(403, "refused: a request from another site")
         if response is None and (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
             response = error_response(415, "a POST carries a JSON body (Content-Type: application/json)")
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if response is None and not 0 <= length <= MAX_BODY:
+        length = self.body_length()
+        if response is None and length is None:
+            response = error_response(400, "Content-Length is not a number")
+        if response is None and length > MAX_BODY:
             response = error_response(413, f"a POST body is at most {MAX_BODY} bytes")
         if response is None:
             body = self.rfile.read(length)
@@ -275,22 +298,56 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def log_error(self, format, *args):
+        if format.startswith("Request timed out"):  # a client that stalled: dropped, as it should be
+            return
         print("explore: " + (format % args).replace("\n", " "), file=sys.stderr)
 
 
+class Server(ThreadingHTTPServer):
+    """The standard threaded server, with a bound on the threads, quiet about clients that go away."""
+
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, address, handler):
+        self.slots = threading.BoundedSemaphore(MAX_WORKERS)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        self.slots.acquire()  # the accepting loop waits here while MAX_WORKERS connections are served
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):  # the client went away, or stalled
+            return
+        print(f"explore: error serving a request: {type(error).__name__}: {str(error)[:200]}", file=sys.stderr)
+
+
 def allowed_hosts(host, port):
-    """The Host headers this server answers to: its own name with its port."""
+    """The Host headers this server answers to: its own name with its port; None (any)
+    when it listens on every interface, where the user chose to be reached by any name."""
+    if host in ("0.0.0.0", "::"):
+        return None
     names = {"127.0.0.1", "localhost", "[::1]"} if host in ("127.0.0.1", "localhost", "::1") else {host}
-    if host in ("0.0.0.0", "::"):  # every interface: the loopback names, and whatever the user types
-        names = {"127.0.0.1", "localhost", "[::1]"}
     return frozenset(f"{n}:{port}".lower() for n in names)
 
 
 def make_server(explorer, host="127.0.0.1", port=0, extra_hosts=()):
     """A server bound to host:port (0: any free port), not yet serving."""
     handler = type("BoundHandler", (Handler,), {"explorer": explorer})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = Server((host, port), handler)
     bound = server.server_address[1]
-    handler.allowed_hosts = allowed_hosts(host, bound) | {f"{h}:{bound}".lower() for h in extra_hosts}
+    hosts = allowed_hosts(host, bound)
+    handler.allowed_hosts = None if hosts is None else hosts | {f"{h}:{bound}".lower() for h in extra_hosts}
     return server

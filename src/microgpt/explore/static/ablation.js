@@ -1,6 +1,6 @@
 // Ablation: parts of side 0's model switched off, the string's surprise intact
 // and ablated, and the validation loss both ways, streamed as it is computed.
-import { api, guarded, showError } from "./api.js";
+import { TOKEN, api, guarded, showError } from "./api.js";
 import { $, BLUE, HEAT, el, fmt, inkOn, ramp, shown } from "./dom.js";
 import { ask, sides } from "./state.js";
 
@@ -46,7 +46,7 @@ function evaluateAblation() {
   const bar = $("abl-progress"), out = $("abl-result");
   bar.hidden = false; bar.value = 0; out.textContent = "computing…"; delete out.dataset.change;
   $("abl-eval").disabled = true;
-  const q = new URLSearchParams({ model: sides[0].model.id, spec: ablationSpec() });
+  const q = new URLSearchParams({ model: sides[0].model.id, spec: ablationSpec(), token: TOKEN });
   const source = new EventSource(`/api/ablate/eval?${q}`);
   const done = () => { source.close(); bar.hidden = true; $("abl-eval").disabled = false; };
   source.onmessage = (m) => {

@@ -28,10 +28,14 @@ export async function api(path, params = {}) {
   return body;
 }
 
+// The session's token: in the URL `microgpt explore` printed, and nowhere else.
+export const TOKEN = new URLSearchParams(location.search).get("token") || "";
+
 // The only requests that change anything (a training run) carry the session's token.
-export async function post(path, form, token) {
+export async function post(path, form) {
+  if (!TOKEN) throw new Error("this page was opened without its token: open the URL `microgpt explore` printed");
   const res = await fetch(`/api/${path}`, { method: "POST", body: JSON.stringify(form),
-    headers: { "Content-Type": "application/json", "X-Explore-Token": token } });
+    headers: { "Content-Type": "application/json", "X-Explore-Token": TOKEN } });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
   return body;

@@ -20,7 +20,7 @@ async function startRun(event) {
   event.preventDefault();
   const form = Object.fromEntries(new FormData($("train-form")).entries());
   form.as_text = form.as_text === "on";
-  const started = await post("live/start", form, page.session.token);
+  const started = await post("live/start", form);
   page.live = { events: [], started, drawn: 0 };
   $("train-start").disabled = true; $("train-stop").disabled = false;
   $("train-status").textContent = `training ${started.params.toLocaleString("en")} parameters for ${started.steps} steps → ${started.out}`;
@@ -72,5 +72,5 @@ function finishRun() { $("train-start").disabled = false; $("train-stop").disabl
 
 export function wireTrain() {
   $("train-form").addEventListener("submit", (e) => guarded(() => startRun(e)));
-  $("train-stop").addEventListener("click", () => guarded(async () => { await post("live/stop", {}, page.session.token); $("train-stop").disabled = true; }));
+  $("train-stop").addEventListener("click", () => guarded(async () => { await post("live/stop", {}); $("train-stop").disabled = true; }));
 }
