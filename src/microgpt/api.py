@@ -29,6 +29,7 @@ from microgpt.engines import DEFAULT_ENGINE, make_engine
 from microgpt.engines.base import Engine
 from microgpt.errors import UsageError
 from microgpt.files import checkpoint, outputs
+from microgpt.files.inputs import check_path
 from microgpt.files.metadata import TrainingRecord
 from microgpt.inspection.score import Score, score
 from microgpt.inspection.trace import Trace, trace
@@ -49,7 +50,7 @@ def train(data: FilePath | None = None, **options: Any) -> Run:
 
 def load(path: FilePath, engine: str = DEFAULT_ENGINE, **engine_options: Any) -> "Model":
     """A saved model, ready to sample, score and evaluate with `engine`."""
-    return Model(checkpoint.load(path), engine, engine_options, path)
+    return Model(checkpoint.load(check_path(path, "the model's path")), engine, engine_options, path)
 
 
 class Model:
@@ -89,6 +90,7 @@ class Model:
     def save(self, path: FilePath, force: bool = False) -> Path:
         """Write the checkpoint to `path`: over a checkpoint, or over any other file with
         force=True, never over the data it was trained on (the rule of files/outputs.py)."""
+        path = check_path(path, "the path to save to")
         data = self.training_data()
         inputs = [("the training data", data.path)] if data is not None else []
         saved: Path = outputs.save_checked(self.checkpoint.save, path, inputs, force)
@@ -125,6 +127,10 @@ class Model:
         default) after `prefix` (a newline by default; with stream=True each
         passage is an iterator of its pieces as they are drawn: the prefix, then
         one character at a time). The arguments are checked at once."""
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise UsageError(f"seed must be an integer (or None), got {seed!r:.40}")
+        if chars is not None and (isinstance(chars, bool) or not isinstance(chars, int) or chars < 1):
+            raise UsageError(f"--chars must be a positive integer, got {chars!r:.40}")
         rng = rng or random.Random(seed)
         text = self.is_text
         if chars is not None and not text:  # a names model stops at its end token: a length would be ignored
@@ -148,6 +154,7 @@ class Model:
         """How surprised the model is by `text`: a Score with .rows (position,
         text so far, next token's text or None for the end, p), .total, .mean, .perplexity,
         .bits_per_char (one row per token: a character, or a BPE piece)."""
+        _check_text(text)
         return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text,
                      ablate=self.ablation)
 
@@ -156,6 +163,9 @@ class Model:
         next-token probabilities (score's, exactly), attention weights, the
         residual stream with its norms and logit lens (top k), rmsnorm scales and
         MLP activations; see inspection/trace.py. .to_dict() is plain JSON data."""
+        _check_text(text)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise UsageError(f"k (the logit lens's top tokens) must be a positive integer, got {k!r:.40}")
         return trace(self.checkpoint.weights, self.config, self.tokenizer, text, is_text=self.is_text, k=k,
                      ablate=self.ablation)
 
@@ -166,9 +176,13 @@ class Model:
 
     def evaluation(self, data: FilePath | None = None, progress: Progress | bool | None = None) -> "Evaluation":
         """evaluate(), with what it was computed on: an Evaluation."""
-        held = evaluation.held_out(self.checkpoint, data, self.path)
+        held = evaluation.held_out(self.checkpoint, None if data is None else check_path(data, "data"), self.path)
         if progress is True:
             progress = Progress(len(held.batch), label="eval", lines=False)
+        elif progress is False:
+            progress = None
+        elif progress is not None and not isinstance(progress, Progress):
+            raise UsageError(f"progress must be True, False, None or a Progress, got {type(progress).__name__}")
         measured = evaluation.measure(self.engine, self.tokenizer, held.batch, progress)
         return Evaluation(measured.loss, measured.tokens, held, measured)
 
@@ -180,6 +194,11 @@ class Model:
         if self.is_text:
             return provenance.find_text(self.checkpoint, data, self.path)
         return provenance.find(self.checkpoint, data, self.path)
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise UsageError(f"the text to read must be a string, got {type(text).__name__}")
 
 
 class Evaluation:

@@ -6,9 +6,10 @@ names the flag, instead of deep inside the model.
 """
 
 from collections.abc import Sequence
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields, replace
+from typing import Any
 
-from microgpt.errors import UsageError
+from microgpt.errors import MicroGPTError, UsageError
 
 
 def _positive_int(name: str, value: object) -> None:
@@ -110,3 +111,35 @@ def defaults(cls: type[GPTConfig] | type[TrainConfig]) -> dict[str, object]:
     """{field: default} of a config dataclass: the one home of every default, which
     the command line's help and the Python API read from here."""
     return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+
+
+MODEL_DEFAULTS = defaults(GPTConfig)  # n_embd, n_head, n_layer, block_size, activation
+TRAIN_DEFAULTS = defaults(TrainConfig)
+
+
+def resolve_settings(given: dict[str, Any], resume: Any = None) -> tuple[TrainConfig, dict[str, Any]]:
+    """(TrainConfig, model dims) from the settings the user gave; resuming (`resume` a
+    checkpoint), the checkpoint's, where only --steps may change (to extend the run)."""
+    unknown = sorted(set(given) - set(TRAIN_DEFAULTS) - set(MODEL_DEFAULTS))
+    if unknown:
+        raise UsageError(f"unknown setting {unknown[0]!r}; settings are: "
+                         f"{', '.join(sorted({**MODEL_DEFAULTS, **TRAIN_DEFAULTS}))}")
+    given = {k: v for k, v in given.items() if v is not None}
+    if resume is None:
+        tc = TrainConfig(**{k: v for k, v in given.items() if k in TRAIN_DEFAULTS})
+        return tc, {k: given.get(k, MODEL_DEFAULTS[k]) for k in MODEL_DEFAULTS}
+    if "block_size" in given and given["block_size"] > resume.config.block_size:
+        raise UsageError(f"--block-size {given['block_size']} is larger than the checkpoint's "
+                         f"{resume.config.block_size}: the model has no position embeddings beyond that")
+    fixed = sorted(k for k in given if k != "steps")
+    if fixed:
+        flag = "--" + fixed[0].replace("_", "-")
+        raise UsageError(f"{flag} cannot be changed when resuming: the checkpoint fixes it (drop the flag)")
+    tc = resume.training.train_config
+    if tc is None:
+        raise MicroGPTError("checkpoint has no training config; it cannot be resumed")
+    if "steps" in given:
+        if given["steps"] <= resume.training.steps:
+            raise UsageError(f"--steps {given['steps']} is not beyond the checkpoint's {resume.training.steps}")
+        tc = replace(tc, steps=given["steps"])
+    return tc, {}

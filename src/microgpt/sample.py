@@ -65,6 +65,8 @@ def next_token_probs(logits: Sequence[float], temperature: float = 1.0, top_k: i
 
 
 def check_temperature(temperature: float) -> None:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
+        raise UsageError(f"temperature must be a number, got {temperature!r:.40}")
     if temperature != temperature or temperature < 0 or temperature == float("inf"):
         raise UsageError(f"temperature must be a finite number >= 0, got {temperature}")
     if temperature > 0:
@@ -79,9 +81,15 @@ def check_temperature(temperature: float) -> None:
 
 def check_sampling_args(tokenizer: AnyTokenizer, config: GPTConfig, temperature: float, top_k: int | None,
                         prefix: str, n: int = 1) -> None:
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise UsageError(f"-n must be an integer, got {n!r:.40}")
+    if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
     check_temperature(temperature)
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)):
+        raise UsageError(f"top-k must be an integer (or None), got {top_k!r:.40}")
+    if not isinstance(prefix, str):
+        raise UsageError(f"prefix must be a string, got {type(prefix).__name__}")
     if top_k is not None and not 1 <= top_k <= tokenizer.vocab_size:
         raise UsageError(f"top-k must be between 1 and the vocabulary size {tokenizer.vocab_size}, got {top_k}")
     if prefix:

@@ -26,24 +26,22 @@ import os
 import random
 import signal
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from microgpt import distributed
 from microgpt.batches import Documents, TextWindows, check_tokenizer
-from microgpt.config import GPTConfig, TrainConfig, defaults
+from microgpt.config import MODEL_DEFAULTS, GPTConfig, TrainConfig, resolve_settings
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
 from microgpt.engines import DEFAULT_ENGINE, check_engine_options, make_engine
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import measure
 from microgpt.files import checkpoint, interrupts, outputs, resources
+from microgpt.files.inputs import check_path
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
 from microgpt.provenance import TrainingData
 from microgpt.tokenizer import Tokenizer
 
-MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size, activation
-TRAIN_DEFAULTS = defaults(TrainConfig)
 
 
 class Diverged(MicroGPTError):
@@ -173,34 +171,6 @@ class Trainer:
 # ---- a run: decided up front, then trained with its hooks
 
 
-def _settings(given, resume):
-    """(TrainConfig, model dims) from the settings the user gave; resuming, the
-    checkpoint's, where only --steps may change (to extend the run)."""
-    unknown = sorted(set(given) - set(TRAIN_DEFAULTS) - set(MODEL_DEFAULTS))
-    if unknown:
-        raise UsageError(f"unknown setting {unknown[0]!r}; settings are: "
-                         f"{', '.join(sorted({**MODEL_DEFAULTS, **TRAIN_DEFAULTS}))}")
-    given = {k: v for k, v in given.items() if v is not None}
-    if resume is None:
-        tc = TrainConfig(**{k: v for k, v in given.items() if k in TRAIN_DEFAULTS})
-        return tc, {k: given.get(k, MODEL_DEFAULTS[k]) for k in MODEL_DEFAULTS}
-    if "block_size" in given and given["block_size"] > resume.config.block_size:
-        raise UsageError(f"--block-size {given['block_size']} is larger than the checkpoint's "
-                         f"{resume.config.block_size}: the model has no position embeddings beyond that")
-    fixed = sorted(k for k in given if k != "steps")
-    if fixed:
-        flag = "--" + fixed[0].replace("_", "-")
-        raise UsageError(f"{flag} cannot be changed when resuming: the checkpoint fixes it (drop the flag)")
-    tc = resume.training.train_config
-    if tc is None:
-        raise MicroGPTError("checkpoint has no training config; it cannot be resumed")
-    if "steps" in given:
-        if given["steps"] <= resume.training.steps:
-            raise UsageError(f"--steps {given['steps']} is not beyond the checkpoint's {resume.training.steps}")
-        tc = replace(tc, steps=given["steps"])
-    return tc, {}
-
-
 def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, engine_options=None,
          val_docs=None, eval_every=None, keep_best=False, save_every=None, force=False, tokenizer=None,
          vocab_size=None, **settings):
@@ -212,11 +182,14 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     Where it saves and logs is checked too (outputs.py); force=True lets those replace
     existing files that are not a checkpoint / a run log."""
     for flag, path in (("--data", data), ("--text", text), ("--resume", resume), ("--out", out), ("--log", log)):
-        if path is not None and str(path) == "":  # not "the default": a variable that came out empty, most likely
-            raise UsageError(f"{flag} is empty: name a file, or leave {flag} out")
+        if path is not None:  # "" is not the default: a variable that came out empty, most likely
+            check_path(path, flag)
+    for flag, n, low in (("--val-docs", val_docs, 0), ("--eval-every", eval_every, 1), ("--save-every", save_every, 1)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < low):
+            raise UsageError(f"{flag} must be an integer of at least {low}, got {n!r:.40}")
     ckpt = checkpoint.load(resume) if resume else None
     record = ckpt.training if ckpt else None
-    tc, dims = _settings(settings, ckpt)
+    tc, dims = resolve_settings(settings, ckpt)
     tokenizer, vocab_size = check_tokenizer(tokenizer, vocab_size, ckpt)
     if text and data:
         raise UsageError("--text FILE and --data FILE are two ways to give the data: use one")

@@ -218,6 +218,16 @@ class Handler(BaseHTTPRequestHandler):
             return error_response(403, f"refused: Host {str(host)[:80]!r} is not this server's own name")
         return None
 
+    def parse_request(self):
+        """http.server's, less HTTP/0.9: a request line without a version gets a 400 with a status line."""
+        ok = super().parse_request()
+        if ok and self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # so that the answer has a status line and headers
+            self.close_connection = True
+            self.send(*error_response(400, "the request line has no HTTP version (HTTP/0.9 is not served)"))
+            return False
+        return ok
+
     def body_length(self):
         """The Content-Length given (0 if none), or None when it is not a number."""
         try:
@@ -298,7 +308,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def log_error(self, format, *args):
-        if format.startswith("Request timed out"):  # a client that stalled: dropped, as it should be
+        if format.startswith(("Request timed out", "code ")):  # a stalled client, a malformed request: theirs
             return
         print("explore: " + (format % args).replace("\n", " "), file=sys.stderr)
 

@@ -12,8 +12,9 @@ grows while it is read is refused too, not read into memory without end.
 
 import os
 import stat
+from pathlib import Path
 
-from microgpt.errors import MicroGPTError
+from microgpt.errors import MicroGPTError, UsageError
 
 BOM = "\ufeff"
 
@@ -27,6 +28,17 @@ def _kind(mode):
 
 def _refuse(mode, path, what):
     return MicroGPTError(f"{what} {path} is {_kind(mode)}, not a regular file; microgpt reads only regular files")
+
+
+def check_path(path, what):
+    """`path` as a Path when it can name a file (a str or os.PathLike, not empty), else one line."""
+    if isinstance(path, (str, os.PathLike)):
+        text = os.fspath(path)
+        if isinstance(text, str) and text:
+            return Path(text)
+    if isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"{what} is empty: name a file")
+    raise UsageError(f"{what} must be a file name (a str or a path), got {type(path).__name__}")
 
 
 def stat_regular(path, what):
