@@ -102,3 +102,27 @@ def test_the_report_opens_offline_in_chromium(browser, made):
     page.close()
     assert errors == [], errors
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+
+
+def test_a_string_that_would_close_the_script_still_renders(browser, tmp_path):
+    """Strings a user asks for are data inside a <script>: "<!--<script>" or "</script>" must not end
+    it early or hide the page (the JSON is written with \\u003c)."""
+    text = tmp_path / "html.txt"
+    text.write_text("<!--<script> a </script> -->\n" * 40)
+    model = microgpt.train(text=str(text), steps=3, seed=1, n_embd=8, n_head=2, block_size=16).save(tmp_path / "h.json")
+    out = tmp_path / "r.html"
+    asked = ["<!--<script>", "</script> a"]
+    r = subprocess.run([sys.executable, "-m", "microgpt", "report", str(model), "--out", str(out),
+                        *[a for s in asked for a in ("--text", s)]], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert "<!--<script>" not in html.split('id="bundle">', 1)[1].split("</script>", 1)[0]
+    assert bundle(html)["strings"]["h"][:2] == asked
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    page.wait_for_selector("#card-samples li")
+    page.wait_for_selector("#read-total[data-value]", state="attached")
+    assert page.is_visible("#card-samples") and errors == []
+    page.close()

@@ -95,6 +95,13 @@ def _inline(text):
     return text.replace("</", "<\\/")
 
 
+def _inline_json(text):
+    """JSON text safe inside a <script> element whatever its strings hold: every "<" written
+    as \\u003c (the same string to JSON), so neither "</script" nor "<!--<script" can reach the
+    HTML parser, which would end the element early or hide the rest of the page."""
+    return text.replace("<", "\\u003c")
+
+
 def imports(text):
     """The modules a module imports from, and the names it takes from each: [(file, [names])]."""
     return [(file, [n.strip() for n in names.split(",") if n.strip()]) for names, file in IMPORT.findall(text)]
@@ -136,6 +143,6 @@ def build(explored, runs, strings=None):
     page = page.replace("<body>", '<body class="report">', 1)
     page = page.replace("<title>microgpt explore</title>",
                         f"<title>microgpt report: {', '.join(ex.path.name for ex in explored)}</title>", 1)
-    tail = (f'<script type="application/json" id="bundle">{_inline(data)}</script>\n'
+    tail = (f'<script type="application/json" id="bundle">{_inline_json(data)}</script>\n'
             f'<script type="module">\n{_inline(script(entry.group(1)))}</script>\n</body>')
     return page.replace("</body>", tail, 1)
