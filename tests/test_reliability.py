@@ -172,3 +172,33 @@ def test_a_file_that_appears_at_out_during_a_run_is_kept_and_the_run_saved_besid
     assert saved != out and small_run.out == saved and small_run.moved_from == out
     assert out.read_text() == "made by the user while the run trained"
     assert microgpt.load(str(saved)).config == small_run.trainer.config
+
+
+def test_a_log_that_cannot_be_written_stops_the_run_and_saves_it(tmp_path, monkeypatch, capsys):
+    """A full disk under --log: one line naming the log, the model saved, a resume hint; exit 1."""
+    import errno
+
+    from microgpt.files import runlog
+
+    class FullDisk:
+        def __init__(self, *a, **k):
+            self.flushes = 0
+
+        def write(self, text):
+            return len(text)
+
+        def flush(self):
+            self.flushes += 1
+            if self.flushes > 5:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(runlog, "open", FullDisk, raising=False)
+    out, log = tmp_path / "m.json", tmp_path / "run.jsonl"
+    code = main(["train", "--steps", "50", *TINY, "--out", str(out), "--log", str(log), "--samples", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1
+    assert f"writing the log {log} failed at step 6: No space left on device; saved {out}" in err
+    assert "--resume" in err and microgpt.load(str(out)).training.steps == 6

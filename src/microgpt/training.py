@@ -36,6 +36,7 @@ from microgpt.engines import DEFAULT_ENGINE, check_engine_options, make_engine
 from microgpt.errors import MicroGPTError, UsageError
 from microgpt.evaluation import measure
 from microgpt.files import checkpoint, interrupts, outputs, resources
+from microgpt.files.runlog import RunLog
 from microgpt.files.inputs import check_path
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
@@ -270,6 +271,7 @@ class Run:
         self.best_val_loss = best_val_loss
         self.validation = None  # at the end of training: an evaluation.Measured (loss, bits per character)
         self.stopped_by = None  # the signal that stopped the run early, if one did
+        self.log_failed = None  # why the --log file could not be written, if it could not (the run stopped)
 
     @property
     def val_loss(self):
@@ -348,17 +350,26 @@ class Run:
                     self.save()
 
             # a fresh run starts its log; a resumed or continued one adds to it (under torchrun, rank 0 logs)
-            log_file = open(self.log, "a" if self.resumed_from or trainer.step else "w", encoding="utf-8") \
+            log_file = RunLog(self.log, "a" if self.resumed_from or trainer.step else "w") \
                 if self.log and distributed.is_main() else None
+            log_failed = lambda: log_file is not None and log_file.error is not None  # noqa: E731
             try:
                 trainer.run(on_step=after_step, log_file=log_file, should_stop=lambda: distributed.any_rank(stop)
-                            or (until is not None and trainer.step >= until))
+                            or log_failed() or (until is not None and trainer.step >= until))
             except Diverged as e:
                 kept = f"; the last good checkpoint {self.out} is kept" if self.out.exists() else ""
                 raise Diverged(f"{e}{kept}") from None
             finally:
                 if log_file:
                     log_file.close()
+            if log_failed():  # (a full disk): the run stops where it is, and is saved if it can be
+                self.log_failed = f"writing the log {self.log} failed at step {trainer.step}: {log_file.error}"
+                try:
+                    self.save()
+                except OSError as e:
+                    raise MicroGPTError(f"{self.log_failed}; saving {self.out} failed too: {e.strerror or e}") \
+                        from None
+                return self
             if not stop and not trainer.done and (until is None or trainer.step < until):
                 stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
             if not stop and trainer.done:

@@ -64,6 +64,10 @@ def train_and_save(run, args, stdout):
         if distributed.is_main():  # (every rank got the signal; one reports)
             report_stop(run, args)
         return 128 + run.stopped_by
+    if run.log_failed:
+        print(f"microgpt train: error: {run.log_failed}; saved {run.out}. Resume with: {resume_command(run, args)}",
+              file=sys.stderr)
+        return 1
     tok_s = trainer.tokens / trainer.seconds if trainer.seconds else 0.0
     print(f"trained {trainer.step} steps in {trainer.seconds:.1f}s ({tok_s:,.0f} tokens/s, engine {trainer.engine_name})")
     from microgpt import flops

@@ -36,14 +36,13 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from microgpt.errors import MicroGPTError, UsageError
+from microgpt.files.runlog import is_run_log
 from microgpt.files.safetensors_io import META_KEY, require
 
 HEAD = 1 << 16  # how much of an existing file is read to recognise a picture or a report
 WHOLE = 1 << 30  # a file larger than this is not parsed to be recognised: replacing it needs --force
 MARK = "microgpt"  # the marker our pictures and results carry (PNG Software, SVG creator, JSON "format")
 LADDER_FORMAT, BENCH_FORMAT = "microgpt ladder results", "microgpt bench results"
-# Every field a run log's records have: training.py's step records and validation records.
-RUN_LOG_FIELDS = {"step", "loss", "lr", "elapsed", "tokens", "val_loss", "val_bits_per_char"}
 
 
 @dataclass(frozen=True)
@@ -101,22 +100,6 @@ def is_checkpoint(path):
         return False
     ends = [t.get("data_offsets", [0, 0])[1] for k, t in header.items() if k != "__metadata__" and isinstance(t, dict)]
     return 8 + n + max(ends, default=0) == len(data)
-
-
-def is_run_log(path):
-    """Every complete line a record of ours: an object with an integer step and only our fields.
-    A last line without its newline is a record cut short by a kill, not someone else's."""
-    data = _whole(path)
-    if data is None:
-        return False
-    lines = data.split(b"\n")
-    complete = [line for line in lines[:-1] if line.strip()]
-    return bool(complete) and all(_is_record(_json(line)) for line in complete)
-
-
-def _is_record(d):
-    return (isinstance(d, dict) and isinstance(d.get("step"), int) and not isinstance(d["step"], bool)
-            and set(d) <= RUN_LOG_FIELDS and len(d) > 1)
 
 
 def json_with_format(name):
