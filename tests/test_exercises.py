@@ -30,6 +30,18 @@ def topological_order(root):
     return order
 '''
 
+BREADTH_FIRST_BACKWARD = '''
+def backward(root):
+    root.grad, queue, seen = 1, [root], {root}
+    while queue:
+        node = queue.pop(0)
+        for child, local in zip(node._children, node._local_grads):
+            child.grad += local * node.grad
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+'''
+
 FUTURE_ATTENTION = '''
 def attention_steps(xs, wq, wk, wv):
     keys = [linear(x, wk) for x in xs]
@@ -54,7 +66,9 @@ MISTAKES = [
     (4, "reversed(topological_order(root))", "topological_order(root)", "REVERSE topological order"),
     (4, "    root.grad = 1\n", "", "set root.grad = 1"),
     (4, None, RECURSIVE_TOPO, "Python's recursion limit"),
+    (4, None, BREADTH_FIRST_BACKWARD, "pushed breadth-first"),
     (5, "top = max(logits)", "top = 0", "Subtract max(logits)"),
+    (5, "top = max(logits)", "top = min(logits)", "the largest logit, so that every exponent is at most 0"),
     (5, "return [e / total for e in exps]", "return exps", "not normalised"),
     (6, "tokens[pos + 1]", "tokens[pos]", "off by one"),
     (6, "return sum(losses) / len(losses)", "return sum(losses)", "that is the sum"),
@@ -260,3 +274,12 @@ def test_a_callers_own_alarm_survives_a_check():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     assert 90 < left <= 100
+
+
+def test_expected_and_got_that_print_alike_are_shown_in_full(tmp_path):
+    path = write_variant(tmp_path, 7, "math.sqrt(ms + 1e-5)", "math.sqrt(ms + 1e-4)")
+    text, passed = exercises.grade(7, path)
+    expected = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("expected:")]
+    got = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("got:")]
+    assert not passed and expected and len(expected) == len(got), text
+    assert all(e != g for e, g in zip(expected, got)), text  # 0.8485 twice would show no difference

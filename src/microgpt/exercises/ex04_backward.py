@@ -32,6 +32,14 @@ def neuron(seed):
     return out, xs + ws + [b]
 
 
+def two_paths():
+    """L = c * (c + a), c = a * b: c is reached from L directly and through c + a, by paths of
+    different lengths. Breadth-first, c would pass its gradient on before the longer path adds to it."""
+    a, b = Value(1.5), Value(-2.0)
+    c = a * b
+    return c * (c + a), [a, b]
+
+
 def deep_sum(n=3000):
     xs = [Value(i % 7 * 0.1) for i in range(n)]
     total = Value(0.0)
@@ -65,8 +73,22 @@ def reference_order(root):
     return order
 
 
-def simulate(root, assign=False, reverse=True, seed_grad=True):
+def breadth_first(root, once):
+    """Gradients pushed breadth-first from the root, each node visited once (`once`) or once per path."""
+    root.grad, queue, seen = 1, [root], {root}
+    while queue:
+        node = queue.pop(0)
+        for child, local in zip(node._children, node._local_grads):
+            child.grad += local * node.grad
+            if not once or child not in seen:
+                seen.add(child)
+                queue.append(child)
+
+
+def simulate(root, assign=False, reverse=True, seed_grad=True, bfs=None):
     """A backward pass as a typical mistake would do it (on its own copy of the graph)."""
+    if bfs is not None:
+        return breadth_first(root, once=bfs == "once")
     order = reference_order(root)
     root.grad = 1 if seed_grad else 0
     for node in (reversed(order) if reverse else order):
@@ -148,7 +170,14 @@ def _grads(s, build, given):
                                        "topological order (root first), so a node's gradient is complete before "
                                        "it is passed on"),
         (lambda: wrong(seed_grad=False), "every gradient is 0: set root.grad = 1 (dL/dL) before the loop"),
+        (lambda: wrong(bfs="once"), BREADTH_FIRST),
+        (lambda: wrong(bfs="every"), BREADTH_FIRST),
     ])
+
+
+BREADTH_FIRST = ("the gradients were pushed breadth-first from the root: a node reached by a longer path too "
+                 "(c in c * (c + a)) passed its gradient on before that path added to it. Go in reverse "
+                 "topological order, so every node's gradient is complete before it is passed on")
 
 
 @check("backward on L = a*b + a at a=2, b=3: a.grad 4, b.grad 2")
@@ -161,9 +190,15 @@ def backward_neuron(s):
     _grads(s, lambda: neuron(2), "backward(L), L = a small neuron")
 
 
+@check("backward where a node is reached by paths of different lengths: L = c * (c + a), c = a * b")
+def backward_two_paths(s):
+    _grads(s, two_paths, "backward(L), L = c * (c + a), c = a * b, a=1.5, b=-2")
+
+
 @check("backward on the 6,000-level graph matches Value.backward")
 def backward_deep(s):
     _grads(s, deep_sum, "backward(L), L = a sum of 3,000 squares")
 
 
-CHECKS = [order_small, order_neuron, order_deep, backward_small, backward_neuron, backward_deep]
+CHECKS = [order_small, order_neuron, order_deep, backward_small, backward_neuron, backward_two_paths,
+          backward_deep]

@@ -2,7 +2,8 @@
 
 Oracle: the project's forward.softmax. Edge cases: logits of 1000 (exp
 overflows without the max subtracted) and of -1000 (every exp underflows to 0
-and the sum is 0), one logit, equal logits.
+and the sum is 0), a range from 0 to 1000 either way (the min subtracted
+instead of the max overflows there), one logit, equal logits.
 """
 
 import math
@@ -64,6 +65,14 @@ def tiny(s):
                                       "the largest logit becomes exp(0) = 1 and the sum is at least 1"})
 
 
+@check("a wide range, [0, 1000] and [-1000, 0]: the MAX is subtracted, not the min")
+def wide(s):
+    wrong_end = ("exp overflowed: subtract max(logits), the largest logit, so that every exponent is at most 0 "
+                 "(subtracting the smallest makes the largest exponent 1000)")
+    _check(s, [0.0, 1000.0], errors={OverflowError: wrong_end})
+    _check(s, [-1000.0, 0.0], errors={OverflowError: wrong_end})
+
+
 @check("the logits given are left as they were")
 def unchanged(s):
     logits = [3.0, 1.0, 2.0]
@@ -72,4 +81,4 @@ def unchanged(s):
            hint="softmax changed its input list: build a new list for the result")
 
 
-CHECKS = [small, random_logits, uniform, huge, tiny, unchanged]
+CHECKS = [small, random_logits, uniform, huge, tiny, wide, unchanged]

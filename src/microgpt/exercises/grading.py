@@ -269,7 +269,10 @@ def failure_lines(err, path, unwritten):
             lines.append(f"at:       {err.where}")
     else:
         if err.expected is not None:
-            lines += [f"expected: {fmt(err.expected)}", f"got:      {fmt(err.got)}"]
+            shown = (fmt(err.expected), fmt(err.got))
+            if shown[0] == shown[1]:  # alike when rounded: then in full, so the difference can be seen
+                shown = (printable(repr, err.expected), printable(repr, err.got))
+            lines += [f"expected: {shown[0]}", f"got:      {shown[1]}"]
         if err.note:
             lines.append(err.note)
     if err.hint:
