@@ -250,6 +250,7 @@ class Terminal(io.StringIO):
 
 
 @pytest.mark.parametrize("command", [["score", "{model}", "--file", "{file}", "--brief"],
+                                     ["score", "{model}", "--file", "{file}", "--json"],
                                      ["eval", "{model}", "--data", "{file}"]])
 def test_score_and_eval_show_a_bar_on_a_terminal(tmp_path, names_model, names_path, monkeypatch, capsys, command):
     from microgpt.cli import main

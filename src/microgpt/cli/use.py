@@ -131,9 +131,15 @@ def cmd_score(args):
         check_text(model.tokenizer, model.config, t, bos=not model.is_text)
     data = model.training_data(args.data)
     if args.json:  # one JSON object per string, full precision, nothing else on stdout
-        for t in texts:
+        progress = _bar(len(texts), "score")  # (on stderr, and only while stdout is not the terminal)
+        nll = n = 0
+        for i, t in enumerate(texts, 1):
+            s = model.score(t)
             extra = {"ablation": str(ablated.ablation), "ablated": ablated.score(t).to_dict()} if ablated else {}
-            print(json.dumps({**model.score(t).to_dict(), "in_training_data": _seen_phrase(data, t), **extra}))
+            print(json.dumps({**s.to_dict(), "in_training_data": _seen_phrase(data, t), **extra}))
+            nll, n = nll + s.total, n + s.n
+            progress.update(i, nll / n)
+        progress.close()
         return 0
     if data is None:
         print(f"note: in-training-data is unknown: {provenance.unknown_reason(model.checkpoint)}")
