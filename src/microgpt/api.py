@@ -156,9 +156,15 @@ class Model:
 class Evaluation:
     def __init__(self, loss, tokens, held_out, measured=None):
         self.loss = loss
-        self.tokens = tokens
+        self.tokens = tokens  # tokens predicted: every one of a text's held-out tokens
         self.held_out = held_out  # evaluation.HeldOut: the token lists and their description
         self.measured = measured  # evaluation.Measured: also the characters and bytes predicted
+
+    @property
+    def chars(self):
+        """Characters the predicted tokens spell (a document's end counts as one): for a
+        --text model's held-out split, every held-out character."""
+        return self.measured.chars
 
     @property
     def bits_per_char(self):

@@ -49,16 +49,25 @@ def train_and_save(run, args, stdout):
     trainer, steps = run.trainer, run.trainer.train_config.steps
     print_header(run)
     progress = Progress(steps, first_step=trainer.step)
+    eval_bars = []
+
+    def eval_bar(n):  # a validation's bar, on a terminal, once it has taken a second
+        # below the training bar while that holds its line (the run is not done yet)
+        eval_bars.append(Progress(n, stream=progress.stream, tty=progress.tty, label="val", lines=False,
+                                  delay=1.0, below=not trainer.done))
+        return eval_bars[-1]
 
     def say(line):  # a validation line: on a line of its own below a live bar
-        if progress.tty:
+        if progress.tty and not (eval_bars and eval_bars[-1].drawn):  # (a drawn bar ended its line)
             progress.stream.write("\n")
         print(line, flush=True)
 
     try:
-        run.train(on_step=progress.update, say=say, signals=True)
+        run.train(on_step=progress.update, say=say, signals=True, bar=eval_bar)
     finally:
-        if not run.trainer.done:
+        if eval_bars and eval_bars[-1].holds_line:
+            eval_bars[-1].close()  # a validation cut short (its line is below the training bar's)
+        elif not run.trainer.done:
             progress.close()
     if run.stopped_by:
         if distributed.is_main():  # (every rank got the signal; one reports)
@@ -72,7 +81,7 @@ def train_and_save(run, args, stdout):
     if speed:
         print(f"speed: {speed}")
     if run.validation is not None:
-        print(f"{run.validation.line()} ({trainer.source.held_out()})")
+        print(f"{run.validation.line()} ({trainer.source.held_out()}: {run.validation.counts()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
         run.save()
     print(f"saved model to {run.out}")
