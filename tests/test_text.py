@@ -10,11 +10,12 @@ import pytest
 
 from microgpt import training
 from microgpt.api import load
+from microgpt.batches import held_out_windows, random_windows, split_text, tile
 from microgpt.cli import main
 from microgpt.config import TrainConfig
-from microgpt.errors import MicroGPTError, UsageError
-from microgpt.batches import held_out_windows, random_windows, split_text, tile
 from microgpt.data import read_text
+from microgpt.errors import MicroGPTError, UsageError
+from microgpt.evaluation import spread
 from microgpt.sample import generate_text
 from microgpt.training import Trainer
 
@@ -251,3 +252,11 @@ def test_eval_every_on_a_long_text_is_a_labelled_sample(tmp_path, capsys, monkey
         assert 100 - 8 < n <= 100  # whole windows of 8 predictions, about 100 of them
     final = next(line for line in lines if line.startswith("val loss"))
     assert held_out_count(final) == (n_held, n_held)
+
+
+def test_spread_takes_evenly_spaced_lists_of_about_n_tokens():
+    windows = [[i] * 9 for i in range(100)]  # 100 windows of 8 predictions; the first id names each
+    picked = spread(windows, 8, 80)
+    assert [w[0] for w in picked] == list(range(0, 100, 10))  # 10 windows, one in ten
+    assert spread(windows, 8, 80) == picked  # the same each time
+    assert spread(windows, 8, 800) is windows and len(spread(windows, 8, 3)) == 1

@@ -84,6 +84,11 @@ class Measured(PerCharacter):
             return f"sampled {self.chars:,} of {self.of_chars:,} characters"
         return f"{self.tokens:,} tokens, {self.chars:,} characters"
 
+    def record(self):
+        """What a run log records of a validation (val_chars_of: only for a sample)."""
+        return {"val_loss": self.loss, "val_bits_per_char": self.bits_per_char, "val_chars": self.chars,
+                **({"val_chars_of": self.of_chars} if self.sampled else {})}
+
     def line(self, label="val loss"):
         """'val loss 2.1 | val perplexity 8.2 | 3.0 bits/char | 3.0 bits/byte'"""
         return (f"{label} {self.loss:.4f} | {label.replace('loss', 'perplexity')} {perplexity(self.loss):.2f} | "
@@ -108,6 +113,15 @@ def measure(engine, tokenizer, batch, progress=None, sample_of=None):
     of_chars = None if sample_of is None else chars_predicted(tokenizer, sample_of, block)
     n_bytes = sum(tokenizer.n_bytes(predicted_tokens(t, block)) for t in batch)
     return Measured(total, count, chars_predicted(tokenizer, batch, block), n_bytes, of_chars)
+
+
+def measure_sample(engine, tokenizer, batch, n_tokens=None, bar=None):
+    """measure() of spread(batch, ..., n_tokens), a quick estimate whose Measured says what
+    it sampled (of_chars), or of all of `batch` without n_tokens. bar(n) may give a Progress
+    for the n token lists read."""
+    sample = batch if n_tokens is None else spread(batch, engine.config.block_size, n_tokens)
+    return measure(engine, tokenizer, sample, bar and bar(len(sample)),
+                   sample_of=batch if sample is not batch else None)
 
 
 def chars_predicted(tokenizer, batch, block_size):
@@ -193,5 +207,6 @@ def _held_out_text(ckpt, path=None, model_path=None):
         windows = held_out_windows(*text_ids(ckpt.tokenizer, text, block), block)
         what, label = f"the held-out last 10% of {path}", "val loss"
     if not windows:
-        raise UsageError(f"{what} has no {ckpt.tokenizer.unit}s to predict (the first is only context)")
+        need = "2 " + ckpt.tokenizer.unit + "s (the first is context)" if whole_file else "1 " + ckpt.tokenizer.unit
+        raise UsageError(f"{what} has nothing to predict: it needs at least {need}")
     return HeldOut(windows, what, label, "windows")

@@ -35,7 +35,7 @@ from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
 from microgpt.engines import DEFAULT_ENGINE, engines_taking, make_engine, option_names
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.evaluation import measure, spread
+from microgpt.evaluation import measure_sample
 from microgpt.files import checkpoint, interrupts, outputs, resources
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
@@ -44,9 +44,7 @@ from microgpt.tokenizer import Tokenizer
 
 MODEL_DEFAULTS = {k: v for k, v in defaults(GPTConfig).items()}  # n_embd, n_head, n_layer, block_size, activation
 TRAIN_DEFAULTS = defaults(TrainConfig)
-# --eval-every's validations read about this many held-out tokens, so a long text's
-# does not cost more than the training between them (the final validation reads all)
-EVAL_EVERY_TOKENS = 16_384
+EVAL_EVERY_TOKENS = 16_384  # --eval-every reads about this many held-out tokens (the end reads all)
 
 
 class Diverged(MicroGPTError):
@@ -158,16 +156,10 @@ class Trainer:
         return self.validation().loss if self.source.val else None
 
     def validation(self, sample_tokens=None, bar=None):
-        """The held-out loss as an evaluation.Measured (also bits per character); None without any.
-        With sample_tokens, an estimate from the held-out token lists predicting about that many
-        tokens (evaluation.spread; its Measured says so). bar(n) may give a progress.Progress
-        for the n token lists read."""
+        """The held-out loss as an evaluation.Measured (also bits per character), or None; with sample_tokens
+        an estimate from about that many (evaluation.measure_sample). bar(n): a Progress for n token lists."""
         held = self.source.val_batch(self.config.block_size)
-        if not held:
-            return None
-        batch = held if sample_tokens is None else spread(held, self.config.block_size, sample_tokens)
-        return measure(self.engine, self.tokenizer, batch, bar and bar(len(batch)),
-                       sample_of=held if batch is not held else None)
+        return measure_sample(self.engine, self.tokenizer, held, sample_tokens, bar) if held else None
 
     def checkpoint(self, **metadata):
         """Everything needed to sample from the model or to go on training it."""
@@ -351,8 +343,7 @@ class Run:
         return path
 
     def validate(self, step, say, log_file, bar=None):
-        """Val loss now (an estimate from a sample of a long text, labelled so): reported,
-        logged, and (with keep_best) saved when it is the best yet."""
+        """Val loss now (a long text's: a labelled sample): reported, logged, saved if best (keep_best)."""
         measured = self.trainer.validation(EVAL_EVERY_TOKENS, bar)
         val, note = measured.loss, ""
         sampled = f" ({measured.counts()})" if measured.sampled else ""
@@ -363,11 +354,7 @@ class Run:
                 note = f" (best; saved {self.best_out})"
         say(f"step {step}: val loss {val:.4f} | {measured.bits_per_char:.4f} bits/char{sampled}{note}")
         if log_file is not None:
-            record = {"step": step, "val_loss": val, "val_bits_per_char": measured.bits_per_char,
-                      "val_chars": measured.chars}
-            if measured.sampled:
-                record["val_chars_of"] = measured.of_chars
-            log_file.write(json.dumps(record) + "\n")
+            log_file.write(json.dumps({"step": step, **measured.record()}) + "\n")
             log_file.flush()
         return val
 
@@ -376,9 +363,8 @@ class Run:
         (to look at the model and go on later: call train() again), or until a signal.
 
         on_step(step, loss, tokens, lr) follows each step; say(line) gets the validation lines (default:
-        none printed); bar(n) may give a progress.Progress for a validation reading n token lists.
-        With signals=True, SIGINT and SIGTERM finish the step under way (or cut a
-        validation short), save the checkpoint and set stopped_by. Returns self."""
+        none printed), bar(n) a validation's Progress. With signals=True, SIGINT and SIGTERM finish the
+        step under way (or cut a validation short), save the checkpoint and set stopped_by. Returns self."""
         say = say or (lambda line: None)
         trainer, steps = self.trainer, self.trainer.train_config.steps
         with interrupts.Deferred(active=signals) as signalled:
@@ -407,8 +393,7 @@ class Run:
             if not stop and not trainer.done and (until is None or trainer.step < until):
                 stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
             if not stop and trainer.done:
-                # (cut short by a signal: None, and the run is saved below without it)
-                self.validation = signalled.attempt(lambda: trainer.validation(bar=bar))
+                self.validation = signalled.attempt(lambda: trainer.validation(bar=bar))  # cut short: saved without
             if stop:
                 self.stopped_by = stop[0]
                 self.save()  # (a second signal is only noted: the save is not cut in half)
