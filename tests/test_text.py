@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from microgpt import training
+from microgpt import forward, training
 from microgpt.api import load
 from microgpt.batches import held_out_windows, random_windows, split_text, tile
 from microgpt.cli import main
@@ -145,7 +145,20 @@ def test_eval_of_a_text_model(tmp_path, text_file, capsys):
     printed = capsys.readouterr().out
     assert f"val loss {recorded:.4f}" in printed and "windows" in printed
     assert main(["eval", str(out), "--data", str(text_file)]) == 0
-    assert "all of" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    n = len(read_text(text_file)) - 1  # every character but the first, which is context only
+    assert "all of" in printed and f"{n:,} tokens, {n:,} characters" in printed
+
+
+def test_eval_of_a_text_with_nothing_held_out_is_one_line(tmp_path, capsys):
+    path, out = tmp_path / "short.txt", tmp_path / "m.json"
+    path.write_text("abcab\n")  # 10% of 6 characters is none
+    assert main(["train", "--text", str(path), "--block-size", "2", "--n-embd", "4", "--n-head", "1",
+                 "--steps", "1", "--samples", "0", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has nothing to predict" in err[0]
 
 
 # ---- the held-out loss covers every held-out character, whatever the tokenizer
@@ -184,7 +197,6 @@ def test_full_coverage_loss_is_the_sum_over_every_held_out_character():
     position with the float forward (forward.py), of -log p(character | the characters
     before it since the start of its window) over every held-out character. Window k
     of block_size B starts at the character before held-out character k*B."""
-    forward = pytest.importorskip("microgpt.forward")
     text, block = make_text(60, seed=5), 8
     trainer = Trainer(text=text, n_embd=8, n_head=2, n_layer=2, block_size=block,
                       train_config=TrainConfig(steps=20, batch_size=4), engine="fused")
