@@ -206,7 +206,8 @@ def register(sub):
     add_engine_options(p, training=True)
     g.add_argument("--eval-every", type=positive_int, metavar="N",
                    help="every N steps (and at the end) print the validation loss and log it to --log "
-                        "as {\"step\": .., \"val_loss\": ..}")
+                        "as {\"step\": .., \"val_loss\": ..}; on a long text, from an evenly spread sample of it, "
+                        "labelled so (the final line reads all of it)")
     g.add_argument("--keep-best", action="store_true",
                    help="with --eval-every: save the model to OUT's name + .best.json (atomically) whenever "
                         "the validation loss improves")
