@@ -1,5 +1,6 @@
 """Continuous text (--text FILE): a positional split, seeded random windows,
-training in any engine, resume, and sampling that runs past block_size."""
+training in any engine, resume, sampling that runs past block_size, and a
+held-out loss that scores every held-out character once, whatever the tokenizer."""
 
 import json
 import math

@@ -49,24 +49,24 @@ def train_and_save(run, args, stdout):
     trainer, steps = run.trainer, run.trainer.train_config.steps
     print_header(run)
     progress = Progress(steps, first_step=trainer.step)
-    eval_bars = []
+    eval_bar = Progress(0, tty=False)  # the latest validation's bar (none yet)
 
-    def eval_bar(n):  # a validation's bar, on a terminal, once it has taken a second
-        # below the training bar while that holds its line (the run is not done yet)
-        eval_bars.append(Progress(n, stream=progress.stream, tty=progress.tty, label="val", lines=False,
-                                  delay=1.0, below=not trainer.done))
-        return eval_bars[-1]
+    def new_eval_bar(n):  # a validation's bar, on a terminal, once it has taken a second
+        nonlocal eval_bar  # (below the training bar while that holds its line: the run is not done yet)
+        eval_bar = Progress(n, stream=progress.stream, tty=progress.tty, label="val", lines=False, delay=1.0,
+                            below=not trainer.done)
+        return eval_bar
 
     def say(line):  # a validation line: on a line of its own below a live bar
-        if progress.tty and not (eval_bars and eval_bars[-1].drawn):  # (a drawn bar ended its line)
+        if progress.tty and not eval_bar.drawn:  # (a bar that was drawn has ended its line)
             progress.stream.write("\n")
         print(line, flush=True)
 
     try:
-        run.train(on_step=progress.update, say=say, signals=True, bar=eval_bar)
+        run.train(on_step=progress.update, say=say, signals=True, bar=new_eval_bar)
     finally:
-        if eval_bars and eval_bars[-1].holds_line:
-            eval_bars[-1].close()  # a validation cut short (its line is below the training bar's)
+        if eval_bar.holds_line:
+            eval_bar.close()  # a validation cut short (its line is below the training bar's)
         elif not run.trainer.done:
             progress.close()
     if run.stopped_by:
