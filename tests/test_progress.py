@@ -25,3 +25,25 @@ def test_plain_lines_when_not_a_terminal():
 
 def test_format_duration():
     assert [format_duration(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
+
+
+def test_a_delayed_bar_draws_nothing_until_its_delay_has_passed():
+    out = io.StringIO()
+    p = Progress(3, stream=out, tty=True, label="val", lines=False, delay=60)
+    for step in (1, 2, 3):
+        p.update(step, 2.5)
+    p.close()
+    assert out.getvalue() == "" and not p.drawn
+
+
+def test_a_bar_below_another_keeps_its_line():
+    """below=True: the first draw starts a new line (the training bar's stays); close()
+    ends only a line the bar still holds."""
+    out = io.StringIO()
+    p = Progress(2, stream=out, tty=True, label="val", lines=False, below=True)
+    p.update(1, 2.5)
+    assert out.getvalue().startswith("\n\rval 1/2") and p.holds_line
+    p.update(2, 2.4)
+    assert out.getvalue().count("\n") == 2 and not p.holds_line
+    p.close()
+    assert out.getvalue().count("\n") == 2  # the bar had ended its line: nothing more

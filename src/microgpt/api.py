@@ -204,9 +204,16 @@ def _check_text(text: object) -> None:
 class Evaluation:
     def __init__(self, loss: float, tokens: int, held_out: evaluation.HeldOut, measured: evaluation.Measured) -> None:
         self.loss = loss
-        self.tokens = tokens
+        self.tokens = tokens  # tokens predicted: every one of a text's held-out tokens
         self.held_out = held_out  # evaluation.HeldOut: the token lists and their description
         self.measured = measured  # evaluation.Measured: also the characters and bytes predicted
+
+    @property
+    def chars(self) -> int:
+        """Characters the predicted tokens spell (a document's end counts as one): for a
+        --text model's held-out split, every held-out character."""
+        chars: int = self.measured.chars
+        return chars
 
     @property
     def bits_per_char(self) -> float:

@@ -66,7 +66,6 @@ def new_tokenizer(kind, all_texts, train_texts, vocab_size=None):
     raise UsageError(f"--tokenizer must be one of {', '.join(TOKENIZERS)}, got {kind!r}")
 
 VAL_FRACTION = 0.1
-MAX_VAL_WINDOWS = 256  # a text's validation loss reads at most this many windows, evenly spread
 
 
 class Documents:
@@ -97,7 +96,7 @@ class Documents:
         return f"num docs: {self.n_docs} ({len(self.train)} train, {len(self.val)} validation)"
 
     def held_out(self):
-        return f"{len(self.val)} docs"
+        return f"{len(self.val):,} held-out docs"
 
 
 class TextWindows:
@@ -116,7 +115,7 @@ class TextWindows:
         return random_windows(self.train, batch_size, block_size, rng)
 
     def val_batch(self, block_size):
-        return val_windows(self.val, block_size)
+        return held_out_windows(self.train, self.val, block_size)
 
     def record(self):
         # n_train / n_val count characters here (not tokens); n_docs is 1 (the text)
@@ -131,7 +130,7 @@ class TextWindows:
                 f"{tokens}); windows of {block_size + 1} {unit}s")
 
     def held_out(self):
-        return f"{len(self.val):,} {self.tokenizer.unit}s"
+        return f"the held-out last {VAL_FRACTION:.0%}"
 
 
 def split_chars(seq, val_fraction=VAL_FRACTION):
@@ -148,7 +147,14 @@ def split_text(ids, block_size, val_fraction=VAL_FRACTION):
 
 def text_ids(tokenizer, text, block_size):
     """(training ids, validation ids) of a text: split by character (the last 10% held out),
-    then each part encoded. With characters this is split_text of the whole text's ids."""
+    then each part encoded. With characters this is split_text of the whole text's ids.
+
+    Split first, encode after, so that the validation tokens decode to exactly the
+    held-out characters, for every tokenizer: bits per character are then over the
+    same characters whatever the vocabulary. (Encoding the whole text and cutting
+    its tokens would leave a BPE token straddling the split, half trained on, half
+    held out.) The price is at the cut itself: a BPE word cut there is encoded as
+    two pieces the merges would have joined."""
     train, val = (tokenizer.encode(part) for part in split_chars(text))
     unit = tokenizer.unit + "s"
     size = f"{len(text)} characters" + (f" ({len(train) + len(val)} {unit})" if unit != "characters" else "")
@@ -159,8 +165,6 @@ def _windowable(train, val, size, block_size, unit, val_fraction=VAL_FRACTION):
     if len(train) < block_size + 1:
         raise UsageError(f"the text has {size}; training needs more than block_size "
                          f"({block_size}) {unit} before the {val_fraction:.0%} held out for validation")
-    if val and len(val) < block_size + 1:
-        val = []  # too short for even one window: no validation
     return train, val
 
 
@@ -170,10 +174,16 @@ def random_windows(ids, n, block_size, rng):
     return [ids[s : s + block_size + 1] for s in starts]
 
 
-def val_windows(ids, block_size, limit=MAX_VAL_WINDOWS):
-    """Non-overlapping windows that tile the validation ids (each predicts
-    block_size tokens), at most `limit` of them, evenly spread."""
-    starts = list(range(0, len(ids) - block_size, block_size))
-    if len(starts) > limit:
-        starts = [starts[i * len(starts) // limit] for i in range(limit)]
-    return [ids[s : s + block_size + 1] for s in starts]
+def tile(ids, block_size):
+    """Windows that predict every id after the first exactly once: window k is
+    ids[k * block_size : (k + 1) * block_size + 1], its first id the context (the
+    last one the window before predicted), the last window shorter when the ids
+    run out. Each prediction sees between 1 and block_size ids of context."""
+    return [ids[s : s + block_size + 1] for s in range(0, len(ids) - 1, block_size)]
+
+
+def held_out_windows(train, val, block_size):
+    """Windows that predict every validation id exactly once: tile() of the validation
+    ids after the last training id, which conditions the first prediction as every
+    window's first id conditions the rest (it is context, never a target)."""
+    return tile(train[-1:] + val, block_size) if val else []

@@ -8,6 +8,8 @@ lists, the same engine arithmetic, summed in the same order.
 `held_out` finds those token lists again for a saved model: the validation
 documents rebuilt from the checkpoint (provenance.py), the windows
 tiling the last 10% of a --text model's text, or all of a file the user names.
+A text's windows predict every held-out token exactly once (batches.tile), so
+the characters scored are all the held-out characters, whatever the tokenizer.
 
 Loss per token depends on what a token is: a BPE token holds a few characters,
 so its loss is larger than a character's for the same model quality. `measure`
@@ -24,7 +26,8 @@ import math
 from dataclasses import dataclass
 
 from microgpt import provenance
-from microgpt.batches import text_ids, val_windows
+from microgpt.batches import held_out_windows, text_ids, tile
+from microgpt.config import predicted
 from microgpt.data import fingerprint, read_docs
 from microgpt.errors import MicroGPTError, UsageError
 
@@ -65,10 +68,26 @@ class Measured(PerCharacter):
     tokens: int
     chars: int
     bytes: int
+    of_chars: int = None  # a sample: the characters all the token lists predict (else None, all were read)
+
+    @property
+    def sampled(self):
+        return self.of_chars is not None and self.of_chars != self.chars
 
     @property
     def loss(self):  # per token
         return self.total / self.tokens if self.tokens else float("nan")
+
+    def counts(self):
+        """What was scored: '110,520 tokens, 110,520 characters', or 'sampled 16,384 of 110,520 characters'."""
+        if self.sampled:
+            return f"sampled {self.chars:,} of {self.of_chars:,} characters"
+        return f"{self.tokens:,} tokens, {self.chars:,} characters"
+
+    def record(self):
+        """What a run log records of a validation (val_chars_of: only for a sample)."""
+        return {"val_loss": self.loss, "val_bits_per_char": self.bits_per_char, "val_chars": self.chars,
+                **({"val_chars_of": self.of_chars} if self.sampled else {})}
 
     def line(self, label="val loss"):
         """'val loss 2.1 | val perplexity 8.2 | 3.0 bits/char | 3.0 bits/byte'"""
@@ -85,13 +104,39 @@ def predicted_tokens(tokens, block_size):
     return tokens[1 : 1 + min(block_size, len(tokens) - 1)]
 
 
-def measure(engine, tokenizer, batch, progress=None):
-    """evaluate(), as a Measured: also the characters and bytes of what was predicted."""
+def measure(engine, tokenizer, batch, progress=None, sample_of=None):
+    """evaluate(), as a Measured: also the characters and bytes of what was predicted.
+    When `batch` is a sample (spread()) of the token lists `sample_of`, of_chars says
+    how many characters all of those would have scored."""
     _, total, count = evaluate(engine, batch, progress)
     block = engine.config.block_size
-    chars = sum(tokenizer.n_chars(predicted_tokens(t, block)) for t in batch)
+    of_chars = None if sample_of is None else chars_predicted(tokenizer, sample_of, block)
     n_bytes = sum(tokenizer.n_bytes(predicted_tokens(t, block)) for t in batch)
-    return Measured(total, count, chars, n_bytes)
+    return Measured(total, count, chars_predicted(tokenizer, batch, block), n_bytes, of_chars)
+
+
+def measure_sample(engine, tokenizer, batch, n_tokens=None, bar=None):
+    """measure() of spread(batch, ..., n_tokens), a quick estimate whose Measured says what
+    it sampled (of_chars), or of all of `batch` without n_tokens. bar(n) may give a Progress
+    for the n token lists read."""
+    sample = batch if n_tokens is None else spread(batch, engine.config.block_size, n_tokens)
+    return measure(engine, tokenizer, sample, bar and bar(len(sample)),
+                   sample_of=batch if sample is not batch else None)
+
+
+def chars_predicted(tokenizer, batch, block_size):
+    return sum(tokenizer.n_chars(predicted_tokens(t, block_size)) for t in batch)
+
+
+def spread(batch, block_size, n_tokens):
+    """For a quick estimate: token lists predicting about n_tokens tokens (at least one
+    list), evenly spread over `batch`, the same ones each time (so estimates at different
+    steps compare); all of `batch` when it predicts no more than that."""
+    n_predicted = sum(predicted(t, block_size) for t in batch)
+    if n_predicted <= n_tokens:
+        return batch
+    keep = max(1, len(batch) * n_tokens // n_predicted)
+    return [batch[i * len(batch) // keep] for i in range(keep)]
 
 
 def perplexity(loss):
@@ -143,7 +188,8 @@ def held_out(ckpt, data=None, model_path=None):
 
 
 def _held_out_text(ckpt, path=None, model_path=None):
-    """A --text model: the windows tiling the held-out last 10% of its text, or all of `path`."""
+    """A --text model: windows predicting every token of the held-out last 10% of its text
+    (the first conditioned on the last training token), or every token but the first of `path`."""
     whole_file = path is not None
     if not whole_file and not ckpt.training.data:
         raise UsageError("the checkpoint does not record its text file; pass --data FILE")
@@ -153,13 +199,14 @@ def _held_out_text(ckpt, path=None, model_path=None):
         path, text = provenance.read_recorded(ckpt.training, model_path, provenance.read_text_file)
     block = ckpt.config.block_size
     if whole_file:
-        ids = ckpt.tokenizer.encode(text)  # characters the model never saw are an error here
+        windows = tile(ckpt.tokenizer.encode(text), block)  # characters the model never saw are an error here
         what, label = f"all of {path}", "loss"
     else:
         if ckpt.training.data_sha256 not in (None, fingerprint([text])):
             raise MicroGPTError(f"{path} is not the text this model was trained on (it changed since)")
-        ids, what, label = text_ids(ckpt.tokenizer, text, block)[1], f"the held-out last 10% of {path}", "val loss"
-    windows = val_windows(ids, block)
+        windows = held_out_windows(*text_ids(ckpt.tokenizer, text, block), block)
+        what, label = f"the held-out last 10% of {path}", "val loss"
     if not windows:
-        raise UsageError(f"{what} is shorter than one window of {block + 1} {ckpt.tokenizer.unit}s")
+        need = "2 " + ckpt.tokenizer.unit + "s (the first is context)" if whole_file else "1 " + ckpt.tokenizer.unit
+        raise UsageError(f"{what} has nothing to predict: it needs at least {need}")
     return HeldOut(windows, what, label, "windows")

@@ -18,9 +18,12 @@ class Progress:
     stderr, so stdout stays clean for results. Elsewhere, with lines=True
     (training), each step prints a line of its own that a log or a script can
     read; with lines=False (evaluation) nothing is printed, so pipes only get
-    the result."""
+    the result. With `delay` (seconds) the terminal bar appears only once the
+    work has taken that long: a quick evaluation leaves no trace. With
+    below=True it starts on a new line, keeping the line another bar holds."""
 
-    def __init__(self, total, stream=None, tty=None, width=24, first_step=0, label="step", lines=True):
+    def __init__(self, total, stream=None, tty=None, width=24, first_step=0, label="step", lines=True, delay=0.0,
+                 below=False):
         self.total = total
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
@@ -30,9 +33,12 @@ class Progress:
         self.first_step = first_step
         self.label = label
         self.lines = lines
+        self.delay, self.below = delay, below
         self.start = time.perf_counter()
         self.tokens = 0
         self._last_draw = 0.0
+        self.drawn = False  # whether the terminal bar has been drawn
+        self.holds_line = False  # drawn, and not yet ended with its newline
 
     def update(self, step, loss, tokens=0, lr=None):
         """`step` is 1-based and counts from the start of the whole run."""
@@ -44,9 +50,11 @@ class Progress:
         w = len(str(self.total))
         if self.tty:
             now = time.perf_counter()
-            if step != self.total and now - self._last_draw < 0.1:
+            if elapsed < self.delay or (step != self.total and now - self._last_draw < 0.1):
                 return
-            self._last_draw = now
+            if self.below and not self.drawn:
+                self.stream.write("\n")
+            self._last_draw, self.drawn, self.holds_line = now, True, step != self.total
             filled = int(self.width * step / self.total)
             bar = "█" * filled + "·" * (self.width - filled)
             self.stream.write(f"\r{self.label} {step:{w}d}/{self.total} {bar} loss {loss:.4f}{tok_s} | "
@@ -63,6 +71,7 @@ class Progress:
 
     def close(self):
         """End a bar cut short (the next output starts on a line of its own)."""
-        if self.tty:
+        if self.tty and self.holds_line:
+            self.holds_line = False
             self.stream.write("\n")
             self.stream.flush()

@@ -34,7 +34,7 @@ from microgpt.config import MODEL_DEFAULTS, GPTConfig, TrainConfig, resolve_sett
 from microgpt.data import fingerprint, read_docs, read_text, recorded_path, resolve_data_path
 from microgpt.engines import DEFAULT_ENGINE, check_engine_options, make_engine
 from microgpt.errors import MicroGPTError, UsageError
-from microgpt.evaluation import measure
+from microgpt.evaluation import measure_sample
 from microgpt.files import checkpoint, interrupts, outputs, resources
 from microgpt.files.runlog import RunLog
 from microgpt.files.inputs import check_path
@@ -43,6 +43,7 @@ from microgpt.optim import learning_rate
 from microgpt.provenance import TrainingData
 from microgpt.tokenizer import Tokenizer
 
+EVAL_EVERY_TOKENS = 16_384  # --eval-every reads about this many held-out tokens (the end reads all)
 
 
 class Diverged(MicroGPTError):
@@ -153,10 +154,11 @@ class Trainer:
         """Mean loss per token on the held-out documents or windows; None without any."""
         return self.validation().loss if self.source.val else None
 
-    def validation(self):
-        """The held-out loss as an evaluation.Measured (also bits per character); None without any."""
-        batch = self.source.val_batch(self.config.block_size)
-        return measure(self.engine, self.tokenizer, batch) if batch else None
+    def validation(self, sample_tokens=None, bar=None):
+        """The held-out loss as an evaluation.Measured (also bits per character), or None; with sample_tokens
+        an estimate from about that many (evaluation.measure_sample). bar(n): a Progress for n token lists."""
+        held = self.source.val_batch(self.config.block_size)
+        return measure_sample(self.engine, self.tokenizer, held, sample_tokens, bar) if held else None
 
     def checkpoint(self, **metadata):
         """Everything needed to sample from the model or to go on training it."""
@@ -313,29 +315,29 @@ class Run:
         self._written[saved] = outputs.identity(saved)
         return saved
 
-    def validate(self, step, say, log_file):
-        """Val loss now: reported, logged, and (with keep_best) saved when it is the best yet."""
-        measured = self.trainer.validation()
+    def validate(self, step, say, log_file, bar=None):
+        """Val loss now (a long text's: a labelled sample): reported, logged, saved if best (keep_best)."""
+        measured = self.trainer.validation(EVAL_EVERY_TOKENS, bar)
         val, note = measured.loss, ""
+        sampled = f" ({measured.counts()})" if measured.sampled else ""
         if self.best_val_loss is None or val < self.best_val_loss:
             self.best_val_loss = val
             if self.keep_best:
                 self.save(self.best_out, val_loss=val)
                 note = f" (best; saved {self.best_out})"
-        say(f"step {step}: val loss {val:.4f} | {measured.bits_per_char:.4f} bits/char{note}")
+        say(f"step {step}: val loss {val:.4f} | {measured.bits_per_char:.4f} bits/char{sampled}{note}")
         if log_file is not None:
-            log_file.write(json.dumps({"step": step, "val_loss": val, "val_bits_per_char": measured.bits_per_char})
-                           + "\n")
+            log_file.write(json.dumps({"step": step, **measured.record()}) + "\n")
             log_file.flush()
         return val
 
-    def train(self, on_step=None, say=None, signals=False, until=None):
+    def train(self, on_step=None, say=None, signals=False, until=None, bar=None):
         """Train to the end (then compute the validation loss), or to step `until`
         (to look at the model and go on later: call train() again), or until a signal.
 
         on_step(step, loss, tokens, lr) follows each step; say(line) gets the validation lines (default:
-        none printed). With signals=True, SIGINT and SIGTERM finish the step under way (or cut a
-        validation short), save the checkpoint and set stopped_by. Returns self."""
+        none printed), bar(n) a validation's Progress. With signals=True, SIGINT and SIGTERM finish the
+        step under way (or cut a validation short), save the checkpoint and set stopped_by. Returns self."""
         say = say or (lambda line: None)
         trainer, steps = self.trainer, self.trainer.train_config.steps
         with interrupts.Deferred(active=signals) as signalled:
@@ -345,7 +347,7 @@ class Run:
                 if on_step is not None:
                     on_step(step, loss, n, lr)
                 if self.eval_every and (step % self.eval_every == 0 or step == steps):
-                    signalled.attempt(lambda: self.validate(step, say, log_file))  # a signal: stop and save
+                    signalled.attempt(lambda: self.validate(step, say, log_file, bar))  # a signal: stop and save
                 if self.save_every and step % self.save_every == 0 and step < steps:
                     self.save()
 
@@ -373,7 +375,7 @@ class Run:
             if not stop and not trainer.done and (until is None or trainer.step < until):
                 stop.append(signal.SIGTERM)  # under torchrun: another rank got the signal, all stopped
             if not stop and trainer.done:
-                self.validation = signalled.attempt(trainer.validation)  # cut short: saved below without it
+                self.validation = signalled.attempt(lambda: trainer.validation(bar=bar))  # cut short: saved without
             if stop:
                 self.stopped_by = stop[0]
                 self.save()  # (a second signal is only noted: the save is not cut in half)

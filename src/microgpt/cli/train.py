@@ -49,16 +49,25 @@ def train_and_save(run, args, stdout):
     trainer, steps = run.trainer, run.trainer.train_config.steps
     print_header(run)
     progress = Progress(steps, first_step=trainer.step)
+    eval_bar = Progress(0, tty=False)  # the latest validation's bar (none yet)
+
+    def new_eval_bar(n):  # a validation's bar, on a terminal, once it has taken a second
+        nonlocal eval_bar  # (below the training bar while that holds its line: the run is not done yet)
+        eval_bar = Progress(n, stream=progress.stream, tty=progress.tty, label="val", lines=False, delay=1.0,
+                            below=not trainer.done)
+        return eval_bar
 
     def say(line):  # a validation line: on a line of its own below a live bar
-        if progress.tty:
+        if progress.tty and not eval_bar.drawn:  # (a bar that was drawn has ended its line)
             progress.stream.write("\n")
         print(line, flush=True)
 
     try:
-        run.train(on_step=progress.update, say=say, signals=True)
+        run.train(on_step=progress.update, say=say, signals=True, bar=new_eval_bar)
     finally:
-        if not run.trainer.done:
+        if eval_bar.holds_line:
+            eval_bar.close()  # a validation cut short (its line is below the training bar's)
+        elif not run.trainer.done:
             progress.close()
     if run.stopped_by:
         if distributed.is_main():  # (every rank got the signal; one reports)
@@ -76,7 +85,7 @@ def train_and_save(run, args, stdout):
     if speed:
         print(f"speed: {speed}")
     if run.validation is not None:
-        print(f"{run.validation.line()} ({trainer.source.held_out()})")
+        print(f"{run.validation.line()} ({trainer.source.held_out()}: {run.validation.counts()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
         run.save()
     if run.moved_from is not None:
@@ -203,7 +212,8 @@ def register(sub):
     add_engine_options(p, training=True)
     g.add_argument("--eval-every", type=positive_int, metavar="N",
                    help="every N steps (and at the end) print the validation loss and log it to --log "
-                        "as {\"step\": .., \"val_loss\": ..}")
+                        "as {\"step\": .., \"val_loss\": ..}; on a long text, from an evenly spread sample of it, "
+                        "labelled so (the final line reads all of it)")
     g.add_argument("--keep-best", action="store_true",
                    help="with --eval-every: save the model to OUT's name + .best.json (atomically) whenever "
                         "the validation loss improves")
