@@ -130,7 +130,7 @@ def test_our_own_results_and_logs_are_replaced(tmp_path, capsys):
     assert main(["ladder", "0", "--steps", "1", "--json", str(tmp_path / "l.json")]) == 0
     assert main(["ladder", "0", "--steps", "1", "--json", str(tmp_path / "l.json")]) == 0
     text = tmp_path / "long.txt"  # a text's validation records (a labelled sample) are ours too
-    text.write_text("the cat sat on the mat and the dog ate the hat. " * 2000)
+    text.write_text("the cat sat on the mat and the dog ate the hat. " * 4000)  # held out: > 16,384 chars
     for _ in range(2):
         assert main(["train", "--text", str(text), "--steps", "2", *TINY, "--out", str(tmp_path / "t.json"),
                      "--log", str(tmp_path / "t.jsonl"), "--eval-every", "1", "--samples", "0", "--engine",
