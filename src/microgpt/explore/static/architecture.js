@@ -6,7 +6,7 @@
 import { el, svg } from "./dom.js";
 import { sideEl } from "./state.js";
 
-const ARCH_W = 330, ARCH_BOX = 250, ARCH_LEFT = 50, ARCH_H = 44, ARCH_GAP = 16, ARCH_RAIL = 26;
+const ARCH_W = 410, ARCH_BOX = 330, ARCH_LEFT = 50, ARCH_H = 44, ARCH_GAP = 16, ARCH_RAIL = 26;
 const ARCH_FILL = { wte: "#e8f0fb", wpe: "#e8f0fb", norm: "#f3f4f6", attention: "#fff1dc", mlp: "#e7f6ea", lm_head: "#efe8fb" };
 
 const paramCount = (n) => n.toLocaleString("en");
@@ -17,7 +17,7 @@ export function renderArchitecture(side, chosen, onHead) {
   const a = side.card.architecture, blocks = a.blocks;
   const [wte, wpe, ...rest] = blocks;
   const layers = rest.filter((b) => b.kind === "attention").length;
-  const height = 2 * ARCH_H + 3 * ARCH_GAP + rest.length * (ARCH_H + ARCH_GAP) + layers * 2 * ARCH_GAP + 40;
+  const height = 2 * ARCH_H + 14 + 3 * ARCH_GAP + rest.length * (ARCH_H + ARCH_GAP) + layers * 2 * ARCH_GAP + 40;
   const s = svg("svg", { width: ARCH_W, height, viewBox: `0 0 ${ARCH_W} ${height}`, "data-testid": "arch-svg" });
   s.append(svg("defs", {}, svg("marker", { id: "arch-arrow", viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 6, markerHeight: 6, orient: "auto" },
     svg("path", { d: "M0,0 L8,4 L0,8 z", fill: "#9aa3b2" }))));
@@ -26,8 +26,11 @@ export function renderArchitecture(side, chosen, onHead) {
   // The two embeddings side by side, added.
   const half = (ARCH_BOX - 10) / 2;
   let y = 6;
-  s.append(blockBox(wte, ARCH_LEFT, y, half), blockBox(wpe, ARCH_LEFT + half + 10, y, half));
-  y += ARCH_H;
+  s.append(blockBox(wte, ARCH_LEFT, y, half, 3), blockBox(wpe, ARCH_LEFT + half + 10, y, half, 3));
+  y += ARCH_H + 14;
+  for (const cx of [ARCH_LEFT + half / 2, ARCH_LEFT + half + 10 + half / 2]) {  // both into the sum
+    s.append(svg("path", { d: `M${cx} ${y - 4} V${y + 2} H${ARCH_LEFT + ARCH_BOX / 2} V${y + ARCH_GAP - 8}`, fill: "none", stroke: "#9aa3b2" }));
+  }
   y = plusSign(s, ARCH_LEFT + ARCH_BOX / 2, y + ARCH_GAP, "wte[token] + wpe[position]");
   arrow(y, y + ARCH_GAP - 2);
   y += ARCH_GAP;
@@ -63,18 +66,20 @@ export function renderArchitecture(side, chosen, onHead) {
     el("span", { text: total === a.params ? " (the model's count)" : ` (the model has ${paramCount(a.params)})` }));
 }
 
-function blockBox(b, x, y, width) {
+// A block's box: its name, then its widths and its parameter count (on a third line, when narrow).
+function blockBox(b, x, y, width, lines = 2) {
   const what = b.layer === null ? b.kind : `layer${b.layer}.${b.kind}`;
   const g = svg("g", { class: "arch-block", "data-block": what, "data-view": b.view, tabindex: 0, role: "button" });
-  g.append(svg("rect", { x, y, width, height: ARCH_H - 4, rx: 5, fill: ARCH_FILL[b.kind], stroke: "#8b95a7" }));
+  g.append(svg("rect", { x, y, width, height: ARCH_H - 4 + (lines - 2) * 14, rx: 5, fill: ARCH_FILL[b.kind], stroke: "#8b95a7" }));
   g.append(svg("text", { x: x + 8, y: y + 15, "font-size": 12, "font-weight": 600, text: b.label }));
-  const detail = b.kind === "attention" ? "" : `${b.widths} · `;
-  g.append(svg("text", { x: x + width - 8, y: y + (b.kind === "attention" ? 15 : 31), "text-anchor": "end", "font-size": 11, fill: "#5b6475" },
-    svg("tspan", { text: detail }), svg("tspan", { "data-testid": "arch-params", "data-params": b.params, text: `${paramCount(b.params)} params` })));
+  const params = svg("text", { x: x + width - 8, y: y + (b.kind === "attention" ? 15 : 17 + 14 * (lines - 1)), "text-anchor": "end", "font-size": 11,
+                               fill: "#5b6475", "data-testid": "arch-params", "data-params": b.params, text: `${paramCount(b.params)} params` });
+  g.append(params);
+  if (b.kind !== "attention") g.append(svg("text", { x: x + 8, y: y + 31, "font-size": 11, fill: "#5b6475", text: b.widths }));
   g.append(svg("title", { text: b.matrices.length ? b.matrices.map((m) => `${m.name} ${m.shape.join("×")}`).join(", ") : "no parameters: x / rms(x)" }));
   const open = () => { if (b.kind !== "attention") document.querySelector(`#tabs button[data-view="${b.view}"]`).click(); };
   g.addEventListener("click", open);
-  g.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+  g.addEventListener("keydown", (e) => { if (e.key === "Enter") g.dispatchEvent(new MouseEvent("click")); });
   return g;
 }
 

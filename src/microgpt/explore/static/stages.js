@@ -27,7 +27,7 @@ export function renderStages(side, pick) {
   const body = sideEl(side, "stg-body");
   const steps = p.attention_steps[layer];
   if (!steps) { body.replaceChildren(el("p", { class: "note", text: `layer ${layer}'s attention is switched off` })); return; }
-  body.replaceChildren(...stages(t, p, steps, layer, head, a.head_dim));
+  body.replaceChildren(...stageElements(t, p, steps, layer, head, a.head_dim));
 }
 
 export function wireStages() {
