@@ -1,4 +1,4 @@
-// 5. Architecture and attention in stages: beside the model's diagram, one
+// 8. Architecture and attention in stages: beside the model's diagram, one
 // head of one layer at the chosen position, number by number, from the query
 // and the cached keys to what the block adds to the stream. Every number is
 // the trace's (Model.trace's attention_steps); the page computes none.
