@@ -5,6 +5,7 @@ and the diagram's blocks against the model's parameter count."""
 import json
 import math
 
+import attention_reference as reference
 import pytest
 
 import microgpt
@@ -14,8 +15,6 @@ from microgpt.explore.models import load_models
 from microgpt.explore.server import Explorer
 from microgpt.explore.views import architecture
 from microgpt.model import iter_parameter_shapes, num_params
-
-import attention_reference as reference
 
 TOL = 1e-12
 
@@ -100,9 +99,9 @@ def test_ablated_heads_and_layers(model):
     assert json.loads(json.dumps(skipped.to_dict()))["positions"][0]["attention_steps"][0] is None
 
 
-@pytest.mark.parametrize("shape", [dict(n_embd=16, n_head=4, n_layer=2, block_size=16),
-                                   dict(n_embd=8, n_head=2, n_layer=1, block_size=8),
-                                   dict(n_embd=24, n_head=3, n_layer=3, block_size=32, activation="gelu")])
+@pytest.mark.parametrize("shape", [{"n_embd": 16, "n_head": 4, "n_layer": 2, "block_size": 16},
+                                   {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8},
+                                   {"n_embd": 24, "n_head": 3, "n_layer": 3, "block_size": 32, "activation": "gelu"}])
 def test_the_diagrams_counts_sum_to_the_models(shape):
     config = GPTConfig(vocab_size=27, **shape)
     a = architecture(config)

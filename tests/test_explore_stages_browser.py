@@ -10,16 +10,15 @@ Chromium or Playwright is missing, failed under CI=true.)"""
 import os
 import threading
 
+import attention_reference as reference
 import pytest
+from test_explore_browser import browser, open_page, open_view, shoot  # noqa: F401 (browser: a fixture)
 
 import microgpt
 from microgpt.explore import report
 from microgpt.explore.models import load_models
 from microgpt.explore.server import Explorer, make_server
 from microgpt.model import num_params
-
-import attention_reference as reference
-from test_explore_browser import browser, open_page, open_view, shoot  # noqa: F401 (browser: a fixture)
 
 SHOWN = {3: 0.5e-3, 4: 0.5e-4}  # the most a number shown with 3 or 4 decimals is off by
 
@@ -64,7 +63,7 @@ def check_stages(page, m, layers, layer, head, pos):
     """The stages on the page against the reference's numbers for (layer, head) at pos."""
     d = m.config.head_dim
     want = layers[pos][1][layer]
-    part = lambda v: v[head * d:(head + 1) * d]  # noqa: E731
+    part = lambda v: v[head * d:(head + 1) * d]
     assert f"layer {layer} · head {head}" in page.text_content("#stg-body .readout")
     assert f"position {pos}," in page.text_content("#stg-body .readout")
     check_numbers(page, "[data-testid=stg-x] .n", want["x"])
