@@ -23,7 +23,7 @@ from microgpt.explore.server import Explorer, make_server
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWS = ["card", "read", "attention", "forward", "sampling", "embeddings", "backprop"]
+VIEWS = ["card", "read", "attention", "stages", "forward", "sampling", "embeddings", "backprop"]
 
 
 def _missing(why):

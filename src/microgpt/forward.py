@@ -60,22 +60,27 @@ class Intact:
 INTACT = Intact()
 
 
-def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset()):
+def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset(), keep=_ignore):
     """Layer li's attention output for the normalised stream x (before the
     residual add); appends this position's key and value to the layer's cache.
     A head in `zeroed` (as (li, h)) gives zeros instead of its weighted values;
     its weights are still computed, and recorded, so a picture can show where
-    the switched-off head would have looked."""
+    the switched-off head would have looked. `keep(name, vector)` is handed
+    each intermediate as it is made (gpt's `record` lists them)."""
     hd = config.head_dim
     inv_sqrt_hd = (hd**0.5) ** -1
+    keep(f"layer{li}.attn.x", x)
     q = linear(x, weights[f"layer{li}.attn_wq"])
     keys.append(linear(x, weights[f"layer{li}.attn_wk"]))
     values.append(linear(x, weights[f"layer{li}.attn_wv"]))
-    x_attn = []
+    x_attn, scores, scaled = [], [], []
     for h in range(config.n_head):
         hs = h * hd
         q_h = q[hs : hs + hd]
-        attn_logits = [fsum(q_h[j] * k[hs + j] for j in range(hd)) * inv_sqrt_hd for k in keys]
+        dots = [fsum(q_h[j] * k[hs + j] for j in range(hd)) for k in keys]
+        attn_logits = [d * inv_sqrt_hd for d in dots]
+        scores.append(dots)
+        scaled.append(attn_logits)
         attn_weights = softmax(attn_logits)
         if attn is not None:
             attn.append((li, h, attn_weights))
@@ -83,7 +88,11 @@ def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset(
             x_attn.extend([0.0] * hd)
             continue
         x_attn.extend(fsum(w * v[hs + j] for w, v in zip(attn_weights, values)) for j in range(hd))
-    return linear(x_attn, weights[f"layer{li}.attn_wo"])
+    out = linear(x_attn, weights[f"layer{li}.attn_wo"])
+    for name, vector in (("q", q), ("k", keys[-1]), ("v", values[-1]), ("scores", scores), ("scaled", scaled),
+                         ("heads", x_attn), ("out", out)):
+        keep(f"layer{li}.attn.{name}", vector)
+    return out
 
 
 def mlp(weights, li, x, activation="relu"):
@@ -102,7 +111,13 @@ def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None,
     "embed" (wte + wpe), "embed.norm" (after the first rmsnorm: the residual
     stream's start), and per layer "layer{i}.attn" and "layer{i}.mlp" (the
     residual stream after each block adds its output) and "layer{i}.mlp_hidden"
-    (after the ReLU or GELU). Recording only keeps references: the arithmetic, and so the
+    (after the ReLU or GELU); and inside each layer's attention, "layer{i}.attn.x"
+    (the normalised stream it reads), ".q", ".k", ".v" (this position's query,
+    key and value, all heads side by side), ".scores" and ".scaled" (per head,
+    q.k for each cached position, and that times 1/sqrt(head_dim): the
+    softmax's input), ".heads" (each head's weighted sum of the values,
+    concatenated) and ".out" (attn_wo of that, before the residual add).
+    Recording only keeps references: the arithmetic, and so the
     logits, are the same with or without it (inspection/trace.py is its reader).
 
     Given an ablation.Ablation as `ablate`, computes the model with those parts
@@ -123,7 +138,7 @@ def gpt(weights, config, token_id, pos_id, keys, values, attn=None, record=None,
     keep("embed.norm", x)
     for li in range(config.n_layer):
         if li not in off.attn:
-            out = attention(weights, config, li, rmsnorm(x), keys[li], values[li], attn, off.heads)
+            out = attention(weights, config, li, rmsnorm(x), keys[li], values[li], attn, off.heads, keep)
             x = out if li in off.resid_attn else [a + b for a, b in zip(out, x)]
         keep(f"layer{li}.attn", x)
         if li in off.mlp:

@@ -25,7 +25,7 @@ from microgpt.inspection import novelty
 from microgpt.inspection.differences import compare
 from microgpt.inspection.plots.runs import default_window, smooth
 from microgpt.ladder.claims import format_verdict
-from microgpt.model import iter_parameter_shapes, num_params
+from microgpt.model import iter_parameter_shapes, num_params, parameter_shapes
 from microgpt.provenance import TrainingData
 
 CARD_SAMPLES = 20  # as many as `microgpt train` prints at its end
@@ -94,7 +94,35 @@ def _card(ex, runs):
         "sampling": {"n": CARD_SAMPLES, "temperature": sampling.TEMPERATURE, "seed": sampling.SEED},
         "runs": [curve(r) for r in runs],
         "divergence": divergences(runs),
+        "architecture": architecture(m.config),
     }
+
+
+def architecture(config):
+    """The model's diagram, from its config: its blocks in the order the stream
+    passes them, each with its widths, the matrices it owns and their parameter
+    count, and the view that shows it at work. Every matrix belongs to exactly
+    one block, so the counts sum to the model's (a test holds this)."""
+    n, hidden = config.n_embd, 4 * config.n_embd
+    shapes = parameter_shapes(config)
+
+    def block(kind, label, widths, matrices, view, layer=None):
+        owned = [{"name": name, "shape": list(shapes[name])} for name in matrices]
+        return {"kind": kind, "label": label, "widths": widths, "layer": layer, "matrices": owned,
+                "params": sum(r * c for r, c in (shapes[name] for name in matrices)), "view": view}
+
+    blocks = [block("wte", "token embedding wte", f"{config.vocab_size} tokens → {n}", ["wte"], "embeddings"),
+              block("wpe", "position embedding wpe", f"{config.block_size} positions → {n}", ["wpe"], "embeddings"),
+              block("norm", "RMSNorm", f"{n} → {n}", [], "forward")]
+    for li in range(config.n_layer):
+        blocks += [block("norm", "RMSNorm", f"{n} → {n}", [], "forward", li),
+                   block("attention", f"attention: {config.n_head} heads × {config.head_dim}", f"{n} → {n}",
+                         [f"layer{li}.attn_{w}" for w in ("wq", "wk", "wv", "wo")], "stages", li),
+                   block("norm", "RMSNorm", f"{n} → {n}", [], "forward", li),
+                   block("mlp", f"MLP, {config.activation}", f"{n} → {hidden} → {n}",
+                         [f"layer{li}.mlp_fc1", f"layer{li}.mlp_fc2"], "forward", li)]
+    blocks.append(block("lm_head", "lm_head", f"{n} → {config.vocab_size} logits", ["lm_head"], "read"))
+    return {"blocks": blocks, "params": num_params(config), "n_head": config.n_head, "head_dim": config.head_dim}
 
 
 def divergences(runs, tol=0.0):

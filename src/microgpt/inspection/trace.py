@@ -7,6 +7,7 @@
     p.attention[layer][head]                 # weights over positions 0..1 (None: an ablated layer's)
     p.stream[i].vector, .norm, .lens         # the residual stream, and what it would predict
     p.mlp[layer].active                      # which hidden neurons fired
+    p.attention_steps[layer].scaled[head]    # q.k / sqrt(head_dim) over positions 0..1: the softmax's input
     json.dumps(t.to_dict())                  # plain lists, dicts, floats and str
 
 The string is read as `score` reads it (inspection/score.py): for a names model
@@ -34,6 +35,23 @@ the last point is the model's own prediction, bit for bit. A point's
 reads it multiplies it: the first rmsnorm for `embed`, layer i's attention norm
 for the point before layer i, its MLP norm for `layer{i}.attn`; None after the
 last MLP, which nothing normalises.
+
+Inside each layer's attention, `attention_steps` keeps every number on the
+way from the stream to the block's output, as forward.attention made them:
+
+    x             the normalised stream the layer reads (n_embd)
+    q, k, v       this position's query, key and value, heads side by side:
+                  head h owns [h * head_dim, (h + 1) * head_dim)
+    scores[h]     q_h . k_h of every position so far, 0..pos
+    scaled[h]     each score times 1 / sqrt(head_dim); their softmax is
+                  attention[layer][h]
+    heads         each head's weights times the cached values, summed, the
+                  heads concatenated (n_embd)
+    out           attn_wo times heads: what the block adds to the stream
+
+The keys a position's query meets are the cache: position j's own `k` (and
+`v`), for j = 0..pos. No later position is there yet, which is all the
+causal mask is.
 
 With an ablation (model.ablate(spec), ablation.py) the same points are shown
 for the model with those parts switched off: a skipped attention layer has
@@ -67,6 +85,18 @@ class MLP:
 
 
 @dataclass
+class AttentionSteps:
+    x: list  # (n_embd,) the normalised stream the layer reads
+    q: list  # (n_embd,) this position's query, every head's slice side by side
+    k: list  # (n_embd,) its key, as cached for the positions after it
+    v: list  # (n_embd,) its value, likewise
+    scores: list  # [head] -> q_h . k_h over positions 0..pos
+    scaled: list  # [head] -> those times 1/sqrt(head_dim): the softmax's input
+    heads: list  # (n_embd,) each head's weighted sum of the values, concatenated (zeros for a zeroed head)
+    out: list  # (n_embd,) attn_wo times heads, before the residual add
+
+
+@dataclass
 class Position:
     pos: int
     token: str  # the token read here ("BOS" for BOS)
@@ -78,6 +108,7 @@ class Position:
     attention: list  # [layer][head] -> weights over positions 0..pos
     stream: list  # Points, in the order the model computes them
     mlp: list  # [layer] -> MLP
+    attention_steps: list  # [layer] -> AttentionSteps (None: an ablated layer's)
 
 
 @dataclass
@@ -143,7 +174,18 @@ def read_position(weights, config, vocab, token, pos, keys, values, k, ablate=No
     for li in range(config.n_layer):
         hidden = [float(h) for h in record[f"layer{li}.mlp_hidden"]]  # max(0, x) keeps the int 0
         mlp.append(MLP(hidden, [j for j, h in enumerate(hidden) if h > 0]))
-    return logits, probs, attention, stream, mlp
+    steps = [attention_steps(record, f"layer{li}.attn.") for li in range(config.n_layer)]
+    return logits, probs, attention, stream, mlp, steps
+
+
+def attention_steps(record, prefix):
+    """A layer's attention intermediates, copied out of forward.gpt's record
+    (None when the layer's attention was skipped)."""
+    if prefix + "x" not in record:
+        return None
+    vectors = {name: list(record[prefix + name]) for name in ("x", "q", "k", "v", "heads", "out")}
+    per_head = {name: [list(row) for row in record[prefix + name]] for name in ("scores", "scaled")}
+    return AttentionSteps(**vectors, **per_head)
 
 
 def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K, ablate=None):
@@ -157,12 +199,12 @@ def trace(weights, config, tokenizer, text, is_text=False, k=TOP_K, ablate=None)
     keys, values = forward.empty_cache(config)
     positions, rows = [], []
     for pos in range(len(tokens) - 1):
-        logits, probs, attention, stream, mlp = read_position(weights, config, vocab, tokens[pos], pos, keys, values,
-                                                              k, ablate)
+        logits, probs, attention, stream, mlp, steps = read_position(weights, config, vocab, tokens[pos], pos,
+                                                                     keys, values, k, ablate)
         rows.append(row(tokenizer, tokens, pos, probs, bos))
         p_next = probs[tokens[pos + 1]]
         positions.append(Position(pos, vocab[tokens[pos]], vocab[tokens[pos + 1]], list(logits), probs, p_next,
-                                  forward.surprise(p_next), attention, stream, mlp))
+                                  forward.surprise(p_next), attention, stream, mlp, steps))
     s = new_score(tokenizer, text, tokens, rows)  # the totals, summed as score sums them
     return Trace(text, is_text, vocab, [vocab[t] for t in tokens], positions, s.total, s.mean, s.perplexity,
                  s.chars, s.bits_per_char)

@@ -10,6 +10,7 @@ import { loadLadder, readLadder } from "./ladder.js";
 import { chooseModel, loadModels, readString, unfit } from "./models.js";
 import { wireRead } from "./read.js";
 import { wireSampling } from "./sampling.js";
+import { wireStages } from "./stages.js";
 import { page, sides } from "./state.js";
 import { loadSession, wireTrain } from "./train.js";
 
@@ -45,7 +46,7 @@ function wire() {
     await chooseModel(0, ids[0]); await chooseModel(1, ids[ids.length - 1]);
     showView("read");
   }));
-  wireRead(); wireSampling(); wireBackprop(); wireAblation(); wireTrain();
+  wireRead(); wireSampling(); wireBackprop(); wireAblation(); wireTrain(); wireStages();
 }
 
 // A module runs once the document is parsed, so every element is there.

@@ -10,6 +10,7 @@ import { renderForward } from "./forward.js";
 import { readLadder } from "./ladder.js";
 import { renderNext, renderRead } from "./read.js";
 import { renderSample } from "./sampling.js";
+import { renderStages } from "./stages.js";
 import { ask, forget, newSide, page, sides } from "./state.js";
 
 const menuEntry = (m) => el("option", { value: m.id, text: `${m.name} (${m.params.toLocaleString("en")} params)` });
@@ -125,7 +126,7 @@ export async function readString() {
 export async function redraw() {
   const pick = (i) => guarded(async () => { page.pos = i; await redraw(); });
   await Promise.all(sides.filter((side) => side.score && side.trace).map(async (side) => {
-    renderRead(side, pick); renderAttention(side); renderForward(side, pick);
+    renderRead(side, pick); renderAttention(side); renderForward(side, pick); renderStages(side, pick);
     await renderNext(side);
   }));
   if (page.view === "ablation") await readAblation();
