@@ -80,8 +80,17 @@ def top_k_all(s):
 
 @check("temperature 0 is greedy: all the probability on the largest logit")
 def greedy(s):
-    _probs(s, LOGITS, 0, None, errors={ZeroDivisionError: "temperature 0 means greedy: return 1.0 at the largest "
-                                                          "logit and 0.0 elsewhere, before dividing by T"})
+    errors = {ZeroDivisionError: "temperature 0 means greedy: return 1.0 at the largest logit and 0.0 elsewhere, "
+                                 "before dividing by T"}
+    _probs(s, LOGITS, 0, None, errors=errors)
+    _probs(s, LOGITS[::-1], 0, None, errors=errors)  # the largest logit at another place
+
+
+@check("the last token can win: the largest logit last, with and without top-k")
+def last_token(s):
+    last = [0.5, -1.0, 2.0, 4.0]  # every token must be a candidate, the last one too
+    _probs(s, last, 0, None)
+    _probs(s, last, 0.8, 2)
 
 
 @check("a tiny temperature (0.001) does not overflow, and is nearly greedy")
@@ -137,4 +146,4 @@ def draws_seeded(s):
                      hint="draw with the rng passed in (rng.choices), not the random module's global generator")
 
 
-CHECKS = [plain, temperatures, top_k, top_k_all, greedy, tiny, huge, draws_greedy, draws_frequency, draws_seeded]
+CHECKS = [plain, temperatures, top_k, top_k_all, greedy, last_token, tiny, huge, draws_greedy, draws_frequency, draws_seeded]
