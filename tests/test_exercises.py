@@ -76,6 +76,7 @@ MISTAKES = [
     (7, "ms = sum(xi * xi for xi in x) / len(x)", "ms = sum(xi * xi for xi in x)", "SUM of squares"),
     (8, "scale = 1 / math.sqrt(len(q))", "scale = 1", "divide q . k by sqrt(head_dim)"),
     (8, None, FUTURE_ATTENTION, "the future included"),
+    (8, "scale = 1 / math.sqrt(len(q))", "scale = 1 / math.sqrt(len(keys))", "square root of the number of keys"),
     (8, "        outs.append(attend(linear(x, wq), keys, values))\n",
      "        outs.append(attend(linear(x, wq), keys[:-1], values[:-1]))\n", "BEFORE attending"),
     (9, "return [vec[h * hd:(h + 1) * hd] for h in range(n_head)]",
@@ -283,3 +284,22 @@ def test_expected_and_got_that_print_alike_are_shown_in_full(tmp_path):
     got = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("got:")]
     assert not passed and expected and len(expected) == len(got), text
     assert all(e != g for e, g in zip(expected, got)), text  # 0.8485 twice would show no difference
+
+
+def test_a_hint_only_where_the_mistake_is_recognised_for_certain(tmp_path):
+    """A list holding the mean loss equals the last position's loss on the by-hand document (every loss
+    is ln 2 there): it must not be told "only the last position"; and expect() names no mistake when two
+    with different hints would both have returned the answer."""
+    path = write_variant(tmp_path, 6, "return [-math.log(softmax(row)[tokens[pos + 1]]) for pos, row in enumerate(logits)]",
+                         "losses = [-math.log(softmax(row)[tokens[pos + 1]]) for pos, row in enumerate(logits)]\n"
+                         "    return [sum(losses) / len(losses)]")
+    text, passed = exercises.grade(6, path)
+    assert not passed and "only the last position" not in text, text
+    from microgpt.exercises.grading import Failed, expect
+
+    with pytest.raises(Failed) as e:
+        expect(2.0, 1.0, "f(1)", [(2.0, "one mistake"), (2.0, "another mistake")])
+    assert e.value.hint is None
+    with pytest.raises(Failed) as e:
+        expect(2.0, 1.0, "f(1)", [(2.0, "one mistake"), (3.0, "another mistake")])
+    assert e.value.hint == "one mistake"

@@ -26,6 +26,9 @@ def _attend_mistakes(q, keys, values):
                                                                  "sqrt(head_dim)"),
         (lambda: oracle.attend([x * hd**-0.5 for x in q], keys, values),
          "divided by head_dim: the scale is 1 / sqrt(head_dim)"),
+        (lambda: oracle.attend([x * (hd / len(keys)) ** 0.5 for x in q], keys, values),
+         "divided by the square root of the number of keys: the scale is 1 / sqrt(head_dim), the size of one "
+         "q . k, whatever the position"),
         (lambda: oracle.attend(q, keys, values, normalise=False), "the scores were used as weights: take "
                                                                      "their softmax first"),
         (lambda: [sum(v[j] for v in values) / len(values) for j in range(hd)], "a plain average of the values: "
@@ -52,8 +55,8 @@ def position_four(s):
 
 @check("attend with head_dim 2 (the scale is 1/sqrt(2))")
 def narrow(s):
-    step = oracle.block_trace(n_embd=2, seed=3)[0][3]
-    _attend(s, step, "attend(q, keys 0..3, values 0..3), head_dim 2")
+    step = oracle.block_trace(n_embd=2, seed=3)[0][2]  # 3 keys: neither 2 nor 2 squared, so mistakes differ
+    _attend(s, step, "attend(q, keys 0..2, values 0..2), head_dim 2")
 
 
 def _steps_mistakes(xs, w):

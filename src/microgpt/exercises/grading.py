@@ -126,16 +126,21 @@ def shape_note(got, expected):
 def expect(got, expected, given, mistakes=(), hint=None, tol=TOL):
     """Pass, or raise Failed. `mistakes` is a list of (what a typical mistake
     returns, or a function computing it; the hint for it): a wrong answer equal
-    to one of them gets that hint."""
+    to one of them gets that hint, but only when it is recognised for certain:
+    if two mistakes with different hints would both have returned it on this
+    input, no hint is better than a wrong one."""
     if close(got, expected, tol):
         return
+    hints = []
     for wrong, why in mistakes:
         try:
             value = wrong() if callable(wrong) else wrong
         except (ArithmeticError, ValueError):  # the mistake itself would have crashed: it is not this one
             continue
-        if close(got, value, max(tol, 1e-12)):
-            raise Failed(given, expected, got, why)
+        if close(got, value, max(tol, 1e-12)) and why not in hints:
+            hints.append(why)
+    if len(hints) == 1:
+        raise Failed(given, expected, got, hints[0])
     note = shape_note(got, expected)
     if note is None and _nested(expected) and _nested(got) and len(got) == len(expected):
         i = next(i for i, (g, e) in enumerate(zip(got, expected)) if not close(g, e, tol))
