@@ -83,9 +83,14 @@ def settle(page):
 
 
 def read(page, text):
-    page.fill("#text", text)
-    page.wait_for_function(f"document.querySelectorAll('#read-chars .char').length === {len(text) + 1} && "
+    """Type `text` (unless it is there) and wait until the boxes show it and nothing is computing."""
+    if page.input_value("#text") != text:
+        page.fill("#text", text)
+    shown = json.dumps(text + "⏎")
+    page.wait_for_function(f"[...document.querySelectorAll('#read-chars .char .c')].map(e => e.textContent).join('') === {shown} && "
                            f"document.getElementById('status').dataset.busy === '0'")
+    page.wait_for_timeout(300)  # past the box's 150 ms debounce: no reading still to start
+    settle(page)
 
 
 def colours(page, selector, prop):
@@ -110,34 +115,52 @@ def test_read_boxes_show_the_models_p_and_surprise_in_its_colour(page, site):
     assert legend_labels(page, "#view-read") == ["0", "3", "6+ nats"]
 
 
-def test_a_small_p_keeps_its_digits(page, site):
-    """p = 1.48e-4 was shown as "p 0.0001": now three significant digits, whatever the size."""
-    open_view(page, "read")
-    read(page, "zzx")
-    rows = microgpt.load(site["path"]).score("zzx").rows
-    shown = page.locator("#read-chars .char .p:first-child").all_text_contents()
-    assert shown == [f"p {shown_p(p)}" for *_, p in rows]
-    assert any(p < 1e-3 for *_, p in rows) and all(re.fullmatch(r"p \d\.\d\de-\d+|p [\d.]{4,6}", s) for s in shown)
+def next_probabilities(model, prefix):
+    """The model's distribution after `prefix`, from Model.score alone: p of each
+    character is the score of prefix + it at that position; p of the end, of prefix."""
+    vocab = [model.tokenizer.label(i) for i in range(model.tokenizer.vocab_size - 1)]  # (BOS is last)
+    p = {c: model.score(prefix + c).rows[len(prefix)][3] for c in vocab}
+    p["⏎"] = model.score(prefix).rows[len(prefix)][3]
+    return p
 
 
-def test_next_character_bars_are_the_models_probabilities(page, site):
-    """Each bar's visible label is the probability Model.score gives that character
-    after the context: the score of the context followed by it."""
+def bar_labels(page):
+    tokens = page.locator("#next-bars [data-testid=bars] text.bar-token").all_text_contents()
+    labels = page.locator("#next-bars [data-testid=bars] text.bar-label").all_text_contents()
+    return dict(zip(tokens, labels, strict=True))
+
+
+def open_position_2_of_emma(page):
     open_view(page, "read")
     read(page, "emma")
     page.click("#read-chars .char:nth-child(3)")  # position 2: after BOS e m
     page.wait_for_function("document.getElementById('next-title').textContent.includes('After \"⏎em\"')")
     settle(page)
-    model = microgpt.load(site["path"])
-    vocab = [model.tokenizer.label(i) for i in range(model.tokenizer.vocab_size - 1)]  # (BOS is last)
-    p_after = {c: model.score("em" + c).rows[2][3] for c in vocab}
-    p_after["⏎"] = model.score("em").rows[2][3]  # the end of the name
-    labels = page.locator("#next-bars [data-testid=bars] text.bar-label").all_text_contents()
-    tokens = page.locator("#next-bars [data-testid=bars] text.bar-token").all_text_contents()
-    assert len(labels) == len(tokens) == 27
-    for token, label in zip(tokens, labels):
-        assert label == shown_p(p_after[token]), token
+
+
+def test_next_character_bars_are_the_models_probabilities(page, site):
+    open_position_2_of_emma(page)
+    p = next_probabilities(microgpt.load(site["path"]), "em")
+    shown = bar_labels(page)
+    assert len(shown) == 27 and shown == {t: shown_p(p[t]) for t in shown}
     assert "temperature 1.00" in page.text_content("#next-title")
+
+
+def test_reshaped_bars_keep_three_digits_of_a_small_p(page, site):
+    """At temperature 0.3 each bar is p^(1/0.3), renormalised: computed here from the
+    model's p, and printed with three significant digits however small (1.48e-4
+    was once shown as 0.0001)."""
+    open_position_2_of_emma(page)
+    page.eval_on_selector("#next-temp", "e => { e.value = '0.3'; e.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("document.getElementById('next-title').textContent.includes('temperature 0.30')")
+    settle(page)
+    p = next_probabilities(microgpt.load(site["path"]), "em")
+    weights = {t: q ** (1 / 0.3) for t, q in p.items()}
+    total = math.fsum(weights.values())
+    shown = bar_labels(page)
+    assert shown == {t: shown_p(w / total) for t, w in weights.items()}
+    small = [v for v in shown.values() if "e" in v]
+    assert small and all(re.fullmatch(r"\d\.\d\de-\d+", v) for v in small)
 
 
 def test_attention_cells_are_coloured_by_weight_with_a_legend(page, site):
