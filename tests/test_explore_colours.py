@@ -210,7 +210,7 @@ def test_forward_vectors_are_signed_and_norms_explained(page, site):
 
 
 def test_every_number_in_read_and_attention_says_what_it_is(page):
-    """A number is explained when it carries its own words ("p 0.123", "2.31 nats"),
+    """A number is explained when it carries its own words or symbol ("p 0.123", "2.31 nats"),
     sits in a sentence that names it, or has a title (an SVG <title>) to hover."""
     read(page, "emma")
     for view in ("read", "attention"):
@@ -222,7 +222,7 @@ def test_every_number_in_read_and_attention_says_what_it_is(page):
           for (let n = walk.nextNode(); n; n = walk.nextNode()) {
             const text = n.textContent.trim(), holder = n.parentElement;
             if (!/\\d/.test(text) || holder.closest("title") || holder.closest(".colour-legend")) continue;
-            const own = /[a-zA-Z]{2,}/.test(text);
+            const own = /[a-zA-Z]/.test(text.replace(/\\d(\\.\\d+)?e[-+]?\\d+/g, ""));  // a word or symbol, not 1.5e-4's e
             const titled = holder.closest("[title]") || [...holder.parentElement.children].some((c) => c.tagName === "title");
             const sentence = /[a-zA-Z]{3,}/.test(holder.parentElement.textContent.replace(text, ""));
             const axis = holder.closest("svg.heatmap") && /^[0-9]+$/.test(text);  // a position's index

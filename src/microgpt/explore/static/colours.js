@@ -50,8 +50,8 @@ export const streamScale = (big) => signedScale(big, [`−${big.toFixed(2)}`, "0
 
 // A gradient bar through the scale's stops with its three labels under it, and its caption.
 export function legend(scale) {
-  const w = 200, n = 50, bar = svg("svg", { width: w + 40, height: 34, viewBox: `0 0 ${w + 40} 34`, class: "legend-bar" });
-  for (let k = 0; k < n; k++) bar.append(svg("rect", { x: 20 + (k * w) / n, y: 2, width: w / n + 0.5, height: 12, fill: ramp((k + 0.5) / n, scale.stops) }));
-  scale.labels.forEach((label, k) => bar.append(svg("text", { x: 20 + (k * w) / 2, y: 30, "text-anchor": "middle", "font-size": 11, class: "legend-label", text: label })));
+  const w = 200, pad = 32, n = 50, bar = svg("svg", { width: w + 2 * pad, height: 34, viewBox: `0 0 ${w + 2 * pad} 34`, class: "legend-bar" });
+  for (let k = 0; k < n; k++) bar.append(svg("rect", { x: pad + (k * w) / n, y: 2, width: w / n + 0.5, height: 12, fill: ramp((k + 0.5) / n, scale.stops) }));
+  scale.labels.forEach((label, k) => bar.append(svg("text", { x: pad + (k * w) / 2, y: 30, "text-anchor": "middle", "font-size": 11, class: "legend-label", text: label })));
   return el("div", { class: "colour-legend" }, bar, el("span", { class: "note", text: scale.caption }));
 }

@@ -32,9 +32,9 @@ export function renderForward(side, pick) {
   sideEl(side, "fwd-stream").replaceChildren(head, ...rows);
   sideEl(side, "fwd-stream-legend").replaceChildren(legend(scale));
   sideEl(side, "fwd-norm-note").textContent = `‖x‖ is the vector's length. RMSNorm divides a vector by its rms, ` +
-    `√(mean of x²) = ‖x‖/√n, so right after a norm (embed.norm) the rms is 1 and ‖x‖ = √n_embd: √${n} = ${fmt(Math.sqrt(n), 3)}. ` +
-    `The RMSNorm scale is 1/rms, the factor the next norm multiplies the vector by: 1.000 for a vector already normalised ` +
-    `(up to the 1e-5 the norm adds under the root).`;
+    `√(mean of x²) = ‖x‖/√n, so right after a norm (embed.norm) the rms is 1 and ‖x‖ = √n_embd: √${n} = ${fmt(Math.sqrt(n), 3)} ` +
+    `(a hair under, for the 1e-5 the norm adds under the root). The RMSNorm scale is 1/rms, the factor the next norm ` +
+    `multiplies the vector by: 1.000 for a vector already normalised.`;
   sideEl(side, "fwd-mlp").replaceChildren(...p.mlp.map((m, l) => {
     const top = Math.max(...m.hidden, 1e-12), act = activationScale(top);
     const strip = el("div", { class: "neurons" }, ...m.hidden.map((v, j) => {
