@@ -101,11 +101,27 @@ def test_score_equals_the_score_command(world):
                                  ("text_model", world["text"], "the cat")):
         api = get(world, f"/api/score?model={model_id}&text={text.replace(' ', '%20')}")
         printed = json.loads(cli("score", str(path), text, "--json").stdout)
-        assert api["rows"] == printed["rows"]
+        assert api["rows"] == printed["rows"] and sorted(api) == sorted(printed)
         for key in ("total", "mean", "perplexity"):
             assert abs(api[key] - printed[key]) <= 1e-12
         assert api["total"] == pytest.approx(sum(r["surprise"] for r in api["rows"]), abs=1e-12)
         assert api["perplexity"] == pytest.approx(math.exp(api["mean"]), rel=1e-12)
+
+
+def test_score_with_the_data_named_equals_the_score_command_key_by_key(world):
+    """With the training data named to both, /api/score and `score --json` are one
+    object, in_training_data included (the command's wording is the contract)."""
+    ex = Explorer(load_models([str(world["names"])], str(world["data"])), [])
+    train = set(microgpt.load(world["names"]).training_data(str(world["data"])).train)
+    val = set(microgpt.load(world["names"]).training_data(str(world["data"])).val)
+    for text in ("emma", "zoey", sorted(val)[0]):
+        api = json.loads(ex.answer(f"/api/score?text={text}")[2])
+        printed = json.loads(cli("score", str(world["names"]), text, "--data", str(world["data"]), "--json").stdout)
+        assert sorted(api) == sorted(printed)
+        for key, value in printed.items():
+            assert api[key] == (pytest.approx(value, abs=1e-12) if isinstance(value, float) else value), key
+        want = "yes, train split" if text in train else "yes, validation split" if text in val else "no"
+        assert api["in_training_data"] == want
 
 
 def test_trace_is_model_trace_with_rows_summing_to_one(world):

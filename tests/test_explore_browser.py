@@ -154,10 +154,10 @@ def test_reading_a_typed_string_shows_the_apis_numbers(page, site):
     page.dispatch_event("#next-topk", "change")
     page.wait_for_function("document.querySelectorAll('#next-bars rect').length === 3")
     d = api(site, "/api/next?text=olivia&pos=2&top_k=3&temperature=1")
-    titles = page.eval_on_selector_all("#next-bars rect title", "els => els.map(e => e.textContent)")
+    titles = page.eval_on_selector_all("#next-bars g > title", "els => els.map(e => e.textContent)")
     expected = sorted(((p, t) for t, p in zip(d["vocab"], d["probs"]) if p > 0), reverse=True)
-    assert titles == [f"{t}: {p}" for p, t in expected] or len(titles) == 3
-    assert sorted(float(x.split(": ")[1]) for x in titles) == sorted(p for p, _ in expected)
+    assert titles == [f"{t}: p = {p}" for p, t in expected] or len(titles) == 3
+    assert sorted(float(x.split(": p = ")[1]) for x in titles) == sorted(p for p, _ in expected)
     shoot(page, "read")
 
 
@@ -204,7 +204,7 @@ def test_embeddings_plot_every_token(page, site):
     open_view(page, "embeddings")
     page.wait_for_selector("[data-testid=wte] circle")
     assert page.locator("[data-testid=wte] circle").count() == 27
-    assert page.locator("#emb-wpe rect").count() == 16 * 16
+    assert page.locator("#emb-wpe svg.heatmap rect").count() == 16 * 16
     e = api(site, "/api/embeddings")
     assert f"{100 * e['explained'][0]:.1f}%" in page.text_content("#emb-explained")
     shoot(page, "embeddings")
@@ -324,7 +324,7 @@ def test_two_models_side_by_side_in_every_view(browser, tmp_path):
             total = float(pg.get_attribute(f"#read-total{side}", "data-value"))
             assert total == microgpt.load(path).score("emma").total
         open_view(pg, "attention")
-        assert pg.locator("#view-attention svg").count() == 8  # 4 heads on each side
+        assert pg.locator("#view-attention svg.heatmap").count() == 8  # 4 heads on each side
         open_view(pg, "sampling")
         pg.click("#smp-play")
         pg.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=30000)

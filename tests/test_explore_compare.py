@@ -51,10 +51,10 @@ def comparing(chromium, pair):
 
 
 def as_page_prints(p):
-    """A probability as the bars label it (explore's fmtP: toFixed(4), or toExponential(1) below 1e-4)."""
-    if p >= 1e-4:
-        return f"{p:.4f}"
-    mantissa, exponent = f"{p:.1e}".split("e")
+    """A probability as the bars label it (explore's fmtP: three significant digits, e-notation below 1e-3)."""
+    if p >= 1e-3:
+        return f"{p:#.3g}"
+    mantissa, exponent = f"{p:.2e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
 

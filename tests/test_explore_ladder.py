@@ -91,6 +91,8 @@ def test_the_ladder_in_the_browser(browser, ladder_json):
     try:
         pg, errors = open_page(browser, {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
         pg.wait_for_selector("#ladder-tab:not([hidden])", state="attached")
+        pg.wait_for_selector("#view-ladder.active")  # the page opens on the ladder, not on the card
+        assert pg.locator("#tabs button.active").all_text_contents() == ["Ladder"]
         open_view(pg, "ladder")
         assert pg.locator("#ladder-table tr[data-rung]").count() == 4
         pg.wait_for_selector(".ladder-read[data-model=train5]")

@@ -172,6 +172,24 @@ def find_text(ckpt, path=None, model_path=None):
     return TrainingText(path, text, n_train)
 
 
+# How `microgpt score` (and the explorer's /api/score, the same object) says where
+# a string is in the training data: in_training_data of `score --json`.
+SEEN = {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}
+# a --text model's text is split by position: the first 90% trained on, the last 10% held out
+SEEN_IN_TEXT = {"train": "yes, in the training part of the text", "val": "yes, only in the held-out part of the text",
+                "data": "yes, across the training and held-out parts", None: "no"}
+
+
+def seen_phrase(training_data, text):
+    """Where `text` is in `training_data` (find's or find_text's answer), in words; "unknown" for None."""
+    if training_data is None:
+        return "unknown"
+    where = training_data.where(text)
+    if isinstance(training_data, TrainingText) and training_data.exact:
+        return SEEN_IN_TEXT[where]
+    return SEEN[where]
+
+
 def unknown_reason(ckpt):
     """One phrase saying why the training data could not be found."""
     recorded = ckpt.training.data

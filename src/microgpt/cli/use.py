@@ -97,23 +97,6 @@ def cmd_info(args):
     return 0
 
 
-SEEN = {"train": "yes, train split", "val": "yes, validation split", "data": "yes", None: "no"}
-# a --text model's text is split by position: the first 90% trained on, the last 10% held out
-SEEN_IN_TEXT = {"train": "yes, in the training part of the text", "val": "yes, only in the held-out part of the text",
-                "data": "yes, across the training and held-out parts", None: "no"}
-
-
-def _seen_phrase(training_data, text):
-    from microgpt.provenance import TrainingText
-
-    if training_data is None:
-        return "unknown"
-    where = training_data.where(text)
-    if isinstance(training_data, TrainingText) and training_data.exact:
-        return SEEN_IN_TEXT[where]
-    return SEEN[where]
-
-
 def cmd_score(args):
     from microgpt import provenance
     from microgpt.data import read_docs
@@ -136,7 +119,7 @@ def cmd_score(args):
         for i, t in enumerate(texts, 1):
             s = model.score(t)
             extra = {"ablation": str(ablated.ablation), "ablated": ablated.score(t).to_dict()} if ablated else {}
-            print(json.dumps({**s.to_dict(), "in_training_data": _seen_phrase(data, t), **extra}))
+            print(json.dumps({**s.to_dict(), "in_training_data": provenance.seen_phrase(data, t), **extra}))
             nll, n = nll + s.total, n + s.n
             progress.update(i, nll / n)
         progress.close()
@@ -153,7 +136,7 @@ def cmd_score(args):
         scores.append(s)
         nll, n = nll + s.total, n + s.n
         progress.update(len(scores), nll / n)
-        seen = _seen_phrase(data, t)
+        seen = provenance.seen_phrase(data, t)
         if args.brief:
             change = f" | ablated NLL {a.total:.4f} ({a.total - s.total:+.4f})" if a else ""
             print(f"{t!r}: NLL {s.total:.4f} | mean {s.mean:.4f} | perplexity {s.perplexity:.2f} | "
@@ -164,7 +147,7 @@ def cmd_score(args):
         ablated_total += a.total if a else 0.0
     if len(scores) > 1:
         total, n = sum(s.total for s in scores), sum(s.n for s in scores)
-        known = "" if data is None else f" | {sum(_seen_phrase(data, t) != 'no' for t in texts)} in the data"
+        known = "" if data is None else f" | {sum(provenance.seen_phrase(data, t) != 'no' for t in texts)} in the data"
         chars = sum(s.chars for s in scores)
         print(f"{len(scores)} strings: NLL {total:.4f} over {n} tokens | mean {total / n:.4f} | "
               f"perplexity {perplexity(total / n):.2f} | {bits(total, chars):.4f} bits/char{known}")

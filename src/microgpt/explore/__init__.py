@@ -17,13 +17,14 @@ The page's modules (static/*.js), loaded by index.html from main.js:
     state.js       the page's state, each side's apart (side 1: the compared model); `ask`, so a
                    late answer is dropped rather than drawn over a newer one or into the other column
     api.js         asking the server (or a report's embedded answers); errors; "computing…"
-    dom.js         elements, SVG, number formats, colour ramps
-    charts.js      bars of a distribution, lines over steps, heatmaps
+    dom.js         elements, SVG, number formats
+    colours.js     the colour maps (signed: blue-white-red; sequential: pale to dark) and their legends
+    charts.js      bars of a distribution, lines over steps (on round ticks), heatmaps
     models.js      the model menus, the string every side reads, redrawing what depends on them
     card.js        1. the model card             read.js        2. read a string, next-character bars
     attention.js   3. attention maps             forward.js     4. inside the forward pass
     sampling.js    5. sampling step by step      embeddings.js  6. wte and wpe
-    backprop.js    7. backprop node by node      ablation.js    parts switched off
+    backprop.js    7. backprop node by node      ablation.js    parts switched off, on every side
     ladder.js      the ladder (--ladder)         train.js       training from the page
 
 The JSON API is documented in docs/explore.md.

@@ -26,7 +26,7 @@ from microgpt.inspection.differences import compare
 from microgpt.inspection.plots.runs import default_window, smooth
 from microgpt.ladder.claims import format_verdict
 from microgpt.model import iter_parameter_shapes, num_params, parameter_shapes
-from microgpt.provenance import TrainingData
+from microgpt.provenance import TrainingData, seen_phrase
 
 CARD_SAMPLES = 20  # as many as `microgpt train` prints at its end
 SAMPLE_CHARS = 80  # a text model's step-by-step passage
@@ -162,13 +162,7 @@ def curve(run):
 
 def score(ex, text):
     """GET /api/score: the same numbers `microgpt score --json` prints."""
-    return {**ex.model.score(text).to_dict(), "in_training_data": seen(ex, text)}
-
-
-def seen(ex, text):
-    if ex.training_data is None:
-        return "unknown"
-    return novelty.mark(ex.training_data, text)
+    return {**ex.model.score(text).to_dict(), "in_training_data": seen_phrase(ex.training_data, text)}
 
 
 def trace(ex, text):

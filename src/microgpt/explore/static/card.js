@@ -29,7 +29,9 @@ export function renderCard(side) {
   sideEl(side, "card-start").textContent = `The dashed line, ${start}, is where training starts: a model that knows nothing spreads ` +
     `its bet evenly over the ${cfg.vocab_size} tokens, so each one costs ln ${cfg.vocab_size} nats. Learning is everything below it.`;
   sideEl(side, "card-samples-note").textContent = `${c.sampling.n} samples at temperature ${c.sampling.temperature}, seed ${c.sampling.seed}, ` +
-    `as 'microgpt sample' draws them. ${c.samples_note}`;
+    `as 'microgpt sample ${side.model.name}' draws them. The samples 'microgpt train' printed at its end differ: it draws them ` +
+    `with the run's own random generator, where training left it, not from seed ${c.sampling.seed}; running the same ` +
+    `'microgpt train' command again prints them again. ${c.samples_note}`;
   sideEl(side, "card-samples").replaceChildren(...c.samples.map((s) => {
     const cls = { new: "new", "in train": "train", "in val": "val", "in data": "train" }[s.mark] || "unknown";
     return el("li", {}, el("span", { text: s.text }), el("span", { class: `mark ${cls}`, text: s.mark }));

@@ -1,4 +1,4 @@
-// Small helpers every view draws with: elements, SVG, number formats, colours.
+// Small helpers every view draws with: elements, SVG, number formats (colours: colours.js).
 
 export const $ = (id) => document.getElementById(id);
 
@@ -26,18 +26,6 @@ export function svg(tag, attrs = {}, ...children) {
 
 export const fmt = (x, d = 4) => (x === null || x === undefined ? "∞" : Number(x).toFixed(d));
 export const num = (x) => (Number.isInteger(x) ? x.toFixed(1) : String(x)); // as Python prints a float
-export const fmtP = (p) => (p >= 1e-4 ? p.toFixed(4) : p.toExponential(1));
+// A probability to three significant digits, however small: 0.123, 0.0123, 1.48e-4.
+export const fmtP = (p) => (p >= 1e-3 ? p.toPrecision(3) : p.toExponential(2).replace("e+", "e"));
 export const shown = (t) => (t === "BOS" ? "⏎" : t === " " ? "␣" : t === "\n" ? "↵" : t);
-
-// Sequential colour ramps: pale for little, dark for much (t in 0..1).
-export function ramp(t, stops) {
-  t = Math.max(0, Math.min(1, t));
-  const i = Math.min(stops.length - 2, Math.floor(t * (stops.length - 1)));
-  const f = t * (stops.length - 1) - i;
-  const mix = stops[i].map((a, j) => Math.round(a + (stops[i + 1][j] - a) * f));
-  return `rgb(${mix.join(",")})`;
-}
-export const HEAT = [[255, 250, 225], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]];
-export const BLUE = [[247, 251, 255], [158, 202, 225], [66, 146, 198], [8, 69, 148]];
-export const surpriseColour = (s) => ramp(s === null ? 1 : s / 6, HEAT);
-export const inkOn = (t) => (t > 0.55 ? "#fff" : "#1d2330");

@@ -1,7 +1,9 @@
 // 6. Embeddings: a side's token embeddings (wte) on their two principal
-// components, and how alike its position embeddings (wpe) are.
+// components, and how alike its position embeddings (wpe) are: a cosine is
+// signed, so its heatmap is blue below 0, white at 0 and red above (colours.js).
 import { api } from "./api.js";
 import { heatmap } from "./charts.js";
+import { cosineScale, legend } from "./colours.js";
 import { el, shown, svg } from "./dom.js";
 import { ask, sideEl } from "./state.js";
 
@@ -22,5 +24,6 @@ export async function renderEmbeddings(side) {
   }
   sideEl(side, "emb-wte").replaceChildren(s, el("p", { class: "note", text: "green: vowels (and y) · orange: BOS · blue: the rest" }));
   const n = e.wpe_similarity.length, labels = [...Array(n).keys()].map(String);
-  sideEl(side, "emb-wpe").replaceChildren(heatmap(e.wpe_similarity, labels, labels, { cell: Math.max(6, Math.min(22, Math.floor(420 / n))) }));
+  const cell = Math.max(6, Math.min(22, Math.floor(420 / n)));
+  sideEl(side, "emb-wpe").replaceChildren(heatmap(e.wpe_similarity, labels, labels, { cell, scale: cosineScale }), legend(cosineScale));
 }

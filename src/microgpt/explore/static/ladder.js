@@ -2,7 +2,9 @@
 // curves, and the string read by each GPT rung.
 import { api } from "./api.js";
 import { lineChart } from "./charts.js";
-import { $, el, fmt, fmtP, inkOn, shown, surpriseColour } from "./dom.js";
+import { legend, surpriseScale } from "./colours.js";
+import { $, el, fmt } from "./dom.js";
+import { surpriseBox } from "./read.js";
 import { ask, page } from "./state.js";
 
 export async function loadLadder() {
@@ -30,10 +32,5 @@ export async function readLadder() {
   if (!current()) return;
   $("ladder-reads").replaceChildren(...reads.map((s, k) => el("div", { class: "ladder-read", "data-model": lad.models[k], "data-total": s.total },
     el("p", { text: `${lad.models[k]}: total NLL ${fmt(s.total)}, mean ${fmt(s.mean)}` }),
-    el("div", { class: "chars" }, ...s.rows.map((r) => {
-      const t = r.surprise === null ? 1 : r.surprise / 6;
-      const box = el("div", { class: "char", title: `p = ${r.p}` }, el("span", { class: "c", text: r.next === null ? "⏎" : shown(r.next) }), el("span", { class: "p", text: `p ${fmtP(r.p)}` }));
-      box.style.background = surpriseColour(r.surprise); box.style.color = inkOn(t);
-      return box;
-    })))));
+    el("div", { class: "chars" }, ...s.rows.map(surpriseBox)))), legend(surpriseScale));
 }

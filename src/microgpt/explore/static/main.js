@@ -51,4 +51,9 @@ function wire() {
 
 // A module runs once the document is parsed, so every element is there.
 wire();
-guarded(async () => { await loadModels(); if (!BUNDLE) { await loadSession(); await loadLadder(); } });
+guarded(async () => {
+  await loadModels();
+  if (BUNDLE) return;
+  await loadSession(); await loadLadder();
+  if (page.ladder.table) showView("ladder");  // explore --ladder: the page opens on it
+});

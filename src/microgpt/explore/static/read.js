@@ -1,19 +1,30 @@
-// 2. Read a string: each predicted character coloured by a side's surprise at
-// it, the totals, and the next-character distribution at the chosen position.
+// 2. Read a string: each predicted character with its p and its surprise
+// −ln p, coloured by the surprise (colours.js), the totals, and the
+// next-character distribution at the chosen position.
 import { api, guarded } from "./api.js";
 import { bars } from "./charts.js";
-import { $, el, fmt, fmtP, inkOn, shown, surpriseColour } from "./dom.js";
+import { legend, surpriseOf, surpriseScale } from "./colours.js";
+import { $, el, fmt, fmtP, shown } from "./dom.js";
 import { ask, page, sideEl, sides } from "./state.js";
+
+// One prediction of /api/score's rows as a box: the character, its p, its surprise.
+export function surpriseBox(r) {
+  const s = surpriseOf(r), next = r.next === null ? "⏎" : shown(r.next);
+  const box = el("div", { class: "char", "data-p": r.p, "data-surprise": r.surprise,
+                          title: `after ${JSON.stringify(r.after)}: p = ${r.p}, the model's probability of ${next === "⏎" ? "the end" : JSON.stringify(r.next)} here; ` +
+                                 `surprise −ln p = ${fmt(r.surprise, 4)} nats, the box's colour` },
+    el("span", { class: "c", text: next }), el("span", { class: "p", text: `p ${fmtP(r.p)}` }),
+    el("span", { class: "p", text: `${fmt(r.surprise, 2)} nats` }));
+  box.style.background = surpriseScale.colour(s); box.style.color = surpriseScale.ink(s);
+  return box;
+}
 
 // `pick(i)` is called when a box is clicked: position i becomes the one shown.
 export function renderRead(side, pick) {
   const s = side.score;
   sideEl(side, "read-chars").replaceChildren(...s.rows.map((r, i) => {
-    const t = r.surprise === null ? 1 : r.surprise / 6, bg = surpriseColour(r.surprise);
-    const box = el("div", { class: `char${i === page.pos ? " selected" : ""}`, "data-p": r.p, "data-surprise": r.surprise,
-                            title: `after ${JSON.stringify(r.after)}: p = ${r.p}, −ln p = ${r.surprise}` },
-      el("span", { class: "c", text: r.next === null ? "⏎" : shown(r.next) }), el("span", { class: "p", text: `p ${fmtP(r.p)}` }));
-    box.style.background = bg; box.style.color = inkOn(t);
+    const box = surpriseBox(r);
+    box.classList.toggle("selected", i === page.pos);
     box.addEventListener("click", () => pick(i));
     return box;
   }));
@@ -21,11 +32,7 @@ export function renderRead(side, pick) {
     sideEl(side, id).textContent = fmt(v, d); sideEl(side, id).dataset.value = v;
   }
   sideEl(side, "read-n").textContent = s.tokens;
-  sideEl(side, "read-legend").replaceChildren(el("span", { text: "surprise −ln p: " }), ...[0, 1, 2, 3, 4, 5, 6].map((v) => {
-    const key = el("span", { class: "key", text: v === 6 ? "6+" : String(v) });
-    key.style.background = surpriseColour(v); key.style.color = inkOn(v / 6);
-    return key;
-  }));
+  sideEl(side, "read-legend").replaceChildren(legend(surpriseScale));
   sideEl(side, "read-seen").textContent = s.in_training_data;
 }
 
@@ -37,7 +44,8 @@ export async function renderNext(side) {
   const d = await api("next", { model: side.model.id, text: $("text").value, pos: page.pos, temperature: temp, top_k: topk });
   if (!current()) return;
   const context = d.context.map(shown).join("");
-  sideEl(side, "next-title").textContent = `After "${context}": what comes next (the truth: ${shown(d.next)})`;
+  const reshaped = `temperature ${Number(temp).toFixed(2)}${topk ? `, top-k ${topk}` : ""}`;
+  sideEl(side, "next-title").textContent = `After "${context}": what comes next (the truth: ${shown(d.next)}), p at ${reshaped}`;
   bars(sideEl(side, "next-bars"), d.vocab, d.probs, d.next);
 }
 

@@ -3,7 +3,8 @@
 // and the cached keys to what the block adds to the stream. Every number is
 // the trace's (Model.trace's attention_steps); the page computes none.
 import { renderArchitecture } from "./architecture.js";
-import { BLUE, HEAT, el, ramp, shown } from "./dom.js";
+import { attentionScale, streamScale } from "./colours.js";
+import { el, shown } from "./dom.js";
 import { page, sideEl, sides } from "./state.js";
 
 // The layer and head shown, on every side (a smaller model shows its last).
@@ -59,7 +60,7 @@ function stageElements(t, p, s, layer, head, d) {
     return el("tr", { "data-pos": j },
       el("td", { class: "num", text: j }), el("td", { class: "mono", text: shown(t.tokens[j]) }),
       el("td", {}, vec(slice(k.k), "k")), numberCell(s.scores[head][j], 4, "score"), numberCell(s.scaled[head][j], 4, "scaled"),
-      numberCell(weights[j], 4, "weight", ramp(weights[j], BLUE), weights[j] > 0.55 ? "#fff" : ""), el("td", {}, vec(slice(k.v), "v")));
+      numberCell(weights[j], 4, "weight", attentionScale.colour(weights[j]), attentionScale.ink(weights[j])), el("td", {}, vec(slice(k.v), "v")));
   });
   const header = el("tr", {}, ...["pos", "token", `k (head ${head})`, "q · k", `÷ √${d}`, "softmax", `v (head ${head})`].map((h) => el("th", { text: h })));
   const table = el("table", { class: "stages", "data-testid": "stg-table" }, header, ...rows);
@@ -94,7 +95,7 @@ function numberStrip(v, big, role) {
   if (role) box.dataset.role = role;
   for (const x of v) {
     const n = el("span", { class: "n", "data-value": x, text: x.toFixed(3) });
-    n.style.background = ramp(0.6 * Math.abs(x) / big, x < 0 ? BLUE : HEAT);
+    n.style.background = streamScale(big).colour(x);  // signed: blue below 0, white at 0, red above
     box.append(n);
   }
   return box;
