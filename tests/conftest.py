@@ -54,6 +54,25 @@ def regularisation_model():
     return tok, config, init_weights(config, random.Random(5))
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (-n), hand tests to the workers one at a time (--maxschedchunk 1) unless told
+    otherwise: the default hands each worker a quarter of its share at once, which would queue the slow
+    runs (ordered first, below) behind one another on one worker while the other sits idle."""
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") == "load" \
+            and config.getoption("maxschedchunk", None) is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items):
+    """The slow runs first, each followed by one quick test. Under xdist a worker runs a test only once
+    it holds the next one, so the quick companion is what a worker waits on, not a second slow run:
+    the slow runs go to whichever worker is free and the quick tests fill the gaps behind them."""
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    quick = [item for item in items if not item.get_closest_marker("slow")]
+    companions, rest = quick[:len(slow)], quick[len(slow):]
+    items[:] = [item for pair in zip(slow, companions) for item in pair] + slow[len(companions):] + rest
+
+
 def pytest_terminal_summary(terminalreporter):
     """Each lesson's wall time (tests/test_lessons.py records it), also under xdist."""
     walls = []

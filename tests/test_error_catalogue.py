@@ -1,19 +1,40 @@
 """The catalogue of bad inputs: each gets one line on stderr that names the
 problem, a non-zero exit (2 for usage errors) and no traceback.
 
+Each case runs microgpt.cli.main, the function `microgpt` calls, in this
+process (a fresh interpreter per case cost a minute of start-ups); a hang is
+cut off after CASE_TIMEOUT seconds and fails the case. The process itself is
+checked where it is the point: the damaged-package case runs a copy of the
+package in an interpreter of its own, and a sample of cases, one for each way
+a command ends, runs as `python -m microgpt` too and must give the same exit
+status and the same stderr (test_a_process_ends_as_the_call_does).
+
 Run this file as a script to regenerate docs/errors.md from what the commands
 actually print:  python tests/test_error_catalogue.py
 """
 
+import contextlib
 import gzip
+import io
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
+
+from microgpt import forward
+from microgpt.cli import main
+from microgpt.config import GPTConfig
+from microgpt.files.checkpoint import Checkpoint, load
+from microgpt.model import init_weights
+from microgpt.tokenizer import Tokenizer
 
 HERE = Path(__file__).resolve().parent
 
@@ -289,10 +310,8 @@ def make_files(tmp):
     f["picdir"] = str(tmp / "pic.svg")
     docs = "\n".join(["ab", "ba", "aab", "bba", "abab", "baba", "aa", "bb", "aba", "bab", "abba", "baab"] * 3)
     put("docs.txt", docs)
-    import microgpt
-
     broken = tmp / "broken"
-    shutil.copytree(Path(microgpt.__file__).parent, broken / "microgpt", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(forward.__file__).parent, broken / "microgpt", ignore=shutil.ignore_patterns("__pycache__"))
     (broken / "microgpt" / "datasets" / "names.txt.gz").write_bytes(gzip.compress(b"emma\nmallory\n", mtime=0))
     f["broken"] = str(broken)
     model = tmp / "model.json"
@@ -331,13 +350,6 @@ def make_files(tmp):
         d = json.loads(text)
         edit(d)
         put(f"{name}.json", json.dumps(d))
-    import random
-
-    from microgpt.config import GPTConfig
-    from microgpt.files.checkpoint import Checkpoint
-    from microgpt.model import init_weights
-    from microgpt.tokenizer import Tokenizer
-
     billion = json.loads(text)
     billion["config"]["n_layer"] = 10**9
     billion["weights"] = {}
@@ -345,9 +357,6 @@ def make_files(tmp):
     sharp = json.loads(text)  # finite weights, but logit gaps of thousands: probabilities of exactly 0
     sharp["weights"]["lm_head"] = [[x * 1e4 for x in row] for row in sharp["weights"]["lm_head"]]
     put("sharp.json", json.dumps(sharp))
-    from microgpt import forward
-    from microgpt.files.checkpoint import load
-
     ck = load(f["sharp"])
     probs = forward.softmax(forward.sequence_logits(ck.weights, ck.config, [ck.tokenizer.bos])[0])
     f["zero"] = next(c for c in ck.tokenizer.chars if probs[ck.tokenizer.stoi[c]] == 0.0)
@@ -357,16 +366,62 @@ def make_files(tmp):
     return f
 
 
-def run(argv, files, broken=False):
+CASE_TIMEOUT = 60  # seconds; every case is refused before any real work, in well under one
+# Warnings Python does not show by default; any other warning would be a line on the process's stderr.
+HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
+class Hung(BaseException):
+    """A case ran past CASE_TIMEOUT (a BaseException, so no `except Exception` in the command catches it)."""
+
+
+def _hung(signum, frame):
+    raise Hung(f"still running after {CASE_TIMEOUT} s")
+
+
+def call(argv, files):
+    """Exit status and stderr of `microgpt ARGV` run as a call in this process, in the scratch folder
+    (so a command's default output, bigram.png or graph.svg, lands there) and without MICROGPT_DATA."""
+    args = [a.format(**files) for a in argv]
+    out, err = io.StringIO(), io.StringIO()
+    cwd, data = os.getcwd(), os.environ.pop("MICROGPT_DATA", None)
+    alarm = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(CASE_TIMEOUT)  # a FIFO opened, a server started: the case fails instead of waiting forever
+    try:
+        os.chdir(files["tmp"])
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            warnings.simplefilter("always")
+            try:
+                code = main(args)
+            except SystemExit as e:  # argparse's usage errors, as `python -m microgpt` exits with them
+                code = e.code
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, alarm)
+        os.chdir(cwd)
+        if data is not None:
+            os.environ["MICROGPT_DATA"] = data
+    shown = [warnings.formatwarning(w.message, w.category, w.filename, w.lineno)
+             for w in caught if not issubclass(w.category, HIDDEN_WARNINGS)]
+    return code, err.getvalue() + "".join(shown)
+
+
+def run_process(argv, files, broken=False):
+    """Exit status and stderr of `python -m microgpt ARGV` in a fresh interpreter; broken: import the
+    package from the copy whose bundled names are damaged."""
     env = dict(os.environ)
     env.pop("MICROGPT_DATA", None)
     if broken:
         env["PYTHONPATH"] = files["broken"]
     args = [a.format(**files) for a in argv]
-    # in the scratch folder, so a command's default output (bigram.png, graph.svg) lands there
     p = subprocess.run([sys.executable, "-m", "microgpt", *args], capture_output=True, text=True, env=env, timeout=120,
                        cwd=files["tmp"])
     return p.returncode, p.stderr
+
+
+def run(argv, files, broken=False):
+    return run_process(argv, files, broken=True) if broken else call(argv, files)
 
 
 @pytest.fixture(scope="module")
@@ -389,6 +444,29 @@ def test_bad_input(case, files):
     assert "Traceback" not in err
 
 
+# One case for each way a command ends: argparse's usage error, a refused value, an OSError, the
+# out-of-memory estimate, an input that must not be waited on, an output that must not be opened,
+# a refused server and an exercise file that raises.
+IN_A_PROCESS = ["cfg-flag", "cfg-divisible", "ckpt-truncated", "out-denied", "mem-embd", "data-fifo", "out-fifo",
+                "explore-port", "exercise-check-raises"]
+
+
+@pytest.mark.parametrize("ident", IN_A_PROCESS)
+def test_a_process_ends_as_the_call_does(ident, files):
+    """The in-process call is a faithful stand-in: a real process exits with the same status and says the
+    same on stderr."""
+    (case,) = [c for c in CATALOGUE if c[0] == ident]
+    assert run_process(case[2], files) == call(case[2], files)
+
+
+def test_a_hang_fails_the_case(files, monkeypatch):
+    """A command that waits (here: a FIFO no one writes, opened directly) is cut off, not waited on."""
+    monkeypatch.setattr(sys.modules[__name__], "CASE_TIMEOUT", 1)
+    monkeypatch.setattr(sys.modules[__name__], "main", lambda args: open(files["fifo"]).read())
+    with pytest.raises(Hung):
+        call([], files)
+
+
 def test_long_documents_are_truncated_not_refused(files):
     """Policy, as in the original: a document longer than block_size is cut to block_size positions."""
     p = subprocess.run([sys.executable, "-m", "microgpt", "train", "--data", files["docs"], "--steps", "1",
@@ -404,8 +482,6 @@ COUNT_MARKER = ("<!-- output: python -c 'import sys; sys.path.insert(0, \"tests\
 
 def write_docs():
     """docs/errors.md from what the commands print now."""
-    import tempfile
-
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         files = make_files(tmp)

@@ -4,7 +4,11 @@ Runs that need the names data look for ../shared/data/names.txt beside the
 repository root; without it they skip, except under CI=true, where they fail.
 The Value-based rungs cost ~0.07 s a step, so the rung-vs-rung comparisons use
 short runs on a 1,002-name subset (every 32nd line; 100 held out).
+Each run is trained once per test session, also when pytest-xdist spreads the
+tests over several processes (the short_run fixture).
 """
+import fcntl
+import hashlib
 import json
 import math
 import os
@@ -51,12 +55,33 @@ def subset(names, tmp_path_factory):
 _runs = {}
 
 
-def short_run(module, data, steps=SUBSET_STEPS):
-    """Each (rung, data, steps) is trained once per test session and shared between tests."""
-    key = (module.RUNG, data, steps)
-    if key not in _runs:
-        _runs[key] = module.run(steps=steps, data=data, log=None)
-    return _runs[key]
+@pytest.fixture(scope="session")
+def short_run(tmp_path_factory):
+    """run(module, data, steps): the rung's results, each (rung, data, steps) trained once per test session
+    and shared between tests. Under pytest-xdist the workers share one folder of this session's temporary
+    files: the first worker to need a run trains it while holding its lock and saves the results there, and
+    a worker that needs it too waits for it instead of training it again (the full runs take minutes)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own; fresh each session
+    shared = shared / "ladder_runs"
+    shared.mkdir(exist_ok=True)
+
+    def run(module, data, steps=SUBSET_STEPS):
+        content = hashlib.sha256(Path(data).read_bytes()).hexdigest()[:16]  # each worker has its own subset file
+        key = (module.RUNG, content, steps)
+        if key not in _runs:
+            saved = shared / f"train{module.RUNG}-{content}-{steps}.json"
+            with open(saved.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not saved.exists():
+                    result = module.run(steps=steps, data=data, log=None)
+                    saved.with_suffix(".tmp").write_text(json.dumps(result))
+                    saved.with_suffix(".tmp").replace(saved)
+                _runs[key] = json.loads(saved.read_text())
+        return _runs[key]
+
+    return run
 
 
 def reference():
@@ -67,7 +92,7 @@ def reference():
 
 
 # Claim 1
-def test_train1_gradients_numerical_equals_analytic(names):
+def test_train1_gradients_numerical_equals_analytic(names, short_run):
     check = short_run(train1, names, steps=train1.DEFAULT_STEPS)["grad_check"]
     assert check["loss"] == pytest.approx(math.log(27), abs=0.01)  # small init: near-uniform predictions
     assert check["max_abs_diff"] < GRAD_TOL, check
@@ -88,7 +113,7 @@ def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
 
 
 # Claim 2
-def test_train1_does_not_beat_train0(names):
+def test_train1_does_not_beat_train0(names, short_run):
     """Same model class: the output depends on the previous token only, and the count table is
     (up to add-one smoothing) the maximum-likelihood member of that class. So no amount of SGD lets
     train1 beat it on held-out names beyond noise. Both use their defaults (train0: every training
@@ -102,7 +127,7 @@ def test_train1_does_not_beat_train0(names):
 
 
 # Claim 3
-def test_train2_reproduces_train1(subset):
+def test_train2_reproduces_train1(subset, short_run):
     r1, r2 = short_run(train1, subset), short_run(train2, subset)
     assert len(r1["losses"]) == len(r2["losses"]) == SUBSET_STEPS
     assert max(abs(a - b) for a, b in zip(r1["losses"], r2["losses"])) < 1e-9
@@ -111,14 +136,14 @@ def test_train2_reproduces_train1(subset):
 
 
 # Claim 4
-def test_train3_is_first_to_beat_train2(subset):
+def test_train3_is_first_to_beat_train2(subset, short_run):
     r1, r2, r3 = short_run(train1, subset), short_run(train2, subset), short_run(train3, subset)
     assert not r1["val_loss"] < r2["val_loss"] - 1e-9  # train1 is the same computation
     assert r3["val_loss"] < r2["val_loss"], (r2["val_loss"], r3["val_loss"])
 
 
 # Claim 5
-def test_train4_has_train3_param_count(subset):
+def test_train4_has_train3_param_count(subset, short_run):
     count = lambda module: sum(len(row) for mat in module.init_params(random.Random(0), 27).values() for row in mat)
     assert count(train3) == count(train4) == count(train5) == 4192
     assert short_run(train3, subset)["params"] == short_run(train4, subset)["params"]
@@ -126,14 +151,14 @@ def test_train4_has_train3_param_count(subset):
 
 # Claim 6
 @pytest.mark.slow
-def test_train5_beats_train4_in_same_steps(names):
+def test_train5_beats_train4_in_same_steps(names, short_run):
     """At the ladder's setting (1000 steps, full data) Adam ends lower: measured 2.3796 vs 2.3977."""
     r4, r5 = short_run(train4, names, steps=1000), short_run(train5, names, steps=1000)
     assert r4["steps"] == r5["steps"] == 1000
     assert r5["val_loss"] < r4["val_loss"], (r4["val_loss"], r5["val_loss"])
 
 
-def test_train5_does_not_beat_train4_in_short_runs(subset):
+def test_train5_does_not_beat_train4_in_short_runs(subset, short_run):
     """The claim needs the full run: after SUBSET_STEPS steps SGD at lr 0.3 is still ahead of Adam at
     lr 0.01 (measured 2.597 vs 2.672 on the subset; at 150 steps they tie, 2.452 vs 2.450)."""
     r4, r5 = short_run(train4, subset), short_run(train5, subset)
@@ -149,7 +174,7 @@ def test_train5_matches_reference_prefix(names):
 
 
 @pytest.mark.slow
-def test_train5_matches_reference_full(names):
+def test_train5_matches_reference_full(names, short_run):
     ref_losses, ref_samples = reference()
     result = short_run(train5, names, steps=1000)
     assert [f"{x:.4f}" for x in result["losses"]] == ref_losses
