@@ -277,6 +277,35 @@ CATALOGUE = [
     ("diff-not-log", "diff two files that are neither run logs nor models", ["diff", "{notes}", "{notes}"], 2,
      "is not JSON"),
     ("diff-tol", "diff --tol below zero", ["diff", "{nolosses}", "{nolosses}", "--tol", "-1"], 2, ">= 0"),
+    ("diff-fifo", "diff a FIFO (it would wait forever for a writer)", ["diff", "{fifo}", "{nolosses}"], 2,
+     "not a regular file"),
+    # a path that came out empty is not the default
+    ("data-empty-name", "--data \"\" (an empty variable)", ["train", "--data", ""], 2, "--data is empty"),
+    ("text-empty-name", "--text \"\"", ["train", "--text", ""], 2, "--text is empty"),
+    # "is this our file?": read as a whole, never guessed from its first bytes
+    ("out-quotes-ckpt", "--out onto notes that quote a checkpoint's first bytes",
+     ["train", "--data", "{three}", "--out", "{quoting}"], 2, "add --force"),
+    ("log-foreign", "--log onto another tool's JSON lines that have a \"step\"",
+     ["train", "--data", "{three}", "--out", "{tmp}/m2.json", "--log", "{foreignlog}"], 2, "add --force"),
+    ("ladder-json-foreign", "ladder --json onto someone's JSON with a \"results\" key",
+     ["ladder", "0", "--data", "{three}", "--json", "{foreignresults}"], 2, "add --force"),
+    ("bench-json-rows", "bench --json onto someone's JSON with a \"rows\" key",
+     ["bench", "--data", "{three}", "--json", "{foreignrows}"], 2, "add --force"),
+    ("plot-out-foreign-png", "plot --out onto a PNG microgpt did not draw", ["plot", "{nolosses}", "--out",
+                                                                            "{photo}"], 2, "add --force"),
+    # the ladder reads --data as train does
+    ("ladder-data-dir", "ladder --data is a folder", ["ladder", "0", "--data", "{tmp}"], 1, "directory"),
+    ("ladder-data-fifo", "ladder --data is a FIFO", ["ladder", "0", "--data", "{fifo}"], 1, "not a regular file"),
+    ("ladder-data-binary", "ladder --data is a binary file", ["ladder", "0", "--data", "{binary}"], 1, "binary"),
+    # bench flags that would be silently ignored
+    ("bench-configs-empty", "bench --configs \"\"", ["bench", "--configs", ""], 2, "--configs is empty"),
+    ("bench-dtype-numpy", "bench --dtype without the torch engine", ["bench", "--engines", "numpy", "--dtype",
+                                                                     "bfloat16"], 2, "option of the torch engine"),
+    ("bench-threads", "bench --threads beyond the machine's CPUs", ["bench", "--threads", "100000"], 2,
+     "more than this machine's"),
+    # the grader: the student's code runs in a child process
+    ("exercise-exit", "an exercise file that calls sys.exit() when loaded", ["exercise", "check", "5", "{exexit}"],
+     1, "SystemExit"),
 ]
 
 
@@ -298,6 +327,12 @@ def make_files(tmp):
     put("three.txt", "ab\nba\naab\n")
     put("nolosses.jsonl", '{"step": 1}\n')
     put("notes.txt", "my notes\n")
+    put("quoting.md", 'A checkpoint starts {"format": "microgpt", "version": 2, and more\n')
+    put("foreignlog.jsonl", '{"step": 1, "reward": 0.5}\n')
+    put("foreignresults.json", '{"results": [1, 2]}')
+    put("foreignrows.json", '{"rows": []}')
+    put("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    put("exexit.py", "import sys\nsys.exit(0)\n")
     put("fake.png", "not a picture\n")
     put("exsyntax.py", "def softmax(logits:\n    return logits\n")
     put("exraises.py", "import math\n\nTOP = undefined_name\n")
