@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import microgpt
+from microgpt.cli import main
 from microgpt.explore.models import load_models, load_runs
 from microgpt.explore.server import Explorer, make_server
 
@@ -198,6 +199,28 @@ def test_sampling_steps_to_the_apis_name(page, site):
     assert page.text_content("#smp-text") == s["text"] == microgpt.load(site["path"]).sample(1, seed=11)[0]
     assert page.locator("#smp-bars rect").count() == 27
     shoot(page, "sampling")
+
+
+def test_a_top_p_draw_is_the_command_lines(page, site, capsys):
+    open_view(page, "sampling")
+    page.fill("#smp-seed", "7")
+    page.fill("#smp-topk", "5")
+    page.fill("#smp-topp", "0.9")
+    page.click("#smp-new")
+    page.wait_for_function("document.getElementById('smp-info').textContent.includes('steps ready')")
+    assert "temperature 0.5, then top-k 5, then top-p 0.9" in page.text_content("#smp-info")
+    s = api(site, "/api/sample?seed=7&temperature=0.5&top_k=5&top_p=0.9")
+    for step in s["steps"]:
+        page.click("#smp-step")
+        kept = sum(p > 0 for p in step["probs"])
+        assert page.text_content("#smp-shape") == \
+            f"temperature 0.5, then top-k 5, then top-p 0.9: {kept} token{'s' * (kept != 1)} kept"
+        assert page.locator("#smp-bars rect").count() == kept
+    assert page.get_attribute("#smp-text", "data-done") == "true"
+    assert main(["sample", str(site["path"]), "-n", "1", "--seed", "7", "--top-k", "5", "--top-p", "0.9"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert page.text_content("#smp-text") == s["text"] == line.split(": ", 1)[1].split("  (")[0]
+    assert s["text"] == microgpt.load(site["path"]).sample(1, seed=7, top_k=5, top_p=0.9)[0]
 
 
 def test_embeddings_plot_every_token(page, site):

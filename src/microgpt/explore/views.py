@@ -174,12 +174,12 @@ def greedy(logits):
     return [float(i == best) for i in range(len(logits))]
 
 
-def sample_steps(ex, seed, temperature, top_k, prefix):
+def sample_steps(ex, seed, temperature, top_k, prefix, top_p=None):
     """GET /api/sample: one sample drawn as `microgpt sample -n 1` draws it, with
     the distribution and the choice at every step."""
     m = ex.model
     tok = m.tokenizer
-    sampling.check_sampling_args(tok, m.config, temperature, top_k, "" if m.is_text else prefix)
+    sampling.check_sampling_args(tok, m.config, temperature, top_k, "" if m.is_text else prefix, top_p=top_p)
     vocab = vocab_labels(tok)
     steps = []
 
@@ -191,11 +191,11 @@ def sample_steps(ex, seed, temperature, top_k, prefix):
     rng = random.Random(seed)
     if m.is_text:
         prefix = prefix or sampling.default_text_prefix(tok)
-        text = sampling.generate_text(m.engine, tok, rng, SAMPLE_CHARS, temperature, top_k, prefix, on_step)
+        text = sampling.generate_text(m.engine, tok, rng, SAMPLE_CHARS, temperature, top_k, prefix, on_step, top_p)
     else:
-        text = sampling.generate(m.engine, tok, rng, temperature, top_k, prefix, on_step)
+        text = sampling.generate(m.engine, tok, rng, temperature, top_k, prefix, on_step, top_p)
     return {"text": text, "prefix": prefix, "vocab": vocab, "steps": steps, "seed": seed,
-            "temperature": temperature, "top_k": top_k}
+            "temperature": temperature, "top_k": top_k, "top_p": top_p}
 
 
 def embeddings(ex):
