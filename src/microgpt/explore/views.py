@@ -126,10 +126,18 @@ def curve(run):
     smoothed = smooth(run.losses, window)
     if thinned:
         smoothed = [smoothed[i] for i in keep]
+    stats_steps, stats = run.stats_steps, run.stats
+    if len(stats_steps) > MAX_CURVE_POINTS:  # thinned as the losses are
+        keep = sorted({round(i * (len(stats_steps) - 1) / (MAX_CURVE_POINTS - 1)) for i in range(MAX_CURVE_POINTS)})
+        stats_steps = [stats_steps[i] for i in keep]
+        stats = {name: {field: [column[i] for i in keep] for field, column in columns.items()}
+                 for name, columns in stats.items()}
     return {"label": run.label, "steps": steps, "losses": finite(losses), "smoothed": finite(smoothed),
             "window": window, "val_steps": run.val_steps,
             "val_losses": finite(run.val_losses), "thinned_from": len(run.steps) if thinned else None,
-            "notes": run.notes}
+            "notes": run.notes, "stats_steps": stats_steps,
+            "stats": {name: {field: finite(column) for field, column in columns.items()}
+                      for name, columns in stats.items()}}
 
 
 def score(ex, text):
