@@ -159,7 +159,7 @@ def test_training_dynamics_are_charted_per_matrix(page, site):
     box = page.locator("[data-testid=ratio-wte]")
     before = box.locator("path").nth(1).get_attribute("d")
     box.locator("[data-testid=smoothing]").fill("5")
-    assert "mean of 5" in box.text_content()
+    assert "mean of the last 5 points" in box.text_content()
     assert box.locator("path").nth(1).get_attribute("d") != before
     # zoom: a drag across the loss chart shows only those steps; "whole run" shows all again
     chart = page.locator("[data-testid=loss-chart]")

@@ -33,7 +33,7 @@ function renderDynamics(side, runs) {
     const chart = el("div", { "data-testid": `ratio-${n}` });
     ratios.append(el("div", {}, el("h3", { text: `${n}: update / weight` }), chart));
     lineChart(chart, runs.filter((r) => r.stats[n]).map((r, i) => ({ label: r.label, x: r.stats_steps, y: r.stats[n].update_ratio, colour: MATRIX_COLOURS[i % 10], smooth: true })),
-              RATIO_GUIDE, [], { log: true, width: 440, height: 200, window, testid: "ratio-chart" });
+              RATIO_GUIDE, [], { log: true, width: 400, height: 180, window, testid: "ratio-chart" });
   }
 }
 

@@ -35,19 +35,19 @@ export function lineChart(container, series, ref, marks = [], opts = {}) {
     container.replaceChildren();
     if (!xs.length) { container.append(el("p", { class: "note", text: "no run log given (--log RUN.jsonl)" })); return; }
     const shownSeries = series.flatMap((ser) => ser.smooth
-      ? [{ ...ser, faint: true, label: null }, { ...ser, y: trailingMean(ser.y, state.window), label: `${ser.label} (mean of ${state.window})` }]
+      ? [{ ...ser, faint: true, label: null }, { ...ser, y: trailingMean(ser.y, state.window) }]
       : [ser]);
     container.append(plot(shownSeries, ref, marks, opts, state, (from, to) => { state.from = from; state.to = to; draw(); }));
     const bar = el("div", { class: "chart-controls note" });
     if (series.some((s) => s.smooth)) {
       const slider = el("input", { type: "range", min: 1, max: Math.max(1, Math.floor(longest / 3)), value: state.window, "data-testid": "smoothing" });
       slider.addEventListener("input", () => { state.window = Number(slider.value); draw(); });
-      bar.append(el("label", { text: "smoothing " }, slider), el("span", { text: ` mean of ${state.window} · ` }));
+      bar.append(el("label", { text: "smoothing " }, slider), el("span", { text: `bold line: mean of the last ${state.window} ${state.window === 1 ? "point" : "points"} ·` }));
     }
     const whole = el("button", { text: "whole run", "data-testid": "unzoom" });
     whole.disabled = state.from === null;
     whole.addEventListener("click", () => { state.from = state.to = null; draw(); });
-    bar.append(el("span", { text: state.from === null ? "drag across the chart to zoom " : `steps ${state.from} to ${state.to} ` }), whole);
+    bar.append(el("span", { text: state.from === null ? "drag across the chart to zoom" : `showing steps ${state.from} to ${state.to}` }), whole);
     container.append(bar);
   };
   draw();
