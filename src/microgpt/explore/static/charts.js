@@ -37,7 +37,7 @@ export function lineChart(container, series, ref, marks = [], opts = {}) {
     const shownSeries = series.flatMap((ser) => ser.smooth
       ? [{ ...ser, faint: true, label: null }, { ...ser, y: trailingMean(ser.y, state.window) }]
       : [ser]);
-    container.append(plot(shownSeries, ref, marks, opts, state, (from, to) => { state.from = from; state.to = to; draw(); }));
+    container.append(drawLines(shownSeries, ref, marks, opts, state, (from, to) => { state.from = from; state.to = to; draw(); }));
     const bar = el("div", { class: "chart-controls note" });
     if (series.some((s) => s.smooth)) {
       const slider = el("input", { type: "range", min: 1, max: Math.max(1, Math.floor(longest / 3)), value: state.window, "data-testid": "smoothing" });
@@ -67,7 +67,7 @@ export function trailingMean(values, window) {
   return out;
 }
 
-function plot(series, ref, marks, opts, zoom, onZoom) {
+function drawLines(series, ref, marks, opts, zoom, onZoom) {
   const w = opts.width || 900, h = opts.height || 300, L = opts.log ? 56 : 48, R = 12, T = 12, B = 30;
   const allX = series.flatMap((s) => s.x);
   const x0 = zoom.from ?? Math.min(...allX), x1 = Math.max(zoom.to ?? Math.max(...allX), x0 + 1);
