@@ -4,8 +4,9 @@ A `microgpt train --log` file holds one JSON object per line: per-step records
 {"step", "loss", ...} and, with --eval-every, validation records {"step",
 "val_loss"}; with --log-stats, some step records also hold "stats", each weight
 matrix's weight norm, gradient norm and update-to-weight ratio (files/runlog.py).
-A ladder result (`microgpt ladder --json`, or one rung's --json) holds whole runs: {"rung", "idea", "losses": [...], "val_loss"}, alone, in a
-list, or under a key. Either way a run comes out as a label, per-step losses,
+A ladder result (`microgpt ladder --json`, or one rung's --json) holds whole
+runs: {"rung", "idea", "losses": [...], "val_loss"}, alone, in a list, or
+under a key. Either way a run comes out as a label, per-step losses,
 and validation points.
 """
 
