@@ -15,6 +15,7 @@ from microgpt.errors import UsageError
 from microgpt.files.runlog import is_run_log
 from microgpt.inspection.plots.runs import read_runs
 from microgpt.model import parameter_shapes
+from microgpt.training import plan
 
 TINY = dict(steps=6, n_embd=8, n_head=2, block_size=8, seed=3)
 
@@ -112,3 +113,13 @@ def test_the_command_line(tmp_path, data, capsys):
         assert code == 2 and err.count("\n") == 1 and "--log-stats" in err
     assert main(args[:-4] + ["--log-stats", "2"]) == 2
     assert "--log FILE" in capsys.readouterr().err
+
+
+def test_a_resumed_run_goes_on_measuring_at_the_same_steps(tmp_path, data):
+    log, out = tmp_path / "run.jsonl", tmp_path / "m.json"
+    run = plan(data=data, out=out, log=log, log_stats=2, **TINY)
+    run.train(until=3)
+    run.save()
+    microgpt.train(resume=out, log=log, log_stats=2)
+    assert [r["step"] for r in records(log) if "loss" in r] == [1, 2, 3, 4, 5, 6]
+    assert [r["step"] for r in records(log) if "stats" in r] == [2, 4, 6]
