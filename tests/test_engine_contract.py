@@ -246,3 +246,48 @@ def test_options_are_known_without_any_engines_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.splitlines() == [repr([(n, option_names(n)) for n in engine_names()]), repr(engines_taking("device"))]
     assert engines_taking("device") == ["torch"] and engines_taking("dtype") == ["numpy", "torch"]
+
+
+# ---- training dynamics (train --log-stats): what a step did to each matrix
+
+
+def _norm(rows):
+    return math.sqrt(math.fsum(x * x for row in rows for x in row))
+
+
+def test_step_stats_are_the_steps_weights_gradient_and_update(name, tc):
+    """Against an independent account of the same step: the weights read before and
+    after it, and the gradient from loss_and_grads (another code path than the step's)."""
+    engine = build(name, tc=tc)
+    for s in range(3):
+        lr_t = learning_rate(tc, s)
+        before = engine.weights()
+        _, grads = engine.loss_and_grads(BATCHES[s])
+        _, stats = engine.train_step_with_stats(BATCHES[s], lr_t)
+        after = engine.weights()
+        assert stats.keys() == parameter_shapes(CONFIG).keys()
+        for key, st in stats.items():
+            update = [[a - b for a, b in zip(ra, rb)] for ra, rb in zip(after[key], before[key])]
+            want = {"weight_norm": _norm(before[key]), "grad_norm": _norm(grads[key]),
+                    "update_ratio": _norm(update) / _norm(before[key])}
+            if tc.optimizer == "sgd":  # the whole update is lr * gradient
+                assert math.isclose(st["update_ratio"], lr_t * st["grad_norm"] / st["weight_norm"], rel_tol=1e-9)
+            for field, value in want.items():
+                assert math.isclose(st[field], value, rel_tol=1e-9), (key, field, st[field], value)
+
+
+def test_step_stats_agree_with_the_scalar_engine_and_change_nothing(name, tc):
+    """Every float64 engine's stats are the scalar engine's to 1e-9; a step that
+    measures moves the weights exactly as a plain step does."""
+    engine, oracle, plain = build(name, tc=tc), build("scalar", tc=tc), build(name, tc=tc)
+    for s in range(4):
+        lr_t = learning_rate(tc, s)
+        loss, stats = engine.train_step_with_stats(BATCHES[s], lr_t)
+        want_loss, want = oracle.train_step_with_stats(BATCHES[s], lr_t)
+        assert loss == plain.train_step(BATCHES[s], lr_t)
+        assert math.isclose(loss, want_loss, rel_tol=TOL)
+        for key in want:
+            for field in want[key]:
+                assert math.isclose(stats[key][field], want[key][field], rel_tol=TOL), (key, field)
+    assert engine.weights() == plain.weights()
+    assert engine.last_grads is None and not engine.keep_grads  # nothing kept between steps

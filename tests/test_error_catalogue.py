@@ -117,6 +117,9 @@ CATALOGUE = [
     ("smp-temp", "negative temperature", ["sample", "{model}", "--temperature", "-1"], 2, ">= 0"),
     ("smp-topk-zero", "top-k of 0", ["sample", "{model}", "--top-k", "0"], 2, "top-k"),
     ("smp-topk-big", "top-k larger than the vocabulary", ["sample", "{model}", "--top-k", "999"], 2, "top-k"),
+    ("smp-topp-zero", "top-p of 0", ["sample", "{model}", "--top-p", "0"], 2, "top-p"),
+    ("smp-topp-big", "top-p above 1", ["sample", "{model}", "--top-p", "1.5"], 2, "top-p"),
+    ("smp-topp-nan", "top-p that is not a number", ["sample", "{model}", "--top-p", "nan"], 2, "--top-p"),
     ("smp-n-zero", "-n 0", ["sample", "{model}", "-n", "0"], 2, "-n"),
     # checkpoints
     ("ckpt-missing", "checkpoint does not exist", ["sample", "{tmp}/none.json"], 1, "not found"),

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import microgpt
+from microgpt.cli import main
 from microgpt.explore.models import load_models, load_runs
 from microgpt.explore.server import Explorer, make_server
 
@@ -60,7 +61,7 @@ def site(tmp_path_factory):
     log = d / "run.jsonl"
     # On the names shipped in the package; for screenshots, the default 1000 steps, so they show a trained model.
     steps = 1000 if os.environ.get("MICROGPT_SCREENSHOTS") else 60
-    run = microgpt.train(steps=steps, seed=5, log=str(log), eval_every=steps // 3)
+    run = microgpt.train(steps=steps, seed=5, log=str(log), eval_every=steps // 3, log_stats=steps // 20)
     path = run.save(d / f"model_e16_h4_l1_s{steps}.json")
     explorer = Explorer(load_models([str(path)]), load_runs([str(log)]))
     server = make_server(explorer, "127.0.0.1", 0)
@@ -136,6 +137,53 @@ def test_model_card_shows_the_models_numbers(page, site):
     shoot(page, "card")
 
 
+def test_training_dynamics_are_charted_per_matrix(page, site):
+    """The --log-stats numbers of the run log: a norm chart each for weights and gradients,
+    a ratio chart per matrix with the 1e-3 guide, every chart smoothed and zoomed on request."""
+    run = api(site, "/api/card")["runs"][0]
+    names = list(run["stats"])
+    assert len(names) == 9 and len(run["stats_steps"]) == 20
+    assert page.is_visible("#card-dynamics-panel")
+    ratios = page.locator("[data-testid=ratio-chart]")
+    assert ratios.count() == len(names)
+    assert page.locator("[data-testid=ratio-chart] line[data-ref='0.001']").count() == len(names)
+    for i, name in enumerate(names):
+        values = run["stats"][name]["update_ratio"]
+        labels = ratios.nth(i).locator("text").all_text_contents()
+        ticks = [float(t) for t in labels if t.startswith("1e") and " " not in t]  # not the guide's label
+        assert min(ticks) <= min(values) and max(values) <= max(ticks), name  # the log axis holds the values
+        raw = ratios.nth(i).locator("path").first.get_attribute("d")
+        assert raw.count("M") + raw.count("L") == len(values)  # a point per measured step
+    for field in ("weight_norm", "grad_norm"):
+        assert page.locator(f"[data-testid={field}-chart] path").count() == 2 * len(names)  # raw and mean
+    # smoothing: the slider sets the window of the means
+    box = page.locator("[data-testid=ratio-wte]")
+    before = box.locator("path").nth(1).get_attribute("d")
+    box.locator("[data-testid=smoothing]").fill("5")
+    assert "mean of the last 5 points" in box.text_content()
+    assert box.locator("path").nth(1).get_attribute("d") != before
+    # zoom: a drag across the loss chart shows only those steps; "whole run" shows all again
+    chart = page.locator("[data-testid=loss-chart]")
+    whole = (str(run["steps"][0]), str(run["steps"][-1]))
+    assert (chart.get_attribute("data-from"), chart.get_attribute("data-to")) == whole
+    chart.scroll_into_view_if_needed()
+    b = chart.bounding_box()
+    page.mouse.move(b["x"] + b["width"] * 0.3, b["y"] + b["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] * 0.7, b["y"] + b["height"] / 2, steps=5)
+    page.mouse.up()
+    lo, hi = int(chart.get_attribute("data-from")), int(chart.get_attribute("data-to"))
+    n = run["steps"][-1]
+    assert n * 0.15 <= lo < hi <= n * 0.85 and hi - lo < n * 0.6  # about the middle 40% dragged across
+    assert f"steps {lo} to {hi}" in page.text_content("#card-loss")
+    page.click("#card-loss [data-testid=unzoom]")
+    assert (chart.get_attribute("data-from"), chart.get_attribute("data-to")) == whole
+    folder = os.environ.get("MICROGPT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.locator("#card-dynamics-panel").screenshot(path=str(Path(folder) / "explore_dynamics.png"))
+
+
 def test_reading_a_typed_string_shows_the_apis_numbers(page, site):
     open_view(page, "read")
     page.fill("#text", "olivia")
@@ -198,6 +246,28 @@ def test_sampling_steps_to_the_apis_name(page, site):
     assert page.text_content("#smp-text") == s["text"] == microgpt.load(site["path"]).sample(1, seed=11)[0]
     assert page.locator("#smp-bars rect").count() == 27
     shoot(page, "sampling")
+
+
+def test_a_top_p_draw_is_the_command_lines(page, site, capsys):
+    open_view(page, "sampling")
+    page.fill("#smp-seed", "7")
+    page.fill("#smp-topk", "5")
+    page.fill("#smp-topp", "0.9")
+    page.click("#smp-new")
+    page.wait_for_function("document.getElementById('smp-info').textContent.includes('steps ready')")
+    assert "temperature 0.5, then top-k 5, then top-p 0.9" in page.text_content("#smp-info")
+    s = api(site, "/api/sample?seed=7&temperature=0.5&top_k=5&top_p=0.9")
+    for step in s["steps"]:
+        page.click("#smp-step")
+        kept = sum(p > 0 for p in step["probs"])
+        assert page.text_content("#smp-shape") == \
+            f"temperature 0.5, then top-k 5, then top-p 0.9: {kept} token{'s' * (kept != 1)} kept"
+        assert page.locator("#smp-bars rect").count() == kept
+    assert page.get_attribute("#smp-text", "data-done") == "true"
+    assert main(["sample", str(site["path"]), "-n", "1", "--seed", "7", "--top-k", "5", "--top-p", "0.9"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert page.text_content("#smp-text") == s["text"] == line.split(": ", 1)[1].split("  (")[0]
+    assert s["text"] == microgpt.load(site["path"]).sample(1, seed=7, top_k=5, top_p=0.9)[0]
 
 
 def test_embeddings_plot_every_token(page, site):

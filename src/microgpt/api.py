@@ -4,7 +4,7 @@
     run = microgpt.train(data="names.txt", steps=200, seed=1)   # same defaults and engine as the CLI
     run.save("m.json")
     model = microgpt.load("m.json")
-    model.sample(5, temperature=0.5, seed=1)    # -> list of str
+    model.sample(5, temperature=0.5, seed=1)    # -> list of str (top_k=, top_p= narrow the draw)
     model.score("emma")                          # per-token probability and surprise, total NLL, bits/char
     model.trace("emma")                          # score, attention, residual stream, logit lens: .to_dict()
     model.evaluate()                             # held-out loss, rebuilt as training made it
@@ -112,21 +112,23 @@ class Model:
     @overload
     def samples(self, n: int = ..., temperature: float = ..., top_k: int | None = ..., prefix: str = ...,
                 seed: int | None = ..., chars: int | None = ..., rng: random.Random | None = ...,
-                stream: Literal[False] = ...) -> Iterator[str]: ...
+                stream: Literal[False] = ..., top_p: float | None = ...) -> Iterator[str]: ...
 
     @overload
     def samples(self, n: int = ..., temperature: float = ..., top_k: int | None = ..., prefix: str = ...,
                 seed: int | None = ..., chars: int | None = ..., rng: random.Random | None = ..., *,
-                stream: Literal[True]) -> Iterator[str | Iterator[str]]: ...
+                stream: Literal[True], top_p: float | None = ...) -> Iterator[str | Iterator[str]]: ...
 
     def samples(self, n: int = SAMPLES, temperature: float = TEMPERATURE, top_k: int | None = None, prefix: str = "",
                 seed: int | None = SEED, chars: int | None = None, rng: random.Random | None = None,
-                stream: bool = False) -> Iterator[str | Iterator[str]]:
+                stream: bool = False, top_p: float | None = None) -> Iterator[str | Iterator[str]]:
         """n samples, drawn one at a time as they are iterated: names (BOS to BOS)
         or, for a --text model, passages of `chars` characters (PASSAGE_CHARS by
         default) after `prefix` (a newline by default; with stream=True each
         passage is an iterator of its pieces as they are drawn: the prefix, then
-        one character at a time). The arguments are checked at once."""
+        one character at a time). top_k keeps the k most likely tokens at each
+        step, then top_p the fewest most likely whose probabilities reach p
+        (nucleus sampling). The arguments are checked at once."""
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise UsageError(f"seed must be an integer (or None), got {seed!r:.40}")
         if chars is not None and (isinstance(chars, bool) or not isinstance(chars, int) or chars < 1):
@@ -137,17 +139,20 @@ class Model:
             raise UsageError("--chars is for models trained with --text; a names model ends each sample "
                              "where it predicts the end")
         chars = PASSAGE_CHARS if chars is None else chars
-        sampling.check_sampling_args(self.tokenizer, self.config, temperature, top_k, "" if text else prefix, n)
+        sampling.check_sampling_args(self.tokenizer, self.config, temperature, top_k, "" if text else prefix, n,
+                                     top_p)
         if text:
             prefix = prefix or sampling.default_text_prefix(self.tokenizer)
             write = sampling.stream_text if stream else sampling.generate_text
-            return (write(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix) for _ in range(n))
-        return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix) for _ in range(n))
+            return (write(self.engine, self.tokenizer, rng, chars, temperature, top_k, prefix, top_p=top_p)
+                    for _ in range(n))
+        return (sampling.generate(self.engine, self.tokenizer, rng, temperature, top_k, prefix, top_p=top_p)
+                for _ in range(n))
 
     def sample(self, n: int = SAMPLES, temperature: float = TEMPERATURE, top_k: int | None = None, prefix: str = "",
-               seed: int | None = SEED, chars: int | None = None) -> list[str]:
+               seed: int | None = SEED, chars: int | None = None, top_p: float | None = None) -> list[str]:
         """n samples as a list of strings (the same seed gives the same samples)."""
-        return list(self.samples(n, temperature, top_k, prefix, seed, chars))
+        return list(self.samples(n, temperature, top_k, prefix, seed, chars, top_p=top_p))
 
     # ---- reading
     def score(self, text: str) -> Score:

@@ -5,7 +5,10 @@ logits, turn them into probabilities at a temperature, draw one, feed it back,
 and stop at BOS or when the context is full. Temperature divides the logits:
 below 1 it sharpens the distribution (safer, more typical names), above 1 it
 flattens it (more surprising ones); 0 means always take the most likely token.
-top-k keeps only the k most likely tokens before drawing.
+top-k keeps only the k most likely tokens before drawing; top-p (nucleus
+sampling) then keeps only the most likely tokens whose probabilities add up to
+at least p, so the number kept follows the model's confidence: one or two when
+it is sure, many when it is not.
 
 A model trained on one long text (--text) writes passages instead: it starts
 from a prefix (a newline by default), never draws BOS (no window held one), and
@@ -49,9 +52,13 @@ class Inference(Protocol):
 OnStep = Callable[[int, list[float], int], object]
 
 
-def next_token_probs(logits: Sequence[float], temperature: float = 1.0, top_k: int | None = None) -> list[float]:
+def next_token_probs(logits: Sequence[float], temperature: float = 1.0, top_k: int | None = None,
+                     top_p: float | None = None) -> list[float]:
     """Probabilities of the next token, computed as the original does
-    (logits / temperature, then softmax), with all but the top-k set to 0."""
+    (logits / temperature, then softmax), with all but the top-k set to 0, then
+    all but the top-p nucleus. They are weights for random.choices, which
+    renormalises them: dividing here would change the draws of every sample
+    made without top-p."""
     scale = temperature**-1  # the original divides a Value, which multiplies by t**-1
     scaled = [l * scale for l in logits]
     if not all(map(math.isfinite, scaled)):  # logits beyond the headroom: shift by the max first (no inf - inf)
@@ -61,7 +68,25 @@ def next_token_probs(logits: Sequence[float], temperature: float = 1.0, top_k: i
     if top_k is not None and top_k < len(probs):
         keep = set(sorted(range(len(probs)), key=lambda i: -probs[i])[:top_k])
         probs = [p if i in keep else 0.0 for i, p in enumerate(probs)]
+    if top_p is not None:
+        probs = nucleus(probs, top_p)
     return probs
+
+
+def nucleus(weights: list[float], top_p: float) -> list[float]:
+    """The weights with all but the nucleus set to 0: the fewest most likely
+    tokens whose share of the total weight reaches top_p (ties go to the lower
+    id, as top-k's do)."""
+    by_weight = sorted(range(len(weights)), key=lambda i: -weights[i])
+    needed = top_p * math.fsum(weights)
+    keep: set[int] = set()
+    total = 0.0
+    for i in by_weight:
+        keep.add(i)
+        total += weights[i]
+        if total >= needed:
+            break
+    return [w if i in keep else 0.0 for i, w in enumerate(weights)]
 
 
 def check_temperature(temperature: float) -> None:
@@ -79,8 +104,17 @@ def check_temperature(temperature: float) -> None:
                              "use 0 for greedy sampling (always the most likely token)")
 
 
+def check_top_p(top_p: float | None) -> None:
+    if top_p is None:
+        return
+    if isinstance(top_p, bool) or not isinstance(top_p, (int, float)):
+        raise UsageError(f"top-p must be a number (or None), got {top_p!r:.40}")
+    if not 0 < top_p <= 1:  # NaN fails this too
+        raise UsageError(f"top-p must be a number in (0, 1]: the share of probability to keep, got {top_p}")
+
+
 def check_sampling_args(tokenizer: AnyTokenizer, config: GPTConfig, temperature: float, top_k: int | None,
-                        prefix: str, n: int = 1) -> None:
+                        prefix: str, n: int = 1, top_p: float | None = None) -> None:
     if isinstance(n, bool) or not isinstance(n, int):
         raise UsageError(f"-n must be an integer, got {n!r:.40}")
     if n < 1:
@@ -88,6 +122,7 @@ def check_sampling_args(tokenizer: AnyTokenizer, config: GPTConfig, temperature:
     check_temperature(temperature)
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)):
         raise UsageError(f"top-k must be an integer (or None), got {top_k!r:.40}")
+    check_top_p(top_p)
     if not isinstance(prefix, str):
         raise UsageError(f"prefix must be a string, got {type(prefix).__name__}")
     if top_k is not None and not 1 <= top_k <= tokenizer.vocab_size:
@@ -116,7 +151,8 @@ def checked(logits: list[float], engine: Inference) -> list[float]:
 
 
 def generate(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, temperature: float = 0.5,
-             top_k: int | None = None, prefix: str = "", on_step: OnStep | None = None) -> str:
+             top_k: int | None = None, prefix: str = "", on_step: OnStep | None = None,
+             top_p: float | None = None) -> str:
     """One sample, as a string (the prefix included). on_step(pos, probs,
     token_id), if given, sees every step: the distribution the token was drawn
     from (the plain one, at temperature 1, for a prefix token or a greedy pick)
@@ -134,7 +170,7 @@ def generate(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, tem
         elif temperature == 0:
             token_id = max(range(len(logits)), key=logits.__getitem__)
         else:
-            probs = next_token_probs(logits, temperature, top_k)
+            probs = next_token_probs(logits, temperature, top_k, top_p)
             token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
         if on_step:
             on_step(pos_id, probs if probs is not None else next_token_probs(logits), token_id)
@@ -152,14 +188,14 @@ def default_text_prefix(tokenizer: AnyTokenizer) -> str:
 
 def generate_text(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, n_chars: int,
                   temperature: float = 0.5, top_k: int | None = None, prefix: str = "\n",
-                  on_step: OnStep | None = None) -> str:
+                  on_step: OnStep | None = None, top_p: float | None = None) -> str:
     """prefix followed by n_chars sampled characters."""
-    return "".join(stream_text(engine, tokenizer, rng, n_chars, temperature, top_k, prefix, on_step))
+    return "".join(stream_text(engine, tokenizer, rng, n_chars, temperature, top_k, prefix, on_step, top_p))
 
 
 def stream_text(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, n_chars: int,
                 temperature: float = 0.5, top_k: int | None = None, prefix: str = "\n",
-                on_step: OnStep | None = None) -> Iterator[str]:
+                on_step: OnStep | None = None, top_p: float | None = None) -> Iterator[str]:
     """generate_text as it is generated: the prefix, then one token's text at a
     time (so a long passage can be shown, or piped, while it is written).
 
@@ -195,9 +231,9 @@ def stream_text(engine: Inference, tokenizer: AnyTokenizer, rng: random.Random, 
         if temperature == 0:
             token_id = max((i for i in range(len(logits)) if i != tokenizer.bos), key=logits.__getitem__)
         else:
-            probs = next_token_probs(logits, temperature, top_k)
+            probs = next_token_probs(logits, temperature, top_k, top_p)
             probs[tokenizer.bos] = 0.0  # never in the text: never drawn
-            if not any(p > 0 for p in probs):  # top-k kept only BOS
+            if not any(p > 0 for p in probs):  # top-k or top-p kept only BOS
                 probs = [float(i != tokenizer.bos) for i in range(len(probs))]
             token_id = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
         if on_step:

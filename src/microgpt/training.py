@@ -84,6 +84,8 @@ class Trainer:
         self.tokenizer = self.source.tokenizer
         self.engine_name = engine
         self.step, self.losses, self.tokens, self.seconds = 0, [], 0, 0.0
+        # every log_stats steps (--log-stats N), a step also measures each weight matrix (Engine.train_step_with_stats)
+        self.log_stats, self.last_stats = None, None
         options = engine_options or {}  # e.g. {"dtype": "float32"} for the numpy engine
         if resume is None:
             self.config = GPTConfig(self.tokenizer.vocab_size, **dims)
@@ -114,12 +116,17 @@ class Trainer:
         return self.source.batch(step, self.train_config.batch_size, self.config.block_size, self.rng)
 
     def train_step(self):
-        """One optimizer step; returns (loss, tokens seen, learning rate)."""
+        """One optimizer step; returns (loss, tokens seen, learning rate). On a
+        --log-stats step, last_stats holds the step's per-matrix stats, else None."""
         tc = self.train_config
         batch = self.batch(self.step)
         lr_t = learning_rate(tc, self.step)
+        self.last_stats = None
         try:
-            loss = self.engine.train_step(batch, lr_t)
+            if self.log_stats and (self.step + 1) % self.log_stats == 0:
+                loss, self.last_stats = self.engine.train_step_with_stats(batch, lr_t)
+            else:
+                loss = self.engine.train_step(batch, lr_t)
         except (ArithmeticError, ValueError) as e:  # log(0), exp overflow: the weights blew up
             raise Diverged(f"training diverged at step {self.step + 1} ({e}); try a lower --lr") from None
         if not math.isfinite(loss):
@@ -142,6 +149,8 @@ class Trainer:
             if log_file is not None:
                 record = {"step": self.step, "loss": loss, "lr": lr_t, "elapsed": round(self.seconds, 6),
                           "tokens": n_tokens}
+                if self.last_stats is not None:
+                    record["stats"] = self.last_stats
                 log_file.write(json.dumps(record) + "\n")
                 log_file.flush()
             if on_step is not None:
@@ -176,20 +185,25 @@ class Trainer:
 
 def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, engine_options=None,
          val_docs=None, eval_every=None, keep_best=False, save_every=None, force=False, tokenizer=None,
-         vocab_size=None, **settings):
+         vocab_size=None, log_stats=None, **settings):
     """A Run, with everything decided and checked before its first step.
 
     `settings` are GPTConfig's and TrainConfig's fields (n_embd=..., steps=...);
     left out, they take those classes' defaults, or the checkpoint's when resuming;
     tokenizer="char" (default) or "bpe", with vocab_size (batches.check_tokenizer).
     Where it saves and logs is checked too (outputs.py); force=True lets those replace
-    existing files that are not a checkpoint / a run log."""
+    existing files that are not a checkpoint / a run log. log_stats=N adds to the log,
+    every N steps, each weight matrix's weight norm, gradient norm and update-to-weight
+    ratio (files/runlog.py)."""
     for flag, path in (("--data", data), ("--text", text), ("--resume", resume), ("--out", out), ("--log", log)):
         if path is not None:  # "" is not the default: a variable that came out empty, most likely
             check_path(path, flag)
-    for flag, n, low in (("--val-docs", val_docs, 0), ("--eval-every", eval_every, 1), ("--save-every", save_every, 1)):
+    for flag, n, low in (("--val-docs", val_docs, 0), ("--eval-every", eval_every, 1), ("--save-every", save_every, 1),
+                         ("--log-stats", log_stats, 1)):
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < low):
             raise UsageError(f"{flag} must be an integer of at least {low}, got {n!r:.40}")
+    if log_stats is not None and log is None:
+        raise UsageError("--log-stats N writes its numbers into the run log: give --log FILE too")
     ckpt = checkpoint.load(resume) if resume else None
     record = ckpt.training if ckpt else None
     tc, dims = resolve_settings(settings, ckpt)
@@ -239,6 +253,7 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     _check_outputs(out, log, keep_best and best_name(out), resume, force, [("the checkpoint resumed", resume),
                    ("the text trained on" if text_mode else "the training data", data_path)])
     kept = {k: v for k, v in options.items() if k != "device"}
+    trainer.log_stats = log_stats
     return Run(trainer, out, data_path, sha, kept, docs=docs, resumed_from=resume, log=log,
                eval_every=eval_every, keep_best=keep_best, save_every=save_every,
                best_val_loss=record.best_val_loss if record else None, force=force)

@@ -32,7 +32,7 @@ def cmd_train(args):
         run = plan(data=args.data, text=args.text, resume=args.resume, out=args.out, log=args.log,
                    engine=args.engine, engine_options=given_engine_options(args), val_docs=args.val_docs,
                    eval_every=args.eval_every, keep_best=args.keep_best, save_every=args.save_every,
-                   force=args.force, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
+                   force=args.force, tokenizer=args.tokenizer, vocab_size=args.vocab_size, log_stats=args.log_stats,
                    **{k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None})
         # one writer per checkpoint (writelock.py); under torchrun rank 0 writes
         with writelock.hold(run.out) if distributed.is_main() else contextlib.nullcontext([]) as removed:
@@ -156,7 +156,8 @@ def resume_command(run, args):
     (the data is, but $MICROGPT_DATA would win over it: given, it is repeated)."""
     words = ["microgpt", "train", "--resume", str(run.out)]
     for flag, value in (("--data", args.data), ("--text", args.text), ("--log", args.log),
-                        ("--eval-every", args.eval_every), ("--save-every", args.save_every), ("--device", args.device)):
+                        ("--log-stats", args.log_stats), ("--eval-every", args.eval_every),
+                        ("--save-every", args.save_every), ("--device", args.device)):
         if value is not None:
             words += [flag, str(value)]
     if args.keep_best:
@@ -232,6 +233,9 @@ def register(sub):
     # --log-file: the same flag under a name torchrun's own parser does not mistake for its --log-dir
     g.add_argument("--log", "--log-file", metavar="FILE",
                    help="write one JSON object per step (step, loss, lr, elapsed)")
+    g.add_argument("--log-stats", type=positive_int, metavar="N",
+                   help="every N steps, also log each weight matrix's weight norm, gradient norm and "
+                        "update-to-weight ratio (the explorer charts them)")
     g.add_argument("--samples", type=nonneg_int, default=SAMPLES,
                    help=f"samples to print after training (default: {SAMPLES}; a --text run prints one passage, "
                         "or none with 0)")

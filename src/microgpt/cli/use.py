@@ -5,7 +5,8 @@ Each is the Python API's call (api.Model) with its result printed."""
 import json
 import sys
 
-from microgpt.cli.args import add_engine_arg, add_engine_options, given_engine_options, nonneg_float, positive_int
+from microgpt.cli.args import (add_engine_arg, add_engine_options, finite_float, given_engine_options, nonneg_float,
+                               positive_int)
 from microgpt.errors import UsageError
 from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
 
@@ -52,7 +53,7 @@ def cmd_sample(args):
         raise UsageError("--data marks a names model's samples new or copied; a --text model's passages are "
                          "not marked")
     samples = model.samples(args.n, args.temperature, args.top_k, args.prefix, args.seed, args.chars,
-                            stream=model.is_text)
+                            stream=model.is_text, top_p=args.top_p)
     if model.is_text:  # one long text: passages, not names, written as they are drawn
         from microgpt.cli.pipes import stream
 
@@ -196,6 +197,9 @@ def register(sub):
     p.add_argument("--temperature", type=nonneg_float, default=TEMPERATURE,
                    help=f"below 1 sharper, above 1 more varied, 0 greedy (default: {TEMPERATURE})")
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely tokens")
+    p.add_argument("--top-p", type=finite_float, default=None, metavar="P",
+                   help="then only from the fewest most likely tokens whose probabilities add up to P, "
+                        "0 < P <= 1 (nucleus sampling)")
     p.add_argument("--prefix", default="", help="start every sample with this text")
     p.add_argument("--seed", type=int, default=SEED,
                    help=f"random seed; the same seed gives the same samples (default: {SEED})")

@@ -13,6 +13,7 @@ engine, with the scalar engine as the oracle.
 import abc
 import contextlib
 import gc
+import math
 
 from microgpt.config import TrainConfig
 from microgpt.model import parameter_shapes
@@ -35,6 +36,26 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def train_step(self, batch, lr_t):
         """Forward, backward and one optimizer step at learning rate lr_t; the mean loss over real tokens, a float."""
+
+    # Set by train_step_with_stats: train_step then leaves the step's gradient, before the
+    # optimizer uses it (and before any clipping), in last_grads in the checkpoint's form.
+    keep_grads = False
+    last_grads = None
+
+    def train_step_with_stats(self, batch, lr_t):
+        """train_step, and what it did to each weight matrix: (loss, {name: {"weight_norm",
+        "grad_norm", "update_ratio"}}). The norms are Frobenius norms of the weights the step
+        started from and of their gradient; the ratio is the norm of the change the optimizer
+        made (all of it: Adam's step and any weight decay) over the weight norm, None where
+        that is 0. The step itself computes exactly what train_step computes."""
+        before = self.weights()
+        self.keep_grads = True
+        try:
+            loss = self.train_step(batch, lr_t)
+        finally:
+            self.keep_grads = False
+        grads, self.last_grads = self.last_grads, None
+        return loss, matrix_stats(before, grads, self.weights())
 
     @abc.abstractmethod
     def loss_and_grads(self, batch):
@@ -95,3 +116,23 @@ class Engine(abc.ABC):
         finally:
             if was_enabled:
                 gc.enable()
+
+
+def matrix_stats(before, grads, after):
+    """Per matrix: the weight and gradient norms, and the update-to-weight ratio
+    ||after - before|| / ||before||; summed in full precision (math.fsum), so engines
+    differ here only by the differences in their numbers."""
+    def norm(values):
+        return math.sqrt(math.fsum(x * x for x in values))
+
+    def flat(rows):
+        return [x for row in rows for x in row]
+
+    stats = {}
+    for name, w in before.items():
+        w, w_after = flat(w), flat(after[name])
+        weight = norm(w)
+        update = norm([a - b for a, b in zip(w_after, w)])
+        stats[name] = {"weight_norm": weight, "grad_norm": norm(flat(grads[name])),
+                       "update_ratio": update / weight if weight > 0 else None}
+    return stats

@@ -404,6 +404,8 @@ class FusedEngine(forward.FloatInference, Engine):
         with self._gc_paused():  # the step's lists and closures hold no reference cycles
             loss, g = self._flat_loss_and_grads(batch)
             grads = list(chain.from_iterable(g[name] for name in self.shapes))
+            if self.keep_grads:
+                self.last_grads = self._rows(grads)
             if self.train_config.optimizer == "sgd":
                 self._sgd(grads, lr_t)
             else:

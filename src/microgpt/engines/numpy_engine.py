@@ -219,7 +219,10 @@ class NumpyEngine(Engine):
     def loss_and_grads(self, batch):
         """The gradient also stays in self.g, scratch space that the next backward pass overwrites."""
         loss = self._backprop(batch)
-        return loss, {name: self.g[name].astype(np.float64).tolist() for name in self.shapes}
+        return loss, self._grads()
+
+    def _grads(self):
+        return {name: self.g[name].astype(np.float64).tolist() for name in self.shapes}
 
     def logits(self, tokens):
         """(n, V) logits after each of one document's first n tokens, all positions at once."""
@@ -229,6 +232,8 @@ class NumpyEngine(Engine):
 
     def train_step(self, batch, lr_t):
         loss = self._backprop(batch)
+        if self.keep_grads:
+            self.last_grads = self._grads()
         self._optimizer_step(lr_t)
         if self.tie_weights:  # equal already (same numbers, same update); this only states it
             self.p["lm_head"][...] = self.p["wte"]

@@ -33,16 +33,21 @@ class ScalarEngine(forward.FloatInference, Engine):
     def train_step(self, batch, lr_t):
         with self._gc_paused():  # the graph of one step is ~100k fresh nodes, and no cycles
             loss = self._backprop(batch)
+            if self.keep_grads:
+                self.last_grads = self._grads()
             self.optimizer.step(lr_t)
             return loss
 
     def loss_and_grads(self, batch):
         with self._gc_paused():
             loss = self._backprop(batch)
-        grads = {name: [[float(p.grad) for p in row] for row in mat] for name, mat in self.state_dict.items()}
+        grads = self._grads()
         for p in self.params:  # as the optimizer's step would: the next backward starts from zero
             p.grad = 0
         return loss, grads
+
+    def _grads(self):
+        return {name: [[float(p.grad) for p in row] for row in mat] for name, mat in self.state_dict.items()}
 
     # ---- weights and optimizer state in the checkpoint's form
     def weights(self):

@@ -156,6 +156,9 @@ class TorchEngine(Engine):
         self.seed_dropout()
         loss, loss_sum, n_global = self.loss(batch)
         loss.backward()
+        if self.keep_grads:  # (under DDP, backward has averaged them over the ranks: the global batch's)
+            self.last_grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p)).double().cpu().tolist()
+                               for name, p in self.model.named().items()}
         if self.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
         for group in self.optimizer.param_groups:

@@ -180,10 +180,10 @@ ROUTES = {
     "/api/next": Route(("model", "text", "pos", "temperature", "top_k"), lambda s, q: views.next_distribution(
         s.model(q), text_param(q), number_param(q, "pos", int, 0, 0, MAX_TEXT),
         number_param(q, "temperature", float, 1.0, 0), number_param(q, "top_k", int, None, 1))),
-    "/api/sample": Route(("model", "seed", "temperature", "top_k", "prefix"), lambda s, q: views.sample_steps(
+    "/api/sample": Route(("model", "seed", "temperature", "top_k", "prefix", "top_p"), lambda s, q: views.sample_steps(
         s.model(q), number_param(q, "seed", int, 42, -MAX_SEED, MAX_SEED),
         number_param(q, "temperature", float, 0.5, 0), number_param(q, "top_k", int, None, 1),
-        text_param(q, "prefix", required=False))),
+        text_param(q, "prefix", required=False), number_param(q, "top_p", float, None))),
     "/api/embeddings": Route(("model",), lambda s, q: views.embeddings(s.model(q))),
     "/api/ablate": Route(("model", "spec", "text"), lambda s, q: views.ablation_reading(
         s.model(q), text_param(q, "spec", required=False), text_param(q))),

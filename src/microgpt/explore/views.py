@@ -154,10 +154,18 @@ def curve(run):
     smoothed = smooth(run.losses, window)
     if thinned:
         smoothed = [smoothed[i] for i in keep]
+    stats_steps, stats = run.stats_steps, run.stats
+    if len(stats_steps) > MAX_CURVE_POINTS:  # thinned as the losses are
+        keep = sorted({round(i * (len(stats_steps) - 1) / (MAX_CURVE_POINTS - 1)) for i in range(MAX_CURVE_POINTS)})
+        stats_steps = [stats_steps[i] for i in keep]
+        stats = {name: {field: [column[i] for i in keep] for field, column in columns.items()}
+                 for name, columns in stats.items()}
     return {"label": run.label, "steps": steps, "losses": finite(losses), "smoothed": finite(smoothed),
             "window": window, "val_steps": run.val_steps,
             "val_losses": finite(run.val_losses), "thinned_from": len(run.steps) if thinned else None,
-            "notes": run.notes}
+            "notes": run.notes, "stats_steps": stats_steps,
+            "stats": {name: {field: finite(column) for field, column in columns.items()}
+                      for name, columns in stats.items()}}
 
 
 def score(ex, text):
@@ -196,12 +204,12 @@ def greedy(logits):
     return [float(i == best) for i in range(len(logits))]
 
 
-def sample_steps(ex, seed, temperature, top_k, prefix):
+def sample_steps(ex, seed, temperature, top_k, prefix, top_p=None):
     """GET /api/sample: one sample drawn as `microgpt sample -n 1` draws it, with
     the distribution and the choice at every step."""
     m = ex.model
     tok = m.tokenizer
-    sampling.check_sampling_args(tok, m.config, temperature, top_k, "" if m.is_text else prefix)
+    sampling.check_sampling_args(tok, m.config, temperature, top_k, "" if m.is_text else prefix, top_p=top_p)
     vocab = vocab_labels(tok)
     steps = []
 
@@ -213,11 +221,11 @@ def sample_steps(ex, seed, temperature, top_k, prefix):
     rng = random.Random(seed)
     if m.is_text:
         prefix = prefix or sampling.default_text_prefix(tok)
-        text = sampling.generate_text(m.engine, tok, rng, SAMPLE_CHARS, temperature, top_k, prefix, on_step)
+        text = sampling.generate_text(m.engine, tok, rng, SAMPLE_CHARS, temperature, top_k, prefix, on_step, top_p)
     else:
-        text = sampling.generate(m.engine, tok, rng, temperature, top_k, prefix, on_step)
+        text = sampling.generate(m.engine, tok, rng, temperature, top_k, prefix, on_step, top_p)
     return {"text": text, "prefix": prefix, "vocab": vocab, "steps": steps, "seed": seed,
-            "temperature": temperature, "top_k": top_k}
+            "temperature": temperature, "top_k": top_k, "top_p": top_p}
 
 
 def embeddings(ex):

@@ -1,16 +1,19 @@
 """The run log (`train --log FILE`): one JSON object per line, a record per step
 ({"step", "loss", "lr", "elapsed", "tokens"}) and one per validation ({"step",
 "val_loss", "val_bits_per_char", "val_chars"}, and "val_chars_of" when it read a
-sample of a long text). Written here as training goes, and recognised
-here when a command is about to replace a file (outputs.py): a file is a run
-log only if every complete line is one of these records.
+sample of a long text). With --log-stats N, every Nth step's record also has
+"stats": {matrix name: {"weight_norm", "grad_norm", "update_ratio"}}
+(engines/base.py's Engine.train_step_with_stats; the ratio is null for a matrix
+of zeros). Written here as training goes, and recognised here when a command is
+about to replace a file (outputs.py): a file is a run log only if every complete
+line is one of these records.
 """
 
 import json
 import os
 from pathlib import Path
 
-RUN_LOG_FIELDS = {"step", "loss", "lr", "elapsed", "tokens",  # a step
+RUN_LOG_FIELDS = {"step", "loss", "lr", "elapsed", "tokens", "stats",  # a step (stats: --log-stats)
                   "val_loss", "val_bits_per_char", "val_chars", "val_chars_of"}  # a validation (evaluation.py)
 WHOLE = 1 << 30  # a larger file is not read to be recognised
 

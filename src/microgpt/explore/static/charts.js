@@ -1,5 +1,5 @@
 // The three charts the views share: bars of a distribution, lines over
-// training steps, and a matrix as a heatmap. They draw what they are given.
+// training steps (zoomable, smoothed on request), and a matrix as a heatmap. They draw what they are given.
 import { attentionScale } from "./colours.js";
 import { el, fmtP, shown, svg } from "./dom.js";
 
@@ -22,42 +22,129 @@ export function bars(container, vocab, probs, mark, limit = 27) {
 }
 
 // Lines over steps, with optional points, a dashed reference line and axes.
-export function lineChart(container, series, ref, marks = []) {
-  container.replaceChildren();
-  const w = 900, h = 300, L = 48, R = 12, T = 12, B = 30;
-  const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y).filter((y) => y !== null);
-  if (ref) ys.push(ref.y);
-  if (!xs.length || !ys.length) { container.append(el("p", { class: "note", text: "no run log given (--log RUN.jsonl)" })); return; }
-  const xt = niceTicks(Math.min(...xs), Math.max(...xs), 6, true), yt = niceTicks(Math.min(...ys), Math.max(...ys), 5);
-  const [x0, x1, y0, y1] = [xt[0], xt[xt.length - 1], yt[0], yt[yt.length - 1]];
-  const X = (x) => L + (w - L - R) * (x - x0) / (x1 - x0), Y = (y) => T + (h - T - B) * (1 - (y - y0) / (y1 - y0));
-  const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, "data-testid": "loss-chart" });
-  for (const y of yt) {
-    s.append(svg("line", { class: "grid", x1: L, x2: w - R, y1: Y(y), y2: Y(y) }));
-    s.append(svg("text", { x: L - 6, y: Y(y) + 4, "text-anchor": "end", "font-size": 11, class: "tick-y", text: y.toFixed(yt.decimals) }));
+// Every chart zooms: drag across it to see those steps (the y axis fits what
+// is shown), double-click or "whole run" to see all. A series with `smooth`
+// is drawn faint as it is and bold as its trailing mean over the last N
+// finite values, N set by the chart's slider (opts.window at first), as
+// inspection/plots/runs.py's smooth() computes it. opts.log draws y on a log
+// scale (values <= 0 are gaps); opts.width, opts.height, opts.testid, opts.yLabel.
+export function lineChart(container, series, ref, marks = [], opts = {}) {
+  const xs = series.flatMap((s) => s.x);
+  const state = { from: null, to: null, window: opts.window || 1 };
+  const longest = Math.max(1, ...series.filter((s) => s.smooth).map((s) => s.y.length));
+  const draw = () => {
+    container.replaceChildren();
+    if (!xs.length) { container.append(el("p", { class: "note", text: "no run log given (--log RUN.jsonl)" })); return; }
+    const shownSeries = series.flatMap((ser) => ser.smooth
+      ? [{ ...ser, faint: true, label: null }, { ...ser, y: trailingMean(ser.y, state.window) }]
+      : [ser]);
+    container.append(drawLines(shownSeries, ref, marks, opts, state, (from, to) => { state.from = from; state.to = to; draw(); }));
+    const bar = el("div", { class: "chart-controls note" });
+    if (series.some((s) => s.smooth)) {
+      const slider = el("input", { type: "range", min: 1, max: Math.max(1, Math.floor(longest / 3)), value: state.window, "data-testid": "smoothing" });
+      slider.addEventListener("input", () => { state.window = Number(slider.value); draw(); });
+      bar.append(el("label", { text: "smoothing " }, slider), el("span", { text: `bold line: mean of the last ${state.window} ${state.window === 1 ? "point" : "points"} ·` }));
+    }
+    const whole = el("button", { text: "whole run", "data-testid": "unzoom" });
+    whole.disabled = state.from === null;
+    whole.addEventListener("click", () => { state.from = state.to = null; draw(); });
+    bar.append(el("span", { text: state.from === null ? "drag across the chart to zoom" : `showing steps ${state.from} to ${state.to}` }), whole);
+    container.append(bar);
+  };
+  draw();
+}
+
+// The trailing mean of the last `window` finite values at each point (null where there are none yet).
+export function trailingMean(values, window) {
+  const out = [], recent = [];
+  let sum = 0;
+  for (const v of values) {
+    if (v !== null && Number.isFinite(v)) {
+      recent.push(v); sum += v;
+      if (recent.length > window) sum -= recent.shift();
+    }
+    out.push(recent.length ? sum / recent.length : null);
   }
+  return out;
+}
+
+function drawLines(series, ref, marks, opts, zoom, onZoom) {
+  const w = opts.width || 900, h = opts.height || 300, L = opts.log ? 56 : 48, R = 12, T = 12, B = 30;
+  const allX = series.flatMap((s) => s.x);
+  const x0 = zoom.from ?? Math.min(...allX), x1 = Math.max(zoom.to ?? Math.max(...allX), x0 + 1);
+  const usable = (y) => y !== null && Number.isFinite(y) && (!opts.log || y > 0);
+  const ys = series.flatMap((s) => s.y.filter((y, i) => usable(y) && s.x[i] >= x0 && s.x[i] <= x1));
+  if (ref && usable(ref.y)) ys.push(ref.y);
+  const f = opts.log ? Math.log10 : (y) => y;
+  const lo = ys.length ? Math.min(...ys.map(f)) : 0, hi = ys.length ? Math.max(...ys.map(f)) : 1;
+  const yt = opts.log ? null : niceTicks(lo, Math.max(hi, lo + 1e-9), 5);  // round numbers on a linear axis
+  const y0 = opts.log ? Math.floor(lo) : yt[0], y1 = opts.log ? Math.max(Math.ceil(hi), y0 + 1) : yt[yt.length - 1];
+  const X = (x) => L + (w - L - R) * (x - x0) / (x1 - x0), Y = (y) => T + (h - T - B) * (1 - (f(y) - y0) / (y1 - y0));
+  const s = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, "data-testid": opts.testid || "loss-chart",
+                         "data-from": x0, "data-to": x1, class: "line-chart" });
+  const clip = `clip-${Math.random().toString(36).slice(2)}`;
+  s.append(svg("clipPath", { id: clip }, svg("rect", { x: L, y: T, width: w - L - R, height: h - T - B })));
+  const ticks = opts.log ? Array.from({ length: y1 - y0 + 1 }, (_, k) => 10 ** (y0 + k)) : yt;
+  for (const y of ticks) {
+    s.append(svg("line", { class: "grid", x1: L, x2: w - R, y1: Y(y), y2: Y(y) }));
+    s.append(svg("text", { x: L - 6, y: Y(y) + 4, "text-anchor": "end", "font-size": 11, class: "tick-y",
+                           text: opts.log ? `1e${Math.round(Math.log10(y))}` : y.toFixed(yt.decimals) }));
+  }
+  if (opts.yLabel) s.append(svg("text", { x: L + 4, y: T + 10, "font-size": 11, fill: "#555", text: opts.yLabel }));
+  const xt = niceTicks(x0, x1, 6, true).filter((x) => x >= x0 && x <= x1);  // round steps inside the view
   xt.forEach((x, k) => s.append(svg("text", { x: X(x), y: h - 10, "text-anchor": k === 0 ? "start" : k === xt.length - 1 ? "end" : "middle",
                                                "font-size": 11, class: "tick-x", text: `step ${x}` })));
   for (const m of marks) {  // where two runs part
+    if (m.x < x0 || m.x > x1) continue;
     s.append(svg("line", { x1: X(m.x), x2: X(m.x), y1: T, y2: h - B, stroke: "#8250df", "stroke-dasharray": "3 3", "data-mark": m.x }));
     s.append(svg("text", { x: X(m.x) + 4, y: T + 12, "font-size": 11, fill: "#8250df", text: m.label }));
   }
-  if (ref) {
-    s.append(svg("line", { x1: L, x2: w - R, y1: Y(ref.y), y2: Y(ref.y), stroke: "#888", "stroke-dasharray": "5 4" }));
+  if (ref && usable(ref.y)) {
+    s.append(svg("line", { x1: L, x2: w - R, y1: Y(ref.y), y2: Y(ref.y), stroke: "#888", "stroke-dasharray": "5 4", "data-ref": ref.y }));
     s.append(svg("text", { x: w - R - 4, y: Y(ref.y) - 5, "text-anchor": "end", "font-size": 11, text: ref.label }));
   }
+  const inside = (x, y) => usable(y) && x >= x0 && x <= x1;
   series.forEach((ser) => {
     if (ser.points) {
-      ser.x.forEach((x, i) => ser.y[i] !== null && s.append(svg("circle", { cx: X(x), cy: Y(ser.y[i]), r: 3.5, fill: ser.colour })));
+      ser.x.forEach((x, i) => inside(x, ser.y[i]) && s.append(svg("circle", { cx: X(x), cy: Y(ser.y[i]), r: 3.5, fill: ser.colour })));
     } else {
-      let d = "";
-      ser.x.forEach((x, i) => { if (ser.y[i] !== null) d += `${d && ser.y[i - 1] !== null ? "L" : "M"}${X(x).toFixed(1)},${Y(ser.y[i]).toFixed(1)}`; });
-      s.append(svg("path", { d, fill: "none", stroke: ser.colour, "stroke-width": ser.faint ? 1 : 2, opacity: ser.faint ? 0.25 : 1 }));
+      let d = "", joined = false;  // a point outside or unusable breaks the line
+      ser.x.forEach((x, i) => {
+        const ok = usable(ser.y[i]) && x >= x0 - (x1 - x0) && x <= x1 + (x1 - x0);
+        if (ok) d += `${joined ? "L" : "M"}${X(x).toFixed(1)},${Y(ser.y[i]).toFixed(1)}`;
+        joined = ok;
+      });
+      s.append(svg("path", { d, fill: "none", stroke: ser.colour, "stroke-width": ser.faint ? 1 : 2, opacity: ser.faint ? 0.25 : 1, "clip-path": `url(#${clip})` }));
     }
   });
-  const seriesKey = el("p", { class: "note" });
-  series.forEach((ser) => seriesKey.append(el("span", { text: `■ ${ser.label}   `, style: `color:${ser.colour}` })));
-  container.append(s, seriesKey);
+  dragToZoom(s, L, w - R, T, h - B, (px) => Math.round(x0 + (px - L) / (w - L - R) * (x1 - x0)), onZoom);
+  const legend = el("p", { class: "note" });
+  series.filter((ser) => ser.label).forEach((ser) => legend.append(el("span", { text: `■ ${ser.label}   `, style: `color:${ser.colour}` })));
+  const wrap = el("div", { class: "line-chart-wrap" });
+  wrap.append(s, legend);
+  return wrap;
+}
+
+// Drag across the plot to choose steps; a double-click asks for all of them.
+function dragToZoom(s, left, right, top, bottom, stepAt, onZoom) {
+  const band = svg("rect", { x: left, y: top, width: 0, height: bottom - top, fill: "#2456a6", opacity: 0.12, "pointer-events": "none" });
+  s.append(band);
+  let start = null;
+  const px = (e) => { const r = s.getBoundingClientRect(); return Math.max(left, Math.min(right, (e.clientX - r.left) * s.viewBox.baseVal.width / r.width)); };
+  s.addEventListener("mousedown", (e) => { start = px(e); band.setAttribute("x", start); band.setAttribute("width", 0); e.preventDefault(); });
+  s.addEventListener("mousemove", (e) => {
+    if (start === null) return;
+    const at = px(e);
+    band.setAttribute("x", Math.min(start, at)); band.setAttribute("width", Math.abs(at - start));
+  });
+  s.addEventListener("mouseup", (e) => {
+    if (start === null) return;
+    const a = stepAt(Math.min(start, px(e))), b = stepAt(Math.max(start, px(e)));
+    start = null;
+    if (b > a) onZoom(a, b); else band.setAttribute("width", 0);
+  });
+  s.addEventListener("mouseleave", () => { start = null; band.setAttribute("width", 0); });
+  s.addEventListener("dblclick", () => onZoom(null, null));
 }
 
 // Round ticks that cover lo..hi: multiples of a step of 1, 2, 2.5 or 5 times a

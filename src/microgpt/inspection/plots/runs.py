@@ -2,9 +2,11 @@
 
 A `microgpt train --log` file holds one JSON object per line: per-step records
 {"step", "loss", ...} and, with --eval-every, validation records {"step",
-"val_loss"}. A ladder result (`microgpt ladder --json`, or one rung's --json)
-holds whole runs: {"rung", "idea", "losses": [...], "val_loss"}, alone, in a
-list, or under a key. Either way a run comes out as a label, per-step losses,
+"val_loss"}; with --log-stats, some step records also hold "stats", each weight
+matrix's weight norm, gradient norm and update-to-weight ratio (files/runlog.py).
+A ladder result (`microgpt ladder --json`, or one rung's --json) holds whole
+runs: {"rung", "idea", "losses": [...], "val_loss"}, alone, in a list, or
+under a key. Either way a run comes out as a label, per-step losses,
 and validation points.
 """
 
@@ -19,13 +21,17 @@ MAX_BYTES = 1 << 28
 
 
 class Run:
-    def __init__(self, label, steps, losses, val_steps=(), val_losses=(), notes=()):
+    def __init__(self, label, steps, losses, val_steps=(), val_losses=(), notes=(), stats_steps=(), stats=None):
         self.label = label
         self.steps = list(steps)
         self.losses = list(losses)  # NaN where the log held no finite number (drawn as a gap, and marked)
         self.val_steps = list(val_steps)
         self.val_losses = list(val_losses)
         self.notes = list(notes)  # what the reader skipped, for the user to be told
+        # --log-stats: the steps measured, and {matrix: {field: [value at each of those steps]}} (NaN where
+        # the log held none, e.g. the ratio of a matrix of zeros)
+        self.stats_steps = list(stats_steps)
+        self.stats = stats or {}
 
     @property
     def nonfinite_steps(self):
@@ -70,7 +76,26 @@ def _read_text(path):
         raise MicroGPTError(f"run log is not UTF-8 text: {path}") from None
 
 
-def _from_jsonl(text, path, notes):
+def _add_stats(stats_steps, stats, step, measured):
+    """One --log-stats record into the columns of stats: a matrix missing from it, or
+    one first seen here, gets NaN at the steps that do not have it."""
+    for name, fields in measured.items():
+        columns = stats.setdefault(name, {})
+        for field, value in fields.items():
+            columns.setdefault(field, [float("nan")] * len(stats_steps)).append(_number(value))
+    stats_steps.append(step)
+    for columns in stats.values():
+        for column in columns.values():
+            column.extend([float("nan")] * (len(stats_steps) - len(column)))
+
+
+def _is_stats(measured):
+    return isinstance(measured, dict) and all(isinstance(k, str) and isinstance(v, dict)
+                                              and all(isinstance(f, str) for f in v) for k, v in measured.items())
+
+
+def _from_jsonl(text, path, notes, stats_steps, stats):
+    """The log's losses as lists; its notes and --log-stats columns are added to the lists given."""
     steps, losses, val_steps, val_losses = [], [], [], []
     lines = text.splitlines()
     for lineno, line in enumerate(lines, 1):
@@ -92,6 +117,11 @@ def _from_jsonl(text, path, notes):
         if "val_loss" in rec:
             val_steps.append(rec["step"])
             val_losses.append(_number(rec["val_loss"]))
+        if "stats" in rec:
+            if not _is_stats(rec["stats"]):
+                raise MicroGPTError(f"{path} line {lineno}: \"stats\" is not {{matrix: {{name: number}}}}: "
+                                    "is this a --log file?")
+            _add_stats(stats_steps, stats, rec["step"], rec["stats"])
     return steps, losses, val_steps, val_losses
 
 
@@ -147,11 +177,11 @@ def read_runs(path, model_hint=PLOT_MODEL_HINT):
             runs.append(Run(_ladder_label(r, i), range(1, len(losses) + 1), losses,
                             [len(losses)] if has_val else [], [val] if has_val else []))
         return runs
-    notes = []
-    steps, losses, val_steps, val_losses = _from_jsonl(text, path, notes)
+    notes, stats_steps, stats = [], [], {}
+    steps, losses, val_steps, val_losses = _from_jsonl(text, path, notes, stats_steps, stats)
     if not steps and not val_steps:
         raise MicroGPTError(f"{path} has no loss records")
-    return [Run(path.stem, steps, losses, val_steps, val_losses, notes)]
+    return [Run(path.stem, steps, losses, val_steps, val_losses, notes, stats_steps, stats)]
 
 
 def smooth(values, window):
