@@ -43,8 +43,8 @@ def _not_installed(name, library):
 def engine_class(name):
     """The class registered as `name`. The engine modules import their library
     (numpy, torch) only when an engine is built, so this works without it."""
-    if name not in ENGINES:
-        raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(engine_names())}")
+    if not isinstance(name, str) or name not in ENGINES:
+        raise UsageError(f"unknown engine {name!r:.40}; choose one of: {', '.join(engine_names())}")
     module_name, cls_name = ENGINES[name].split(":")
     try:
         module = importlib.import_module(module_name)

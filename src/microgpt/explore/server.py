@@ -208,6 +208,7 @@ class Handler(BaseHTTPRequestHandler):
     explorer = None  # set by serve()
     allowed_hosts = frozenset()  # None: any (bound to every interface)
     timeout = READ_TIMEOUT  # on the socket: a stalled client is dropped, not waited for
+    default_request_version = "HTTP/1.0"  # a malformed request line's 400 still has a status line
 
     def refused(self):
         """The answer to a request this server will not handle, or None."""

@@ -34,6 +34,8 @@ def check_path(path, what):
     """`path` as a Path when it can name a file (a str or os.PathLike, not empty), else one line."""
     if isinstance(path, (str, os.PathLike)):
         text = os.fspath(path)
+        if isinstance(text, str) and "\0" in text:
+            raise UsageError(f"{what} holds a NUL character, which no file name can")
         if isinstance(text, str) and text:
             return Path(text)
     if isinstance(path, (str, os.PathLike)):

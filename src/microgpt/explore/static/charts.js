@@ -118,10 +118,10 @@ function drawLines(series, ref, marks, opts, zoom, onZoom) {
     }
   });
   dragToZoom(s, L, w - R, T, h - B, (px) => Math.round(x0 + (px - L) / (w - L - R) * (x1 - x0)), onZoom);
-  const legend = el("p", { class: "note" });
-  series.filter((ser) => ser.label).forEach((ser) => legend.append(el("span", { text: `■ ${ser.label}   `, style: `color:${ser.colour}` })));
+  const key = el("p", { class: "note" });  // which colour is which series
+  series.filter((ser) => ser.label).forEach((ser) => key.append(el("span", { text: `■ ${ser.label}   `, style: `color:${ser.colour}` })));
   const wrap = el("div", { class: "line-chart-wrap" });
-  wrap.append(s, legend);
+  wrap.append(s, key);
   return wrap;
 }
 
