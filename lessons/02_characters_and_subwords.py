@@ -117,13 +117,13 @@ assert tokens_per_name < chars_per_name
 #
 # Every token needs a row in `wte` and in `lm_head`, so the embedding
 # parameters grow with the vocabulary (2 × vocab × n_embd, with n_embd = 16
-assert GPTConfig(tok.vocab_size).n_embd == n_embd  # the default width
 # here), and each prediction is a choice among more tokens. A new token is also
 # rarer than the characters it is made of, so each is seen less often in
 # training.
 
 # %%
 n_embd = 16
+assert GPTConfig(tok.vocab_size).n_embd == n_embd  # the default width
 for v in (tok.vocab_size, len(vocab) + 1):
     print(f"vocab {v:3d}: wte + lm_head = {2 * v * n_embd:,} parameters")
 char_counts = Counter(c for name in sample for c in name)

@@ -81,9 +81,10 @@ assert len(docs) == NAMES_COUNT == 32_033
 # %% [markdown]
 # ## The components, where they live
 #
-# microgpt's single file has seven parts; the package gives each its own
-# module, and the names are the same everywhere (`wte`, `wpe`, `lm_head`,
-# `layer{i}.attn_wq`, `mlp_fc1`, …):
+# microgpt's single file has nine parts; the package puts them in seven
+# modules (the model's three parts share `microgpt.model`), and the names
+# are the same everywhere (`wte`, `wpe`, `lm_head`, `layer{i}.attn_wq`,
+# `mlp_fc1`, …):
 
 # %%
 parts = [("data: load, shuffle, split", "microgpt.data", "read_docs"),
@@ -95,6 +96,7 @@ parts = [("data: load, shuffle, split", "microgpt.data", "read_docs"),
          ("optimizer: Adam", "microgpt.optim", "Adam"),
          ("training loop", "microgpt.training", "Trainer"),
          ("sampling", "microgpt.sample", "generate")]
+assert len(parts) == 9 and len({module for _, module, _ in parts}) == 7
 for what, module, name in parts:
     obj = getattr(importlib.import_module(module), name)
     lines = len(inspect.getsource(obj).splitlines())
