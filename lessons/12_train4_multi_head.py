@@ -126,7 +126,8 @@ assert abs(min(prev_small) - 0.25) < 0.02 and abs(max(prev_small) - 0.40) < 0.02
 #
 # Give each head 8 numbers instead of 4 (n_embd = 32, still 4 heads) and
 # train 2,000 steps.
-#
+
+# %% [markdown]
 # **Predict:** will one head now put most of its weight (more than half) on
 # the previous letter, while the others do not?
 

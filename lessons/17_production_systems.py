@@ -132,7 +132,8 @@ assert abs(np.abs(dropped).mean() / np.abs(h).mean() - 1) < 0.01 and abs(np.mean
 # sizes (n_embd 768, 12 layers, 1024 positions), untied and tied, against
 # the published 124,439,808 (which also counts biases and LayerNorm gains,
 # which microgpt does not have).
-#
+
+# %% [markdown]
 # **Predict:** what share of GPT-2 small's (tied) parameters is the token
 # embedding alone: about 1%, about 10% or about 30%? And of microgpt's?
 
@@ -222,7 +223,8 @@ assert np.abs(out - full).max() < 1e-12
 # weight decay); gradient clipping caps the gradient's norm against rare
 # spikes. This project has the first two (`--warmup-steps`, `--schedule
 # cosine`, `--weight-decay`) and the torch engine the third (`--grad-clip`).
-#
+
+# %% [markdown]
 # **Predict:** 100 warmup steps to lr = 1e-3, then cosine decay over the
 # remaining 900. At step 550, half-way through the decay, what is the
 # learning rate: about 1e-3, about 5e-4, or about 1e-4?
