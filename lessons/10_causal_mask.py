@@ -150,6 +150,7 @@ empty = {label: sum(1 for n in r[2] if not n) / len(r[2]) for label, r in result
 print(f"empty samples (the model ends the name at once): with the mask {empty['with the mask']:.0%}, "
       f"without {empty['without']:.0%}")
 assert empty["without"] > empty["with the mask"]
+assert empty["without"] == 1.0  # every sample empty
 assert pv > mv + 1.0  # what it knows about the next letter, when it cannot peek, is far worse
 assert ps > ms + 0.3  # and its samples are less name-like
 
