@@ -213,4 +213,4 @@ assert grew == len(t.positions)
 # %% [markdown]
 # It grows, at every position: each block adds its contribution to the sum
 # and nothing normalises the stream itself (the norms act on the copies the
-# blocks read), so the stream gets longer layer by layer.
+# blocks read), so it ends longer than it started.
