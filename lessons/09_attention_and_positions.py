@@ -75,7 +75,8 @@ assert abs(sum(weights) - 1) < 1e-12
 # %% [markdown]
 # Why divide by √head_dim? Take q and k of d random numbers, each of standard
 # deviation 1.
-#
+
+# %% [markdown]
 # **Predict:** for d = 256, what is the standard deviation of q·k: about 1,
 # about 16, or about 256?
 
