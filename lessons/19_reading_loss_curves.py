@@ -24,6 +24,7 @@
 import math
 import random
 from collections import Counter
+from itertools import pairwise
 
 from matplotlib.figure import Figure
 
@@ -60,11 +61,11 @@ uniform = math.log(tok.vocab_size)
 counts = [[1] * tok.vocab_size for _ in range(tok.vocab_size)]  # add-one smoothing, as train0
 for d in source.train:
     t = tok.encode_doc(d)
-    for a, b in zip(t, t[1:]):
+    for a, b in pairwise(t):
         counts[a][b] += 1
 nll, n = 0.0, 0
 for t in val:
-    for a, b in list(zip(t, t[1:]))[: config.block_size]:
+    for a, b in list(pairwise(t))[: config.block_size]:
         nll, n = nll - math.log(counts[a][b] / sum(counts[a])), n + 1
 bigram = nll / n
 
@@ -128,7 +129,7 @@ for step, tr, va in curve:
     print(f"step {step:4d}: training names {tr:.4f} | held-out names {va:.4f} | gap {va - tr:+.4f}")
 gaps = [va - tr for step, tr, va in curve if step > 0]
 assert all(0 < g < 0.04 for g in gaps)  # about the same, validation a little above
-assert all(b[2] < a[2] for a, b in zip(curve, curve[1:]))  # and still falling at every measurement
+assert all(b[2] < a[2] for a, b in pairwise(curve))  # and still falling at every measurement
 
 fig = Figure(figsize=(6, 3.2))
 plot(fig.add_subplot(), curve, "31,033 training names, 16 a step")
