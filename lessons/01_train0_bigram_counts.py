@@ -41,7 +41,9 @@ from _tools import NamesFile, show
 docs = read_docs(BUNDLED_NAMES)
 print(f"{len(docs):,} names; the first five: {docs[:5]}")
 lengths = [len(d) for d in docs]
-print(f"lengths from {min(lengths)} to {max(lengths)} characters, mean {sum(lengths) / len(lengths):.2f}")
+mean_length = sum(lengths) / len(lengths)
+print(f"lengths from {min(lengths)} to {max(lengths)} characters, mean {mean_length:.2f}")
+assert abs(mean_length - 6.12) < 0.005
 assert len(docs) > 30_000 and all(d == d.strip() and d for d in docs)
 
 # %% [markdown]
@@ -96,12 +98,27 @@ print(f"train0.py: {len(source_lines)} lines, standard library only")
 # The rungs read a plain file (they are standalone scripts), so the lesson
 # writes the names to a temporary file (`_tools.NamesFile`) and hands it over.
 
+# %% [markdown]
+# **Predict:** this model sees only the previous character. Will its samples
+# look like names? Longer or shorter than the mean name (6.12 characters)?
+
 # %%
 with NamesFile() as path:
     result = train0.run(data=path, log=None)
 print(f"counted {result['steps']:,} names in {result['seconds']:.2f} s")
 print(f"validation loss {result['val_loss']:.4f} (perplexity {result['val_ppl']:.2f})")
 print("samples:", result["samples"][:10])
+sample_length = sum(map(len, result["samples"])) / len(result["samples"])
+print(f"mean sample length {sample_length:.2f} characters")
+assert sample_length < mean_length
+
+# %% [markdown]
+# Name-like fragments, and short ones: one character of context says which
+# letters may follow, but not how far into a name the model is, so it ends
+# names at random, often far too early.
+#
+# **Break it:** change `NamesFile()` to `NamesFile(300)` (every 300th name,
+# about a hundred). Predict: will the validation loss go up or down? Why?
 
 # %% [markdown]
 # ## What the loss says
@@ -127,6 +144,9 @@ assert 8 < result["val_ppl"] < 15  # "about a dozen"
 # Row = the character just read, column = the next one. The BOS row is how
 # names start; the BOS column is how they end.
 
+# %% [markdown]
+# **Predict:** which letter starts the most names?
+
 # %%
 counts = bigram_counts(tok, source.train)
 show(bigram_figure(tok, counts, "bigram counts of the training names"))
@@ -135,6 +155,13 @@ best_start = tok.chars[max(range(len(tok.chars)), key=first.__getitem__)]
 print(f"most common first letter: {best_start!r} ({first[tok.stoi[best_start]]:,} names)")
 assert sum(first) == len(source.train)  # every name starts once after BOS
 assert sum(row[tok.bos] for row in counts) == len(source.train)  # and ends once with BOS
+ends = sorted(tok.chars, key=lambda c: counts[tok.stoi[c]][tok.bos], reverse=True)
+print(f"most common last letters: {ends[:2]}")
+assert best_start == "a" and ends[:2] == ["n", "a"]
+
+# %% [markdown]
+# "a": the brightest cell of the BOS row. The BOS column shows the endings,
+# where "n" and "a" stand out.
 
 # %% [markdown]
 # ## Discussion

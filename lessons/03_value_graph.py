@@ -66,15 +66,22 @@ assert {op_of(v) for v in nodes_of(d)} - {""} <= {"+", "*", "**-1"}
 # %% [markdown]
 # ## The chain rule, by hand and by `backward`
 #
-# L = a·b + a. The gradient of a has two parts, because a reaches L by two
-# paths: through c (dL/dc · dc/da = 1 · b) and directly (1). So dL/da = b + 1
-# = 4 and dL/db = a = 2. `backward()` adds the contributions (`+=`), which is
-# why a Value used twice collects both.
+# L = a·b + a, with a = 2 and b = 3 (c = a·b).
+
+# %% [markdown]
+# **Predict:** what are dL/da and dL/db? Careful: a reaches L by two paths.
 
 # %%
 L.backward()
 print(f"dL/da = {a.grad}, dL/db = {b.grad}")
 assert a.grad == b.data + 1 == 4.0 and b.grad == a.data == 2.0
+
+# %% [markdown]
+# dL/da = 4 and dL/db = 2. The gradient of a has two parts, because a
+# reaches L by two paths: through c (dL/dc · dc/da = 1 · b = 3) and directly
+# (1), so dL/da = b + 1. `backward()` adds the contributions (`+=`), which is
+# why a Value used twice collects both. If you predicted 3, you followed only
+# the path through c.
 
 # %% [markdown]
 # A longer chain: y = exp(w·x + k)·log(x), several steps deep. The chain rule
@@ -159,7 +166,11 @@ show(draw(y, "y = exp(w*x + k) * log(x)"))
 # To see the rule matter, here is a backward pass that visits nodes in the
 # order it first reaches them from the loss (breadth-first), which is *not*
 # always a reverse topological order. The graph: p = a·b is used directly by
-# L and also, through q = p·c, later.
+# L and also, through q = p·c, later (a = 2, b = 3, c = 4).
+
+# %% [markdown]
+# **Predict:** the right dL/da is b·(1 + c) = 15. Will the breadth-first pass
+# give dL/da too small, too large, or right?
 
 # %%
 def bfs_backward(root):
@@ -191,9 +202,10 @@ print(f"BFS order: dL/dp = {p2.grad}, dL/da = {a2.grad}, dL/db = {b2.grad}")
 # analytic: L = ab(1 + c), so dL/da = b(1 + c) = 15, dL/db = a(1 + c) = 10
 assert (a1.grad, b1.grad, p1.grad) == (15.0, 10.0, 5.0)
 assert p2.grad == p1.grad and a2.grad != a1.grad  # p ends up right, but too late: it had already pushed
+assert a2.grad == 3.0
 
 # %% [markdown]
-# The breadth-first pass reached p directly from L and pushed p's gradient to
+# Too small: 3 instead of 15. The breadth-first pass reached p directly from L and pushed p's gradient to
 # a and b when it held only the direct path's 1; the share arriving later
 # through q changed p but never reached a and b. In the reverse topological
 # order, q is handled before p, so p is complete when it pushes.

@@ -36,9 +36,15 @@ from _tools import NamesFile, changed_lines, rung_diff
 # %%
 diff = rung_diff(train0, train1)
 removed, added = changed_lines(diff)
-print("\n".join(diff))
-print(f"\n{removed} lines removed, {added} added")
-assert added > 0 and removed > 0
+print(f"{removed} lines removed, {added} added; the new functions:")
+print("\n".join(line for line in diff if line.startswith("+def ")))
+start = next(i for i, line in enumerate(diff) if "The chain rule by hand" in line)
+chain_rule = diff[start:start + 7]
+print("\nthe heart of it, doc_loss's backward pass:")
+print("\n".join(chain_rule))
+assert added > 0 and removed > 0 and all(line.startswith("+") for line in chain_rule)
+assert chain_rule[-1][1:].lstrip().startswith('grads["wte"]')  # down to the embedding row
+# print("\n".join(diff)) shows the whole diff
 
 # %% [markdown]
 # The new pieces: `linear` and `linear_backward`, `softmax`, `init_params`
@@ -52,6 +58,10 @@ assert added > 0 and removed > 0
 # `grad_check` nudges every parameter by ±1e-5, recomputes the loss, and
 # compares the slope with the hand-derived gradient.
 
+# %% [markdown]
+# **Predict:** if the hand gradients are right, how close will the numerical
+# slopes come: within about 1e-2, 1e-5, or 1e-10?
+
 # %%
 rng = random.Random(42)
 uchars = "abcdefghijklmnopqrstuvwxyz"
@@ -61,7 +71,7 @@ n_params = sum(len(row) for mat in sd.values() for row in mat)
 tokens = [BOS] + [uchars.index(c) for c in "al"] + [BOS]
 loss, max_diff = train1.grad_check(sd, tokens)
 print(f"{n_params:,} parameters; loss on {'al'!r} {loss:.4f}; max |numerical - analytic| = {max_diff:.1e}")
-assert max_diff < 1e-7  # central differences agree to ~1e-10; a wrong derivative would be off by far more
+assert max_diff < 1e-9  # central differences agree to ~1e-10; a wrong derivative would be off by far more
 assert abs(loss - math.log(27)) < 0.01  # small random weights: close to a uniform guess
 flat = [x for mat in sd.values() for row in mat for x in row]
 init_std = math.sqrt(sum(x * x for x in flat) / len(flat))
@@ -69,7 +79,9 @@ print(f"init std {init_std:.4f}; the check's step: {inspect.signature(train1.gra
 assert abs(init_std - 0.08) < 0.005 and inspect.signature(train1.grad_check).parameters["eps"].default == 1e-5
 
 # %% [markdown]
-# A wrong derivative is caught: double the hand gradient of `lm_head` (as a
+# About 1e-10: a central difference with step ε is off by a term of order
+# ε² = 1e-10, so agreement at that level says the algebra is right. A wrong
+# derivative is caught: double the hand gradient of `lm_head` (as a
 # slip in the algebra would) and compare it, entry by entry, with central
 # differences on the few entries where it is largest.
 
@@ -101,6 +113,11 @@ assert worst > 1e-4
 # `w -= lr_t * grad` with lr_t decaying linearly from 0.3 (over a 1000-step
 # schedule, of which it runs the first 400).
 
+# %% [markdown]
+# **Predict:** the loss starts at ln 27 ≈ 3.30 and the learning rate is a
+# large 0.3. After 150 steps, will the mean loss have fallen by more than
+# 0.1?
+
 # %%
 docs = read_docs(BUNDLED_NAMES)
 rng = random.Random(42)
@@ -124,12 +141,14 @@ val = train1.evaluate(sd, val_docs, encode, BOS)
 print(f"validation loss after 400 steps: {val:.4f}")
 assert train1.learning_rate == 0.3
 assert window[1] > window[0] - 0.01  # the first hundred steps barely move
+assert window[0] - window[2] < 0.01  # nor the first 150
 assert window[-1] < window[0] - 0.3  # then it learns
 
 # %% [markdown]
 # ## Why it starts so slowly
 #
-# The loss sits near ln 27 for the first hundred or so steps, then falls. The
+# No: after 150 steps the loss has moved by less than 0.01. It sits near
+# ln 27 for the first 200 or so steps, then falls. The
 # logits are a product of four small random matrices (`wte`, `mlp_fc1`,
 # `mlp_fc2`, `lm_head`, each with std 0.08), so they start near zero, and the
 # gradient of each matrix is a product of the *other* three: tiny too. Each
@@ -137,6 +156,10 @@ assert window[-1] < window[0] - 0.3  # then it learns
 # SGD, with one learning rate for every parameter, needs many steps to leave
 # this plateau. Adam (train5, lesson 14) sizes each parameter's step from its
 # own gradient history instead.
+#
+# **Break it:** in the run above, replace `train1.learning_rate` in the line
+# `lr_t = ...` by `3.0`. Predict: a shorter plateau, or something worse? Run
+# it, then put it back.
 
 # %%
 rng = random.Random(42)

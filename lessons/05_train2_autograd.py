@@ -34,8 +34,13 @@ from _tools import NamesFile, changed_lines, rung_diff
 # %%
 diff = rung_diff(train1, train2)
 removed, added = changed_lines(diff)
-print("\n".join(diff))
-print(f"\n{removed} lines removed, {added} added")
+print(f"{removed} lines removed, {added} added; the training step, old (-) and new (+):")
+at = next(i for i, line in enumerate(diff) if line.strip() == "+        loss.backward()")
+end = next(i for i in range(at, len(diff)) if diff[i].strip() == "+            p.grad = 0")
+step_lines = diff[at - 1:end + 1]  # the old update loop (-) and the new one (+)
+print("\n".join(step_lines))
+assert "loss" in step_lines[0] and len(step_lines) < 16
+# print("\n".join(diff)) shows the whole diff
 # the hand-written backward is gone; the Value class came in
 assert not any("linear_backward" in line for line in diff if line.startswith("+"))
 assert any(line.startswith("+class Value") for line in diff)
@@ -51,6 +56,12 @@ assert any(line.startswith("+class Value") for line in diff)
 # 3. **update**: move each parameter against its gradient (`p.data -= lr_t *
 #    p.grad`) and set the gradient back to zero for the next step — `backward`
 #    *adds* into `.grad`, so a gradient left over would leak into the next.
+
+# %% [markdown]
+# **Predict:** train2 gets its gradients from autograd, train1 from the hand
+# derivation. Run both for 30 steps on the same names: how far apart will
+# their losses be — exactly 0, about 1e-12, or about 1e-3? And which of the
+# two is faster?
 
 # %%
 steps, check_steps = 1000, 30
@@ -88,7 +99,8 @@ assert worst < 1e-12  # the same numbers, up to the order in which gradient term
 assert t_auto > t_hand  # a Python object per multiply costs time
 
 # %% [markdown]
-# The losses agree to rounding: the autograd computes exactly the hand
+# The losses agree to rounding (largest gap printed above), and autograd is
+# the slower one, many times over: the autograd computes exactly the hand
 # derivation. What autograd buys is not speed — one Python object per
 # arithmetic operation is slow — but freedom: the next rung adds attention,
 # whose hand-written backward would be long and easy to get wrong, and needs
@@ -96,9 +108,12 @@ assert t_auto > t_hand  # a Python object per multiply costs time
 #
 # ## Gradient flow, seen on one step
 #
-# After `backward`, every parameter holds its gradient; the rows of `wte` of
-# characters that are not in the document get exactly zero, since no path
-# leads from them to the loss.
+# One step on "emma": a forward pass, then `backward`, after which every
+# parameter holds its gradient.
+
+# %% [markdown]
+# **Predict:** `wte` has 27 rows, one per token. Which of them will hold a
+# nonzero gradient after the backward pass on "emma"?
 
 # %%
 rng = random.Random(42)
@@ -111,6 +126,15 @@ used = set(tokens[:-1])  # the tokens read as inputs (the last is only predicted
 nonzero_rows = {i for i, row in enumerate(sd["wte"]) if any(p.grad != 0 for p in row)}
 print(f"loss {loss.data:.4f}; wte rows with a gradient: {sorted(uchars[i] if i < BOS else 'BOS' for i in nonzero_rows)}")
 assert nonzero_rows == used
+
+# %% [markdown]
+# Four: BOS, "a", "e" and "m", the tokens the model read. Every other row of
+# `wte` gets exactly zero, since no path leads from it to the loss. The closing
+# BOS is only predicted, never read; BOS has a gradient because the name
+# starts with one.
+#
+# **Break it:** in the cell above, delete the line `loss.backward()`. Predict
+# what `nonzero_rows` becomes, then run it.
 
 # %% [markdown]
 # ## Discussion

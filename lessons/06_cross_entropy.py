@@ -46,6 +46,11 @@ tok = source.tokenizer
 # A fresh model (the default config, weights drawn with std 0.08) reads BOS
 # and must predict the first letter of "emma".
 
+# %% [markdown]
+# **Predict:** before any training, how much probability does the fresh model
+# give to "e" as the first letter: about 1/2, about 1/10, or about 1/27? And
+# so, roughly what loss −ln p?
+
 # %%
 config = GPTConfig(tok.vocab_size)
 weights = init_weights(config, random.Random(42))
@@ -65,8 +70,17 @@ per_position = [-math.log(forward.softmax(lg)[ids[p + 1]])
                 for p, lg in enumerate(forward.sequence_logits(weights, config, ids)[: n])]
 assert n == len("emma") + 1 and abs(per_position[0] - loss0) < 1e-12
 assert abs(sum(per_position) - total) < 1e-12
+assert abs(probs[target] - 1 / 27) < 0.01  # the answer to the prediction
 
 # %% [markdown]
+# About 1/27: p('e') = 0.040 against 1/27 = 0.037, so the loss is close to
+# ln 27. The untrained model has no favourite letter.
+#
+# **Break it:** in the cell above, draw the weights with
+# `init_weights(config, random.Random(42), std=1.0)`. Predict first: will the
+# loss be nearer 3.3 or far from it, and will the asserts hold? Run it, then
+# put the 0.08 back.
+#
 # Cross-entropy rewards probability on the right answer and nothing else: a
 # model that puts p = 1 on the right token has loss 0, p = 1/2 costs ln 2,
 # and a small p costs a lot (−ln p grows without bound as p → 0).
@@ -119,9 +133,13 @@ print(f"{len(lengths):,} training names hold {predictions:,} predictions "
 assert predictions > 6 * len(lengths)
 
 # %% [markdown]
-# The positions are not equally hard. Measured on the held-out names with the
-# model trained above: the first letter, predicted from BOS alone, is the
-# hardest; with more of the name in view, later letters get easier.
+# The positions are not equally hard. Below, the mean loss at each position,
+# measured on the held-out names with the model trained above.
+
+# %% [markdown]
+# **Predict:** which position has the highest mean loss? And does the loss
+# fall steadily from each position to the next, as more of the name comes
+# into view?
 
 # %%
 engine = microgpt.Model.of(run).engine
@@ -135,6 +153,7 @@ means = {p: sum(v) / len(v) for p, v in by_pos.items() if len(v) >= 100}
 for p, m in means.items():
     print(f"position {p}: mean loss {m:.3f} over {len(by_pos[p])} predictions")
 assert max(means, key=means.get) == 0
+assert means[1] < means[2] and means[1] < means[3]  # not a steady fall: the second letter is easy
 late = [m for p, m in means.items() if p >= 5]
 assert sum(late) / len(late) < means[2]
 
@@ -148,6 +167,14 @@ ax.legend()
 show(fig)
 
 # %% [markdown]
+# The first letter, predicted from BOS alone, is the hardest: any of 26
+# letters can start a name. But the loss does not fall steadily. The second
+# letter (position 1) is the easiest of the early ones: once the first
+# letter is known, few letters follow it often. Positions 2 to 4 are harder
+# again, the middle of a name being where names differ most; from position 5
+# on the loss falls, as names near their usual lengths and the end of the
+# name becomes predictable.
+#
 # ## Reading a loss
 #
 # * ln 27 ≈ 3.30: knows nothing (uniform over 27 tokens).

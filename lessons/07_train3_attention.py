@@ -75,8 +75,11 @@ assert sum(losses[-5:]) / 5 < losses[0] - 0.1
 # From here on the lesson uses a trained microgpt (the API, the numpy engine,
 # a few hundred steps): its `wte` has a learned vector per token and its
 # `wpe` a learned vector per position; the model's input at a position is
-# their sum — so the same letter at two positions enters as two different
-# vectors, and the model can tell them apart. `model.trace` records that sum.
+# their sum. `model.trace` records that sum.
+
+# %% [markdown]
+# **Predict:** in "emma", the letter "m" is read at position 2 and again at
+# position 3. Does the model receive the same input vector both times?
 
 # %%
 run = microgpt.train(data=BUNDLED_NAMES, steps=300, seed=42, engine="numpy", batch_size=16)
@@ -94,12 +97,24 @@ print(f"'m' at position 2 and at 3 enter the model as vectors {gap:.3f} apart "
 assert abs(gap - math.dist(w["wpe"][2], w["wpe"][3])) < 1e-12 and gap > 0
 
 # %% [markdown]
+# No: the two inputs differ by exactly the gap between `wpe[2]` and `wpe[3]`,
+# so the same letter at two positions enters as two different vectors, and
+# the model can tell them apart. Without `wpe` they would be identical
+# (lesson 9 zeroes it and watches the order vanish).
+
+# %% [markdown]
 # ## One token through a complete block
 #
 # Position 3 of "emma" (reading the second "m", predicting "a"), step by
 # step. `model.trace` records the residual stream at each point the model
 # passes it on; the lesson recomputes the block in between with
 # `forward.py`'s own functions and checks it lands on the recorded vectors.
+
+# %% [markdown]
+# **Predict:** having read "emm", which letter will this model (300 steps of
+# training) find most likely next, and will it give that letter more or less
+# than half of the probability? And of the MLP's 64 hidden neurons, will a
+# few, about a third, or nearly all be active after the ReLU?
 
 # %%
 pos = 3
@@ -142,8 +157,15 @@ best = max(range(len(probs)), key=probs.__getitem__)
 print(f"neurons active after the ReLU: {sum(1 for a in hidden if a > 0)} of {len(hidden)}")
 print(f"p('a' next) = {probs[tok.stoi['a']]:.3f}; the most likely next token: {t.vocab[best]!r}")
 assert len(hidden) == 4 * config.n_embd and n_cache + 1 == pos + 1
+assert t.vocab[best] == "a" and 0.25 < probs[best] < 0.5
+assert 0.25 < sum(1 for a in hidden if a > 0) / len(hidden) < 0.4
 
 # %% [markdown]
+# "a", with about a third of the probability (0.337): the model has learned
+# that "emm" often goes on to "a", as in "emma", but it is far from sure. About
+# a third of the MLP's neurons fire (22 of 64); the ReLU zeroes the rest, so
+# each token uses its own subset of the MLP.
+#
 # Every line above is equal, bit for bit, to what the model computed: the
 # block is nothing more than these few operations.
 #

@@ -61,14 +61,19 @@ print(f"RMS of the output: {out_rms:.6f}")
 assert abs(out_rms - 1) < 1e-5
 
 # %% [markdown]
-# The scale of the input is gone: 10·x and x/10 give the same output (up to
-# the tiny ε), and so does any positive multiple. The direction is kept.
+# **Predict:** what is rmsnorm(10·x) compared with rmsnorm(x): ten times
+# larger, the same, or something else? And rmsnorm(x / 10)?
 
 # %%
 for c in (0.1, 10.0, 1000.0):
     diff = max(abs(a - b) for a, b in zip(forward.rmsnorm([c * xi for xi in x]), ours))
     print(f"rmsnorm({c:g} * x) differs from rmsnorm(x) by at most {diff:.1e}")
     assert diff < 1e-4
+
+# %% [markdown]
+# The same: the scale of the input is gone. 10·x and x/10 give the same
+# output (up to the tiny ε), and so does any positive multiple; only the
+# direction is kept.
 
 # %% [markdown]
 # ## Why a deep network needs it
@@ -78,6 +83,11 @@ for c in (0.1, 10.0, 1000.0):
 # little, twelve layers blow them up. Below: a stack of random 16×16 layers
 # with ReLU, at the model's init scale (std 0.08) and a larger one (std 0.6),
 # with and without an RMSNorm before each layer.
+
+# %% [markdown]
+# **Predict:** at the model's own init scale (std 0.08) and with no norm,
+# the RMS after layer 1 is about 0.2. After layer 12, will it be about 0.1,
+# about 1e-3, or below 1e-6?
 
 # %%
 rng = np.random.default_rng(0)
@@ -97,6 +107,7 @@ for std in (0.08, 0.6):
         print(f"std {std}, {'with' if norm else 'without'} RMSNorm: RMS after layer 1 {rms[0]:.2e}, "
               f"after layer {depth} {rms[-1]:.2e}")
 assert curves[(0.08, False)][-1] < 1e-4 * curves[(0.08, False)][0]  # vanishes
+assert abs(curves[(0.08, False)][0] - 0.2) < 0.02 and 6e-10 < curves[(0.08, False)][-1] < 7e-10
 assert curves[(0.6, False)][-1] > 10 * curves[(0.6, False)][0]  # explodes
 for std in (0.08, 0.6):  # with the norm, every layer's output stays at the scale of the first
     r = curves[(std, True)]
@@ -112,6 +123,10 @@ ax.legend(fontsize=8)
 show(fig)
 
 # %% [markdown]
+# Below 1e-6 (6.5e-10): each layer multiplies the scale by roughly the same
+# factor below 1, and twelve such factors leave nothing. At std 0.6 the
+# factor is above 1 and the activations explode instead.
+#
 # Without the norm, the scale of the activations is a product of the layers'
 # gains, and so are the gradients flowing back; a product of many factors
 # rarely stays near 1. With it, each layer sees inputs at the same scale

@@ -73,9 +73,12 @@ assert max(abs(a - b) for a, b in zip(weights, model_weights)) < 1e-12
 assert abs(sum(weights) - 1) < 1e-12
 
 # %% [markdown]
-# The √head_dim keeps the scores' spread independent of the head's width: a
-# dot product of d random unit-scale numbers has standard deviation √d, and
-# dividing by it keeps the softmax from saturating as heads get wider.
+# Why divide by √head_dim? Take q and k of d random numbers, each of standard
+# deviation 1.
+
+# %% [markdown]
+# **Predict:** for d = 256, what is the standard deviation of q·k: about 1,
+# about 16, or about 256?
 
 # %%
 rng = random.Random(0)
@@ -86,6 +89,11 @@ for d in (4, 64, 256):
     assert abs(sd / math.sqrt(d) - 1) < 0.1
 
 # %% [markdown]
+# About 16 = √256: a sum of d independent products, each of variance 1, has
+# variance d. Dividing by √head_dim keeps the scores' spread independent of
+# the head's width, which keeps the softmax from saturating (one weight near
+# 1, the rest near 0) as heads get wider.
+#
 # All heads, as pictures (row = the position reading, column = the position
 # read; the upper triangle is the future, which no position sees):
 
@@ -99,9 +107,13 @@ show(attention_figure(w, config, tok, "emma", "attention weights reading 'emma'"
 # current token, and the set of (key, value) pairs of the earlier ones. A sum
 # weighted by a softmax does not care in which order its terms come. So if
 # nothing in a key or a value says *where* its token was, the last position
-# cannot tell "emma" from "mema". In microgpt that "where" is `wpe`. Zero it,
-# and the next-letter distribution after the earlier letters in any order is
-# the same:
+# cannot tell "emma" from "mema". In microgpt that "where" is `wpe`. Below,
+# the last position's logits for "emma", "mema" and "mmea" (the same letters,
+# the same last letter), with `wpe` and with `wpe` zeroed.
+
+# %% [markdown]
+# **Predict:** with `wpe` zeroed, will the three orders give different
+# next-letter logits, or the same ones?
 
 # %%
 def last_logits(weights, text, cfg=config):
@@ -121,7 +133,7 @@ for name, ws in (("with wpe", w), ("wpe zeroed", no_wpe)):
         assert min(diffs) > 1e-3
 
 # %% [markdown]
-# With `wpe` the model tells the orders apart; without it, it cannot (the
+# The same: with `wpe` the model tells the orders apart; without it, it cannot (the
 # tiny difference left is rounding: the same numbers added in another
 # order). Only positions' *order* is lost: which letters came, and how
 # often, still reach the last position.

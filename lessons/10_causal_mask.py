@@ -68,6 +68,10 @@ assert gap < 1e-12
 # An engine identical to numpy's but whose mask hides nothing. Two models,
 # same initial weights, same batches (16 names a step, 300 steps).
 
+# %% [markdown]
+# **Predict:** the masked model's training loss ends near 2.3. Will the
+# model without the mask end higher, about the same, or far lower?
+
 # %%
 class NoMask(NumpyEngine):
     def _mask(self, T):
@@ -90,10 +94,11 @@ peeking, peeking_train = train(NoMask)
 print(f"training loss (mean of the last 50 steps): with the mask {masked_train:.3f}, "
       f"without {peeking_train:.3f}")
 assert peeking_train < 0.2 < 2.0 < masked_train  # without the mask the training loss collapses
+assert abs(masked_train - 2.3) < 0.05 and abs(peeking_train - 0.022) < 0.001
 
 # %% [markdown]
-# Without the mask, the training loss collapses toward zero: each position
-# attends to the next one and copies the answer. It has learned to read, not
+# Far lower: without the mask, the training loss collapses toward zero
+# (0.022). Each position attends to the next one and copies the answer. It has learned to read, not
 # to predict.
 #
 # ## Now generate
@@ -104,6 +109,11 @@ assert peeking_train < 0.2 < 2.0 < masked_train  # without the mask the training
 # the held-out loss computed that way (what the model really knows about the
 # next letter), and the samples themselves, scored by the masked model (how
 # name-like they are: a lower surprise per character is more name-like).
+
+# %% [markdown]
+# **Predict:** the model without the mask has the far better training loss.
+# Generating one letter at a time, what will its samples look like: better
+# names, worse names, or something stranger?
 
 # %%
 val = [tok.encode_doc(d) for d in source.val]
@@ -140,11 +150,15 @@ empty = {label: sum(1 for n in r[2] if not n) / len(r[2]) for label, r in result
 print(f"empty samples (the model ends the name at once): with the mask {empty['with the mask']:.0%}, "
       f"without {empty['without']:.0%}")
 assert empty["without"] > empty["with the mask"]
+assert empty["without"] == 1.0  # every sample empty
 assert pv > mv + 1.0  # what it knows about the next letter, when it cannot peek, is far worse
 assert ps > ms + 0.3  # and its samples are less name-like
 
 # %% [markdown]
-# The numbers tell the story: a training loss near zero, and a model worse
+# Stranger: every one of its samples is empty. At the first position it never
+# learned to predict (it always had the answer in view), and what it does
+# put first is the end of the name. The numbers tell the story: a training
+# loss near zero, and a model worse
 # than a uniform guess (ln 27 ≈ 3.30) the moment it has to predict for real.
 #
 # ## Discussion

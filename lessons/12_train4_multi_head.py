@@ -25,6 +25,7 @@
 import random
 
 import numpy as np
+from matplotlib.figure import Figure
 
 import microgpt
 from microgpt import forward
@@ -59,46 +60,110 @@ assert r3["params"] == r4["params"]  # four heads of 4 cost what one head of 16 
 assert train4.n_head == 4 and train4.n_embd // train4.n_head == 4 and train3.n_embd == 16
 
 # %% [markdown]
-# ## Heads look at different things
+# ## Do the heads look at different things?
 #
 # One head computes one set of attention weights: one way of deciding which
 # earlier positions matter. Four heads, each with its own query and key
-# projections, can each pick a different one — say, one the previous letter,
-# one the start of the name. Below, a trained microgpt (numpy engine, 600
-# steps of 16 names) reads held-out names; for each head, the mean weight it
-# gives to BOS, to the current position and to the one just before.
+# projections, *can* each pick a different one — say, one the previous
+# letter, one the start of the name. Whether they do is a question for
+# measurement. Below, a trained microgpt (numpy engine, 600 steps of 16
+# names) reads held-out names; for each head, the mean weight it gives to
+# BOS, to the current position and to the one just before.
+
+# %% [markdown]
+# **Predict:** will the four heads of this small model split the work (one
+# mostly on the previous letter, another mostly on BOS), or will they look
+# alike?
 
 # %%
+def head_summary(run, names=100):
+    """{(layer, head): (mean weight on BOS, on the current position, on the previous one)},
+    and each head's weight rows, over held-out names from position 2 on."""
+    model = microgpt.Model.of(run)
+    w, config, tok = model.checkpoint.weights, model.config, model.tokenizer
+    rows = {}
+    for name in run.trainer.val_docs[:names]:
+        ids = [tok.bos] + tok.encode(name)
+        keys, values = forward.empty_cache(config)
+        for pos, t in enumerate(ids):
+            seen = []
+            forward.gpt(w, config, t, pos, keys, values, attn=seen)
+            if pos >= 2:
+                for layer, h, weights in seen:
+                    rows.setdefault((layer, h), []).append((pos, weights))
+    summary = {key: (np.mean([wt[0] for _, wt in rs]), np.mean([wt[p] for p, wt in rs]),
+                     np.mean([wt[p - 1] for p, wt in rs])) for key, rs in rows.items()}
+    return summary, rows
+
+
 run = microgpt.train(data=BUNDLED_NAMES, steps=600, seed=42, engine="numpy", batch_size=16)
-model = microgpt.Model.of(run)
-w, config, tok = model.checkpoint.weights, model.config, model.tokenizer
-rows = {h: [] for h in range(config.n_head)}
-for name in run.trainer.val_docs[:200]:
-    ids = [tok.bos] + tok.encode(name)
-    keys, values = forward.empty_cache(config)
-    for pos, t in enumerate(ids):
-        seen = []
-        forward.gpt(w, config, t, pos, keys, values, attn=seen)
-        if pos >= 2:
-            for _, h, weights in seen:
-                rows[h].append((pos, weights))
-for h, rs in rows.items():
-    bos = np.mean([wt[0] for _, wt in rs])
-    cur = np.mean([wt[p] for p, wt in rs])
-    prev = np.mean([wt[p - 1] for p, wt in rs])
+small, rows = head_summary(run)
+for (_, h), (bos, cur, prev) in small.items():
     print(f"head {h}: BOS {bos:.2f} | current {cur:.2f} | previous {prev:.2f}")
 
 # how different two heads' weights are at the same position: total variation distance (0 = identical)
 tv = []
-for a in range(config.n_head):
-    for b in range(a + 1, config.n_head):
+for a in range(4):
+    for b in range(a + 1, 4):
         tv.append(np.mean([0.5 * np.abs(np.array(wa) - np.array(wb)).sum()
-                           for (_, wa), (_, wb) in zip(rows[a], rows[b])]))
+                           for (_, wa), (_, wb) in zip(rows[0, a], rows[0, b])]))
 print(f"mean distance between two heads' attention at the same position: {np.mean(tv):.2f} "
       f"(from {min(tv):.2f} to {max(tv):.2f} over the pairs)")
-assert min(tv) > 0.1  # no two heads attend alike
+prev_small = [prev for _, _, prev in small.values()]
+assert all(prev > max(bos, cur) for bos, cur, prev in small.values())  # every head: the previous letter first
+assert max(prev_small) - min(prev_small) < 0.2 and max(prev_small) < 0.5  # and none of them much more than another
+assert min(tv) > 0.1  # alike in kind, not identical in detail
+assert abs(min(prev_small) - 0.25) < 0.02 and abs(max(prev_small) - 0.40) < 0.02
 
-show(attention_figure(w, config, tok, "isabella", "four heads reading 'isabella'"))
+# %% [markdown]
+# They look alike. Every head spreads its weight over the name and favours
+# the previous letter a little (about 0.25 to 0.40); none is a specialist. Their
+# weights at a given position still differ in detail (the distances above),
+# but the four are the same kind of head. Four heads of 4 numbers each,
+# trained for 600 steps, have little room and little time to divide the work.
+#
+# ## Where heads do differ: a wider model, trained longer
+#
+# Give each head 8 numbers instead of 4 (n_embd = 32, still 4 heads) and
+# train 2,000 steps.
+
+# %% [markdown]
+# **Predict:** will one head now put most of its weight (more than half) on
+# the previous letter, while the others do not?
+
+# %%
+wide_run = microgpt.train(data=BUNDLED_NAMES, steps=2000, seed=42, engine="numpy", batch_size=16, n_embd=32)
+wide, _ = head_summary(wide_run)
+for (_, h), (bos, cur, prev) in wide.items():
+    print(f"wide model, head {h}: BOS {bos:.2f} | current {cur:.2f} | previous {prev:.2f}")
+prev_wide = [prev for _, _, prev in wide.values()]
+cur_wide = [cur for _, cur, _ in wide.values()]
+print(f"weight on the previous letter: from {min(prev_wide):.2f} to {max(prev_wide):.2f} over the heads "
+      f"(small model: {min(prev_small):.2f} to {max(prev_small):.2f})")
+assert max(prev_wide) > 0.6 and sorted(prev_wide)[-2] < 0.5  # one previous-letter head, and only one
+assert max(prev_wide) - min(prev_wide) > max(prev_small) - min(prev_small)
+
+fig = Figure(figsize=(8, 3))
+for i, (title, summary) in enumerate((("n_embd 16, 600 steps", small), ("n_embd 32, 2,000 steps", wide))):
+    ax = fig.add_subplot(1, 2, i + 1)
+    for j, label in enumerate(("BOS", "current", "previous")):
+        ax.bar(np.arange(4) + 0.27 * (j - 1), [v[j] for v in summary.values()], 0.27, label=label)
+    ax.set_xticks(range(4), [f"head {h}" for _, h in summary])
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+fig.axes[0].set_ylabel("mean attention weight")
+fig.axes[0].legend()
+show(fig)
+model = microgpt.Model.of(wide_run)
+show(attention_figure(model.checkpoint.weights, model.config, model.tokenizer, "isabella",
+                      "the wide model's four heads reading 'isabella'"))
+
+# %% [markdown]
+# Now the heads divide the work: one head is a previous-letter head, putting
+# most of its weight there, while the others spread theirs between the
+# current letter, the previous one and the rest of the name. Multi-head
+# attention gives the model the *option* of several patterns at once; a
+# model uses it when it has the width and the training to.
 
 # %% [markdown]
 # ## The MLP: thinking about what was gathered

@@ -47,7 +47,11 @@ assert any("m_hat" in line for line in diff if line.startswith("+"))
 #
 # Run train5 for its first steps and the package's trainer (the `fused`
 # engine, the default of `microgpt train`) on the same file with the same
-# seed and schedule: the losses must be the same numbers.
+# seed and schedule.
+
+# %% [markdown]
+# **Predict:** will the two give the same losses exactly, to about 1e-12, or
+# only roughly? And which is faster?
 
 # %%
 steps, first = 1000, 20
@@ -67,6 +71,10 @@ assert worst == 0.0  # the fused engine keeps every floating-point operation's o
 assert t_package < rung["seconds"]
 
 # %% [markdown]
+# Exactly the same, bit for bit (a largest difference of 0.0): the fused
+# engine does the same floating-point operations in the same order, without
+# building a Value per operation, which is why it is the faster one.
+#
 # ## The components, in one file
 #
 # Everything the model needs is in train5.py: the data loading and split,
@@ -114,12 +122,12 @@ assert longest + 1 <= train5.block_size  # no name is cut; a longer document wou
 # %% [markdown]
 # ## Reading the losses
 #
-# The per-step loss is the loss of *one name*, so it jumps around: a common
-# short name is easy, a rare long one hard. Its trend matters, not a single
-# value; the start is ln 27 ≈ 3.30 (lesson 6), and a smoothed curve falling
-# below the bigram table's loss (lesson 1) means the model uses more than the
-# previous letter. The validation loss, on names never trained on, is the honest
-# number; `microgpt plot run.jsonl` draws both.
+# The first 20 per-step losses of the run above, one name per step.
+
+# %% [markdown]
+# **Predict:** over these 20 steps, will the loss fall steadily from 3.3, or
+# jump around? If it jumps, by about 0.05 or by more than 0.3 from its lowest
+# to its highest?
 
 # %%
 losses = rung["losses"]
@@ -127,4 +135,13 @@ spread = max(losses) - min(losses)
 print(f"{first} steps: first {losses[0]:.3f}, range {min(losses):.3f}..{max(losses):.3f} "
       f"(spread {spread:.2f}), mean of the last five {sum(losses[-5:]) / 5:.3f}")
 assert abs(math.log(27) - 3.30) < 0.005 and abs(losses[0] - math.log(27)) < 0.3
-assert spread > 0.3  # one name per step: noisy
+assert spread > 0.3 and abs(spread - 0.72) < 0.005  # one name per step: noisy
+
+# %% [markdown]
+# It jumps, by more than 0.3 (here 0.72). The per-step loss is the loss of
+# *one name*: a common short name is easy, a rare long one hard. Its trend
+# matters, not a single value; the start is ln 27 ≈ 3.30 (lesson 6), and a
+# smoothed curve falling below the bigram table's loss (lesson 1) means the
+# model uses more than the previous letter. The validation loss, on names
+# never trained on, is the honest number; `microgpt plot run.jsonl` draws
+# both, and lesson 19 reads such curves.

@@ -26,6 +26,7 @@ import inspect
 import random
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from microgpt import optim
 from microgpt.batches import Documents
@@ -34,6 +35,8 @@ from microgpt.data import BUNDLED_NAMES, read_docs
 from microgpt.engines.numpy_engine import NumpyEngine
 from microgpt.model import init_weights
 from microgpt.optim import learning_rate
+
+from _tools import show
 
 print(inspect.getsource(optim.Adam.step))
 
@@ -63,10 +66,10 @@ print(f"{g.size:,} parameters, {nonzero.size:,} with a gradient this step; |g| 1
 assert g.size == 4192 and p90 / p10 > 10
 
 # %% [markdown]
-# Adam divides each parameter's step by the root of its own average squared
-# gradient, so on the first step every parameter that has a gradient moves
-# by lr, whatever the gradient's size (to within 1%: the ε = 1e-8 guarding
-# the division matters only for the very smallest gradients).
+# **Predict:** the gradients above span a factor of 132. Take one parameter
+# in every 50 that has a gradient and make one Adam step with lr = 0.01. How
+# far does a parameter with a tiny gradient move, compared with one with a
+# large gradient?
 
 # %%
 class P:  # optim's optimizers need only .data and .grad
@@ -79,6 +82,13 @@ optim.Adam(params).step(0.01)
 moves = [abs(p.data) for p in params]
 print(f"first Adam step: every move between {min(moves):.6f} and {max(moves):.6f} (lr = 0.01)")
 assert max(abs(m - 0.01) for m in moves) < 1e-4
+
+# %% [markdown]
+# The same distance, lr, for all of them. Adam divides each parameter's step
+# by the root of its own average squared gradient, so on the first step
+# every parameter that has a gradient moves by lr, whatever the gradient's
+# size (to within 1%: the ε = 1e-8 guarding the division matters only for
+# the very smallest gradients).
 
 # %% [markdown]
 # ## The two averages
@@ -124,11 +134,42 @@ for b1, b2 in ((0.85, 0.99), (0.9, 0.999)):
 assert abs(overshoot(1, 0.85, 0.99) - 0.15 / 0.1) < 0.01
 assert max(overshoot(t, 0.9, 0.999) for t in range(1, 201)) > max(overshoot(t, 0.85, 0.99) for t in range(1, 201))
 
+# a constant gradient of 1: the two raw averages, and the step with and without the correction
+p = P(1.0)
+adam = optim.Adam([p], beta1=0.85, beta2=0.99)
+m_raw, v_raw = [], []
+for t in range(200):
+    p.grad = 1.0
+    adam.step(0.0)
+    m_raw.append(adam.m[0])
+    v_raw.append(adam.v[0])
+assert all(abs(m - (1 - 0.85 ** (t + 1))) < 1e-12 for t, m in enumerate(m_raw))  # m = (1 - beta1^t) g
+fig = Figure(figsize=(8, 3))
+ax = fig.add_subplot(1, 2, 1)
+ax.plot(range(1, 201), m_raw, label="m (raw)")
+ax.plot(range(1, 201), v_raw, label="v (raw)")
+ax.axhline(1, color="k", linestyle="--", linewidth=1, label="the true g = g² = 1")
+ax.set_xlabel("step")
+ax.legend(fontsize=8)
+ax = fig.add_subplot(1, 2, 2)
+for b1, b2 in ((0.85, 0.99), (0.9, 0.999)):
+    ax.plot(range(1, 201), [overshoot(t, b1, b2) for t in range(1, 201)], label=f"no correction, β {b1}/{b2}")
+ax.axhline(1, color="k", linestyle="--", linewidth=1, label="with correction")
+ax.set_xlabel("step")
+ax.set_ylabel("step size / lr")
+ax.legend(fontsize=8)
+show(fig)
+
 # %% [markdown]
 # Train without it: an engine like numpy's whose Adam skips the correction,
 # on the same names (one per step, as microgpt) from the same weights. The
 # first step's largest move shows the factor; the early losses show what it
 # does to training here.
+
+# %% [markdown]
+# **Predict:** the first step's largest move, with lr = 0.01: for Adam it is
+# lr. Without the correction, will it be smaller, the same, or larger, and by
+# what factor? And for SGD at the same learning rate?
 
 # %%
 class NoBiasCorrection(NumpyEngine):
@@ -165,9 +206,13 @@ assert abs(adam_move - 0.01) < 1e-6
 assert abs(raw_move - 0.01 * overshoot(1, 0.85, 0.99)) < 1e-6
 assert np.mean(sgd_losses[-50:]) > np.mean(adam_losses[-50:]) + 0.2
 assert sgd_move < adam_move
+assert abs(raw_move - 0.015) < 1e-4 and abs(sgd_move - 0.0042) < 1e-4
 
 # %% [markdown]
-# With microgpt's betas and learning rate the uncorrected run still trains —
+# Without the correction the first move is 1.5 × lr (0.015), the factor
+# computed above for step 1; SGD moves far less than lr (0.0042), since its
+# step is the raw gradient times lr. With microgpt's betas and learning
+# rate the uncorrected run still trains —
 # its early steps are too large by the factors above, not catastrophically
 # so; with the common default β2 = 0.999 the overshoot is larger. SGD at
 # Adam's learning rate is far behind: its steps are the raw gradient's size,

@@ -45,6 +45,13 @@ batch = [tok.encode_doc(d) for d in source.train[:2]]
 
 # %% [markdown]
 # ## Same numbers
+#
+# The three engines compute the loss and the gradients of the same batch
+# from the same weights.
+
+# %% [markdown]
+# **Predict:** will the three losses agree bit for bit, to rounding (about
+# 1e-15), or only roughly (about 1e-3)?
 
 # %%
 results = {}
@@ -65,6 +72,10 @@ assert lf == ls and max_grad_gap(gf, gs) == 0.0  # bit for bit
 assert abs(ln - ls) < 1e-9 and max_grad_gap(gn, gs) < 1e-9  # arrays sum in another order: rounding only
 
 # %% [markdown]
+# The fused engine agrees with the scalar one bit for bit: it does the same
+# operations in the same order. The numpy engine agrees to rounding (a gap
+# of about 1e-15), because arrays are summed in another order.
+#
 # ## Different times
 #
 # A few training steps each, on the same names (the machine's load moves
@@ -88,10 +99,13 @@ assert timing["scalar"] / timing["fused"] > 5
 # %% [markdown]
 # ## One efficiency that is also the model: the KV cache
 #
-# Generating n tokens without a cache means re-running the model over the
-# whole prefix for every new token: 1 + 2 + … + n position computations
-# instead of n. The cache keeps each position's keys and values, so each new
-# token costs one position. The logits are the same either way:
+# Generating without a cache means re-running the model over the whole
+# prefix for every new token. The cache keeps each position's keys and
+# values, so each new token costs one position.
+
+# %% [markdown]
+# **Predict:** "isabella" after BOS is 9 positions. With the cache that is 9
+# position computations; how many without it? And will the logits differ?
 
 # %%
 ids = [tok.bos] + tok.encode("isabella")
@@ -107,6 +121,11 @@ for n in range(1, len(ids) + 1):  # recompute the whole prefix for each new posi
 n = len(ids)
 print(f"{n} positions: {n} position computations with the cache, {calls} without")
 assert without == with_cache and calls == n * (n + 1) // 2
+assert (n, calls) == (9, 45)
+
+# %% [markdown]
+# 45 = 1 + 2 + … + 9 without the cache against 9 with it, and exactly the
+# same logits: for n tokens, n(n + 1)/2 position computations instead of n.
 
 # %% [markdown]
 # ## Sorting the parts

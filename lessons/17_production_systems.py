@@ -26,12 +26,16 @@ import time
 
 import numpy as np
 
+from matplotlib.figure import Figure
+
 from microgpt.batches import Documents
 from microgpt.config import GPTConfig, TrainConfig
 from microgpt.data import BUNDLED_NAMES, read_docs
 from microgpt.engines import make_engine
 from microgpt.model import init_weights, num_params
 from microgpt.optim import learning_rate
+
+from _tools import show
 
 docs = read_docs(BUNDLED_NAMES)
 source = Documents(docs, random.Random(42))
@@ -47,7 +51,10 @@ weights = init_weights(config, random.Random(42))
 # far more efficiently. Names have different lengths, so a batch is padded to
 # the longest and the padding is masked out of the loss; the numpy engine
 # does this (`--batch-size`). Check: the loss of a padded batch is the
-# token-weighted mean of the names' own losses.
+# token-weighted mean of the names' own losses. Then the speed it buys, timed
+# on whatever machine runs the lesson (a timing depends on the machine and
+# its load, so it is printed, not asserted; `microgpt bench` measures the
+# engines properly).
 
 # %%
 engine = make_engine("numpy", config, weights)
@@ -72,8 +79,8 @@ def tokens_per_second(batch_size, steps=30):
 
 
 one, many = tokens_per_second(1), tokens_per_second(32)
-print(f"numpy engine: {one:,.0f} tokens/s one name a step, {many:,.0f} tokens/s with 32 ({many / one:.0f}x)")
-assert many > 3 * one
+print(f"numpy engine, on this machine now: {one:,.0f} tokens/s one name a step, "
+      f"{many:,.0f} tokens/s with 32 ({many / one:.0f}x)")
 
 # %% [markdown]
 # ## 2. Lower precision
@@ -93,9 +100,13 @@ assert np.dtype(np.float64).itemsize == 2 * np.dtype(np.float32).itemsize == 4 *
 # ## 3. Dropout
 #
 # During training, zero a random fraction p of activations and scale the rest
-# by 1 / (1 − p), so the expected value is unchanged; at inference, do
-# nothing. It keeps a large model from leaning on any single unit
-# (regularisation). microgpt is too small to need it.
+# by 1 / (1 − p); at inference, do nothing. It keeps a large model from
+# leaning on any single unit (regularisation). microgpt is too small to need
+# it.
+
+# %% [markdown]
+# **Predict:** with p = 0.1, a million activations go through dropout. Is
+# their mean absolute value afterwards about 10% lower, or about the same?
 
 # %%
 rng = np.random.default_rng(0)
@@ -107,6 +118,12 @@ print(f"mean |h| {np.abs(h).mean():.4f}; after dropout {np.abs(dropped).mean():.
 assert abs(np.abs(dropped).mean() / np.abs(h).mean() - 1) < 0.01 and abs(np.mean(dropped == 0) - p) < 0.01
 
 # %% [markdown]
+# About the same: 10% of the values are gone, but the survivors are scaled by
+# 1 / 0.9, so the expected value is unchanged. That is why inference can skip
+# dropout without rescaling anything: the next layer sees inputs of the same
+# size in training and in use.
+
+# %% [markdown]
 # ## 4. Weight tying and a bigger vocabulary
 #
 # `wte` (token → vector) and `lm_head` (vector → token scores) have the same
@@ -114,7 +131,11 @@ assert abs(np.abs(dropped).mean() / np.abs(h).mean() - 1) < 0.01 and abs(np.mean
 # tokens the saving is large. The project's parameter count, at GPT-2 small's
 # sizes (n_embd 768, 12 layers, 1024 positions), untied and tied, against
 # the published 124,439,808 (which also counts biases and LayerNorm gains,
-# which microgpt does not have):
+# which microgpt does not have).
+
+# %% [markdown]
+# **Predict:** what share of GPT-2 small's (tied) parameters is the token
+# embedding alone: about 1%, about 10% or about 30%? And of microgpt's?
 
 # %%
 for name, cfg in (("microgpt", config), ("GPT-2 small", GPTConfig(50257, 768, 12, 12, 1024))):
@@ -127,6 +148,13 @@ gpt2 = GPTConfig(50257, 768, 12, 12, 1024)
 tied = num_params(gpt2) - 50257 * 768
 assert num_params(config) == 4192
 assert abs(tied - 124_439_808) / 124_439_808 < 0.001
+assert abs(50257 * 768 / tied - 0.31) < 0.005 and abs(27 * 16 / (num_params(config) - 27 * 16) - 0.11) < 0.005
+
+# %% [markdown]
+# About 30% for GPT-2 small (31%) and about 10% for microgpt (11%): with
+# 50,257 subword tokens, the vocabulary is a large part of a mid-sized
+# model, which is why tying the two matrices saves so much there (23.7%),
+# and why microgpt, with 27 tokens, would gain little.
 
 # %% [markdown]
 # ## 5. LayerNorm, RMSNorm and their variants
@@ -180,6 +208,10 @@ print(f"largest difference from full attention: {np.abs(out - full).max():.1e}; 
 assert np.abs(out - full).max() < 1e-12
 
 # %% [markdown]
+# **Break it:** set `tile = 7` in the cell above, which does not divide 256.
+# Predict: does the tiled result still match full attention? Then delete the
+# line `z = z * rescale + pt.sum(1)`'s `* rescale` and predict again.
+#
 # (A real kernel also tiles the queries and keeps tiles in the GPU's fast
 # on-chip memory; the arithmetic is this.)
 #
@@ -190,13 +222,36 @@ assert np.abs(out - full).max() < 1e-12
 # (here: cosine); AdamW shrinks every weight a little each step (decoupled
 # weight decay); gradient clipping caps the gradient's norm against rare
 # spikes. This project has the first two (`--warmup-steps`, `--schedule
-# cosine`, `--weight-decay`) and the torch engine the third (`--grad-clip`):
+# cosine`, `--weight-decay`) and the torch engine the third (`--grad-clip`).
+
+# %% [markdown]
+# **Predict:** 100 warmup steps to lr = 1e-3, then cosine decay over the
+# remaining 900. At step 550, half-way through the decay, what is the
+# learning rate: about 1e-3, about 5e-4, or about 1e-4?
 
 # %%
 tc = TrainConfig(steps=1000, lr=1e-3, warmup_steps=100, schedule="cosine")
 lrs = [learning_rate(tc, s) for s in range(1000)]
 print(f"lr at steps 1, 50, 100, 550, 1000: " + ", ".join(f"{lrs[s - 1]:.2e}" for s in (1, 50, 100, 550, 1000)))
 assert lrs[0] < lrs[49] < lrs[99] == tc.lr and lrs[549] < tc.lr and lrs[-1] < 1e-6
+assert abs(lrs[549] - tc.lr / 2) < 0.01 * tc.lr  # half-way through a cosine is half the peak
+linear = [learning_rate(TrainConfig(steps=1000, lr=1e-3), s) for s in range(1000)]  # microgpt's default
+
+fig = Figure(figsize=(6, 2.5))
+ax = fig.add_subplot()
+ax.plot(lrs, label="warmup 100 + cosine")
+ax.plot(linear, label="linear decay (microgpt)")
+ax.set_xlabel("step")
+ax.set_ylabel("learning rate")
+ax.legend()
+show(fig)
+
+# %% [markdown]
+# About 5e-4: the cosine is symmetric about its midpoint, so half-way
+# through the decay the rate is half the peak, as linear decay would give
+# too. The two differ at the ends: cosine stays near the peak longer at the
+# start and flattens out near zero at the end, and the warmup starts from
+# almost nothing (1e-5 at step 1).
 
 # %% [markdown]
 # ## 8. And beyond one machine

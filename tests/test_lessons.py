@@ -7,13 +7,23 @@ checks its own claims with asserts, so a lesson whose prose has drifted from
 what the code computes fails here. Each lesson's wall time is printed in the
 run's summary (tests/conftest.py; the lessons promise under a minute each).
 
+Each lesson also runs as a plain script (`python lessons/NN_*.py`), as the
+lessons README promises. A markdown cell holds prose only: a line of code
+there is shown as text and never run, so the checks below refuse code-like
+lines outside fenced or indented code blocks. Every lesson asks before it
+tells: at least two `**Predict:**` cells, each followed by the code cell that
+answers it.
+
 The coverage table in lessons/README.md maps each of the course's 39 learning
 objectives to the lessons that serve it; a test holds it complete.
 """
 
+import ast
 import importlib
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -69,6 +79,85 @@ def test_a_failed_assert_in_a_lesson_fails_the_run(tmp_path, monkeypatch):
     lesson.write_text("# %% [markdown]\n# The loss starts at 3.3.\n\n# %%\nloss0 = 2.0\nassert abs(loss0 - 3.3) < 0.1\n")
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="AssertionError"):
         execute(lesson, monkeypatch)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_lesson_runs_as_a_plain_script(path):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    if env.get("PYTHONPATH"):  # the script starts in lessons/: a relative entry would name the wrong folder
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep) if p)
+    done = subprocess.run([sys.executable, path.name], cwd=LESSONS, env=env, capture_output=True, text=True, check=False,
+                          timeout=CELL_TIMEOUT * 2)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip(), f"{path.name} printed nothing"
+
+
+def is_code(line):
+    """Whether a line of text is a Python statement (an import, an assert, a call, an
+    assignment, the head of a block) rather than prose: prose does not parse."""
+    text = line.strip()
+    for candidate in (text, text + " pass") if text.endswith(":") else (text,):
+        try:
+            tree = ast.parse(candidate)
+        except SyntaxError:
+            continue
+        plain = (ast.Name, ast.Constant, ast.UnaryOp, ast.Attribute)
+        return bool(tree.body) and not (isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, plain))
+    return False
+
+
+def code_in_markdown(source):
+    """The code-like lines of a markdown cell's text, fenced (```) and indented blocks left out."""
+    found, fenced = [], False
+    for line in source.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and not line.startswith("    ") and is_code(line):
+            found.append(line)
+    return found
+
+
+def markdown_cells(path):
+    jupytext = _need("jupytext")
+    return [cell for cell in jupytext.read(path).cells if cell.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_markdown_cells_hold_no_code(path):
+    found = [line for cell in markdown_cells(path) for line in code_in_markdown(cell.source)]
+    assert not found, f"{path.name}: code in a markdown cell (shown as text, never run): {found}"
+
+
+def test_the_markdown_check_catches_code(tmp_path):
+    """Lesson 02 once had an assert inside its prose; the check sees that, and lets prose,
+    fenced and indented code through."""
+    lesson = tmp_path / "99_prose.py"
+    lesson.write_text("# %% [markdown]\n# parameters grow (with n_embd = 16\n"
+                      "assert GPTConfig(tok.vocab_size).n_embd == n_embd  # the default width\n"
+                      "# here), and each prediction is a choice.\n\n# %%\nn_embd = 16\n")
+    cells = markdown_cells(lesson)
+    assert [line for cell in cells for line in code_in_markdown(cell.source)] == [
+        "assert GPTConfig(tok.vocab_size).n_embd == n_embd  # the default width"]
+    for code in ("import numpy as np", "print(loss)", "x = x + 1", "for p in range(3):", "from a import b"):
+        assert code_in_markdown(code) == [code]
+    prose = ("The loss is 3.3 = ln 27.\nFor names, characters are a fine choice:\nL = a·b + a. The gradient\n"
+             "Row = the character just read, column = the next one.\nwith the cache, on the same weights:\n"
+             "    x = x + attention(rmsnorm(x))\n```\nimport torch\n```\n* `lr = 0.01` is the default.")
+    assert code_in_markdown(prose) == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_lesson_asks_before_it_tells(path):
+    """Two or more markdown cells start with **Predict:**, each followed by a code cell
+    (the one whose output answers it), never placed after the answer's code."""
+    cells = _need("jupytext").read(path).cells
+    asks = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown"
+            and cell.source.lstrip().startswith("**Predict:**")]
+    assert len(asks) >= 2, f"{path.name} asks {len(asks)} predictions"
+    for i in asks:
+        assert i + 1 < len(cells) and cells[i + 1].cell_type == "code", \
+            f"{path.name}: the prediction {cells[i].source[:60]!r} is not followed by a code cell"
+        assert "?" in cells[i].source, f"{path.name}: the prediction {cells[i].source[:60]!r} asks no question"
 
 
 def coverage_rows():
