@@ -43,10 +43,11 @@ REPEATED = (0, 3, 4, 5)
 # so --class scores every rung on the first 100 (~715 predictions); the spread over seeds shows the noise.
 CLASS_VAL_NAMES = 100
 LONGEST_FIRST = (4, 5, 3, 1, 2, 0)  # cost order at the class steps; the short runs last fill the idle core
-# The claims the preset makes hold (tests/test_ladder_claims.py); multi-head attention does not lower
-# the loss at these steps (nor at 400 or 1000; at 600 by 0.0002), and the run says so.
+# What the preset measures (tests/test_ladder_claims.py pins it, docs/ladder.md "Class runs"): these claims
+# hold, and the three gains that are a few hundredths of a nat or less are within the noise at these settings.
 CLASS_HOLDS = ("grad_check", "mlp_not_below_bigram", "mlp_near_bigram", "autograd_same", "attention_beats_mlp",
-               "attention_beats_bigram", "multihead_params", "adam_beats_sgd")
+               "multihead_params")
+CLASS_WITHIN_NOISE = ("attention_beats_bigram", "multihead_helps", "adam_beats_sgd")
 
 
 def load(rung):
