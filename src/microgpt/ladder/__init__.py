@@ -77,7 +77,7 @@ def build_parser():
                              f"{CLASS_STEPS[1]}, train2 {CLASS_STEPS[2]}, train3-5 {CLASS_STEPS[3]}), "
                              f"{CLASS_JOBS} runs at a time; the rungs the val-loss claims compare are rerun at "
                              f"{CLASS_SEEDS} seeds, each scored on the first {CLASS_VAL_NAMES} held-out names; "
-                             "under 3 minutes on 2 free cores")
+                             "about 3 minutes on 2 free cores")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help=f"rungs run side by side in N processes (default: 1; {CLASS_JOBS} with --class)")
     parser.add_argument("--seed", type=int, default=42, help="seed for shuffle, init and sampling")
