@@ -62,14 +62,16 @@ def evaluate(counts, row_totals, docs, encode, BOS):
     return total / count
 
 
-def run(steps=DEFAULT_STEPS, seed=42, data=None, log=print, log_every=1000):
-    """Count, evaluate, sample; return a dict of results."""
+def run(steps=DEFAULT_STEPS, seed=42, data=None, log=print, log_every=1000, val_names=None):
+    """Count, evaluate, sample; return a dict of results. val_names=N scores only the first N held-out
+    names (the split, and so the training data, stay the same)."""
     log = log or (lambda *a: None)
     t0 = time.time()
     rng = random.Random(seed)
     docs = load_docs(data)
     rng.shuffle(docs)
     train_docs, val_docs = split(docs)
+    val_docs = val_docs[:val_names]  # None: all of them
     uchars = sorted(set("".join(docs)))
     BOS, vocab_size = len(uchars), len(uchars) + 1
     encode = lambda doc: [uchars.index(ch) for ch in doc]

@@ -183,24 +183,26 @@ def evaluate(sd, docs, encode, BOS):
     return total / count
 
 
-def run(steps=DEFAULT_STEPS, seed=42, data=None, log=print, log_every=1, stop_after=None):
+def run(steps=DEFAULT_STEPS, seed=42, data=None, log=print, log_every=1, stop_after=None, val_names=None):
     """Train, evaluate, sample; return a dict of results. stop_after=N trains only the first
-    N steps of the `steps`-long schedule and skips evaluation and sampling."""
+    N steps of the `steps`-long schedule and skips evaluation and sampling. val_names=N scores only
+    the first N held-out names (the split, and so the training data, stay the same)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # Value graphs hold no reference cycles, so the cycle collector only costs time (~3x)
     try:
-        return train(steps, seed, data, log or (lambda *a: None), log_every, stop_after)
+        return train(steps, seed, data, log or (lambda *a: None), log_every, stop_after, val_names)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def train(steps, seed, data, log, log_every, stop_after):
+def train(steps, seed, data, log, log_every, stop_after, val_names):
     t0 = time.time()
     rng = random.Random(seed)
     docs = load_docs(data)
     rng.shuffle(docs)
     train_docs, val_docs = split(docs)
+    val_docs = val_docs[:val_names]  # None: all of them
     uchars = sorted(set("".join(docs)))
     BOS, vocab_size = len(uchars), len(uchars) + 1
     encode = lambda doc: [uchars.index(ch) for ch in doc]
