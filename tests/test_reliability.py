@@ -209,3 +209,17 @@ def test_a_log_that_cannot_be_written_stops_the_run_and_saves_it(tmp_path, monke
     assert code == 1 and "Traceback" not in err and err.count("\n") == 1
     assert f"writing the log {log} failed at step 6: No space left on device; saved {out}" in err
     assert "--resume" in err and microgpt.load(str(out)).training.steps == 6
+
+
+def test_score_with_the_numpy_engine_reads_each_string_in_one_pass_and_agrees(small_run, tmp_path, capsys):
+    pytest.importorskip("numpy")
+    path = small_run.save(str(tmp_path / "s.json"))
+    fused, fast = microgpt.load(str(path)), microgpt.load(str(path), engine="numpy")
+    for text in ["emma", "ava", "isabellas", "m"]:
+        a, b = fused.score(text), fast.score(text)
+        assert [r[:3] for r in a.rows] == [r[:3] for r in b.rows]
+        assert max(abs(x[3] - y[3]) for x, y in zip(a.rows, b.rows)) < 1e-12 and abs(a.total - b.total) < 1e-12
+    names = tmp_path / "few.txt"
+    names.write_text("emma\nava\nmia\n")
+    assert main(["score", str(path), "--file", str(names), "--brief", "--engine", "numpy"]) == 0
+    assert capsys.readouterr().out.count("NLL") == 4  # three strings and the total

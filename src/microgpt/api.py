@@ -31,7 +31,7 @@ from microgpt.errors import UsageError
 from microgpt.files import checkpoint, outputs
 from microgpt.files.inputs import check_path
 from microgpt.files.metadata import TrainingRecord
-from microgpt.inspection.score import Score, score
+from microgpt.inspection.score import Score, score, score_all_at_once
 from microgpt.inspection.trace import Trace, trace
 from microgpt.progress import Progress
 from microgpt.sample import PASSAGE_CHARS, SAMPLES, SEED, TEMPERATURE
@@ -158,8 +158,13 @@ class Model:
     def score(self, text: str) -> Score:
         """How surprised the model is by `text`: a Score with .rows (position,
         text so far, next token's text or None for the end, p), .total, .mean, .perplexity,
-        .bits_per_char (one row per token: a character, or a BPE piece)."""
+        .bits_per_char (one row per token: a character, or a BPE piece). With the numpy
+        engine every position is read in one pass (the same numbers to ~1e-15, several
+        times faster on a file of strings); otherwise by the float forward, bit for bit
+        the scalar engine's."""
         _check_text(text)
+        if self.engine_name == "numpy" and self.ablation is None:
+            return score_all_at_once(self.engine.logits, self.config, self.tokenizer, text, bos=not self.is_text)
         return score(self.checkpoint.weights, self.config, self.tokenizer, text, bos=not self.is_text,
                      ablate=self.ablation)
 

@@ -109,7 +109,7 @@ def cmd_score(args):
         texts += read_docs(args.file)
     if not texts:
         raise UsageError("nothing to score: give one or more strings, or --file FILE")
-    model = load(args.model)
+    model = load(args.model, args.engine)
     ablated = model.ablate(args.ablate) if args.ablate is not None else None
     for t in texts:  # every string is checked before any is scored
         check_text(model.tokenizer, model.config, t, bos=not model.is_text)
@@ -223,6 +223,10 @@ def register(sub):
     p.add_argument("model", metavar="MODEL", help="a checkpoint written by 'microgpt train'")
     p.add_argument("text", metavar="TEXT", nargs="*", help="strings to score")
     p.add_argument("--file", metavar="FILE", help="also score every line of FILE")
+    p.add_argument("--engine", choices=("fused", "numpy"), default="fused",
+                   help="fused: the float forward, one position at a time, bit for bit the scalar engine's "
+                        "(default); numpy: every position of a string in one pass, several times faster on a "
+                        "large --file, equal to about 1e-15 (needs numpy)")
     p.add_argument("--data", metavar="FILE",
                    help="the training data, to say whether each string is in it (default: the path the "
                         "checkpoint recorded)")

@@ -90,6 +90,16 @@ def score(weights, config, tokenizer, text, bos=True, ablate=None):
     return new_score(tokenizer, text, tokens, rows)
 
 
+def score_all_at_once(logits_of, config, tokenizer, text, bos=True):
+    """score(), with the logits of every position from one call, logits_of(tokens) -> (n, V)
+    rows (a tensor engine's: the numpy engine reads a whole string in one forward pass,
+    where the float forward goes position by position). The same rows, to float precision."""
+    tokens = read_tokens(tokenizer, config, text, bos)
+    rows = [row(tokenizer, tokens, pos, forward.softmax([float(x) for x in logits]), bos)
+            for pos, logits in enumerate(logits_of(tokens[:-1]))]
+    return new_score(tokenizer, text, tokens, rows)
+
+
 def read_tokens(tokenizer, config, text, bos=True):
     """The tokens a string is read as: [BOS, ..., BOS], or (a text model) its tokens alone."""
     ids = check_text(tokenizer, config, text, bos)
