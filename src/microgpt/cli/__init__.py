@@ -108,6 +108,11 @@ def guarded(command, debug, call):
         where = f": {e.filename}" if getattr(e, "filename", None) else ""
         print(f"microgpt {command}: error: {one_line(e.strerror or e)}{one_line(where)}", file=sys.stderr)
         return 1
+    except ValueError as e:  # the one ValueError a path can cause: os.* refuse a name with a NUL in it
+        if debug or "null" not in str(e):
+            raise
+        print(f"microgpt {command}: error: a file name cannot hold a NUL character", file=sys.stderr)
+        return 2
     except MemoryError:
         if debug:
             raise

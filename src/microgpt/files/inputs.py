@@ -45,6 +45,8 @@ def check_path(path, what):
 
 def stat_regular(path, what):
     """os.stat of `path` (following links), or a one-line error unless it is a regular file."""
+    if "\0" in os.fspath(path):  # (os.stat would raise ValueError)
+        raise MicroGPTError(f"cannot read {what} {os.fspath(path)!r}: a file name cannot hold a NUL character")
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):  # (a file where a folder should be: not found either)
