@@ -63,10 +63,21 @@ def pytest_configure(config):
         config.option.maxschedchunk = 1
 
 
+# Tests that start something heavy (a browser, a notebook kernel, torchrun, a fresh install, every
+# command the docs quote): marked `heavy`, so that the fast local command can leave them out.
+HEAVY_MODULES = {"test_explore_browser", "test_explore_colours", "test_explore_stages_browser", "test_explore_compare",
+                 "test_explore_ladder", "test_report", "test_lessons", "test_docs", "test_distributed",
+                 "test_offline_install", "test_gpu_check", "test_grader_mutants"}
+
+
 def pytest_collection_modifyitems(items):
-    """The slow runs first, each followed by one quick test. Under xdist a worker runs a test only once
+    """Marks the heavy modules' tests `heavy`; then orders:
+    the slow runs first, each followed by one quick test. Under xdist a worker runs a test only once
     it holds the next one, so the quick companion is what a worker waits on, not a second slow run:
     the slow runs go to whichever worker is free and the quick tests fill the gaps behind them."""
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in HEAVY_MODULES:
+            item.add_marker(pytest.mark.heavy)
     slow = [item for item in items if item.get_closest_marker("slow")]
     quick = [item for item in items if not item.get_closest_marker("slow")]
     companions, rest = quick[:len(slow)], quick[len(slow):]

@@ -7,7 +7,7 @@ exit 0, 1, 2 or 130, stderr free of tracebacks, one line of error when it
 fails, within a time limit, and with every file the user made unchanged.
 
 The flags come from the parser itself, so a new flag is fuzzed without a
-change here. MICROGPT_ARGV_FUZZ_EXAMPLES sets the number of examples (2,000
+change here. MICROGPT_ARGV_FUZZ_EXAMPLES sets the number of examples (1,000
 under CI=true, 200 otherwise).
 """
 
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from microgpt.cli import build_parser, main
 from microgpt.files import checkpoint
 
-EXAMPLES = int(os.environ.get("MICROGPT_ARGV_FUZZ_EXAMPLES", "2000" if os.environ.get("CI") == "true" else "200"))
+EXAMPLES = int(os.environ.get("MICROGPT_ARGV_FUZZ_EXAMPLES", "1000" if os.environ.get("CI") == "true" else "200"))
 TIME_LIMIT = 20  # seconds per command: far above what any capped example needs; a hang fails
 
 # Flags whose size is work: valid values stay small, so an example is a quick run,
