@@ -22,7 +22,7 @@ import microgpt
 from microgpt.explore.models import load_models, load_runs
 from microgpt.explore.server import Explorer, make_server
 
-from test_explore_browser import browser, open_page, open_view  # noqa: F401 (browser: a fixture)
+from test_explore_browser import browser, open_page, open_view, page  # noqa: F401 (fixtures; page opens this module's site)
 
 # The colour maps, as docs/explore.md documents them: piecewise-linear ramps
 # through these stops, each channel rounded to the nearest integer.
@@ -68,14 +68,6 @@ def site(tmp_path_factory):
     yield {"url": f"http://127.0.0.1:{server.server_address[1]}/?token={explorer.token}", "path": path}
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def page(browser, site):
-    pg, errors = open_page(browser, site)
-    yield pg
-    pg.close()
-    assert errors == [], f"browser console errors: {errors}"
 
 
 def settle(page):

@@ -12,7 +12,7 @@ import threading
 
 import attention_reference as reference
 import pytest
-from test_explore_browser import browser, open_page, open_view, shoot  # noqa: F401 (browser: a fixture)
+from test_explore_browser import browser, open_page, open_view, page, shoot  # noqa: F401 (fixtures; page opens this module's site)
 
 import microgpt
 from microgpt.explore import report
@@ -34,14 +34,6 @@ def site(tmp_path_factory):
     yield {"url": f"http://127.0.0.1:{server.server_address[1]}/?token={explorer.token}", "path": path, "dir": d}
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def page(browser, site):
-    pg, errors = open_page(browser, site)
-    yield pg
-    pg.close()
-    assert errors == [], f"browser console errors: {errors}"
 
 
 def expected(site, text):
