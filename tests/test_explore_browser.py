@@ -87,7 +87,8 @@ def open_page(browser, site, bypass_csp=True):
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(site["url"])
-    pg.wait_for_selector("#card-samples li")
+    # attached, not visible: a ladder page opens on the ladder, with the card filled behind it
+    pg.wait_for_selector("#card-samples li", state="attached")
     pg.wait_for_selector("#read-total[data-value]", state="attached")
     return pg, errors
 
