@@ -6,6 +6,7 @@
     python scripts/docs.py --slow     include the blocks marked `slow`
     python scripts/docs.py --manual   include the blocks marked `manual` (long measurements)
     python scripts/docs.py docs/ladder.md ...   only these files
+    python scripts/docs.py --only TEXT            only the blocks whose command holds TEXT
 
 A quoted block is one or more marker lines, a fenced block, and a closing marker:
 
@@ -35,6 +36,10 @@ Options follow the command, each after ` | `:
     slow         checked only with --slow (the slow tests run it in CI)
     manual       a measurement too long for any test (minutes to hours): never
                  checked, rerun only with --manual
+    scratch      a shell snippet run in the scratch folder, beside the files the
+                 `microgpt` blocks before it made (for a loop over a model)
+    bare         the output alone, without the `$ command` line (a file shown
+                 as the code it is, e.g. `cat docs/examples/trace.py | bare`)
 
 How a command runs, so that its output is the same on every machine: a
 command whose first word is `microgpt` runs this checkout's package in one
@@ -58,7 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONS = ("quiet", "exit", "timings", "lines", "slow", "manual")
+OPTIONS = ("quiet", "exit", "timings", "lines", "slow", "manual", "scratch", "bare")
 
 BLOCK = re.compile(
     r"(?P<markers>(?:<!-- output: [^\n]*? -->\n)+)(?P<body>```[^\n]*\n.*?```\n)<!-- /output -->"
@@ -182,9 +187,9 @@ class Runner:
                    LC_ALL="C.UTF-8", XDG_CACHE_HOME=str(self.scratch / ".cache"))
         self.env = env
 
-    def run(self, command):
+    def run(self, command, in_scratch=False):
         if command not in self.done:
-            in_scratch = command.split(maxsplit=1)[0] == "microgpt"
+            in_scratch = in_scratch or command.split(maxsplit=1)[0] == "microgpt"
             done = subprocess.run(["bash", "-c", command], check=False, cwd=self.scratch if in_scratch else ROOT,
                                   env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)
@@ -197,7 +202,7 @@ def render(block, runner):
     """The block's text as the commands print today; raises RuntimeError when a command fails."""
     shown = []
     for command in block.commands:
-        rc, lines = runner.run(command.text)
+        rc, lines = runner.run(command.text, in_scratch="scratch" in command.options)
         if rc != int(command.options.get("exit") or 0):
             raise RuntimeError(f"{block.where()}: `{command.text}` exited {rc}:\n" + "\n".join(lines[-20:]))
         if "lines" in command.options:
@@ -211,7 +216,8 @@ def render(block, runner):
             raise RuntimeError(f"{block.where()}: an inline block needs one line of output, got {len(lines)}")
         return f"<!-- output: {marker_text(command)} -->{lines[0]}<!-- /output -->"
     markers = "".join(f"<!-- output: {marker_text(c)} -->\n" for c, _ in shown)
-    body = "".join(f"$ {c.text}\n" + "".join(f"{line}\n" for line in lines) for c, lines in shown)
+    body = "".join(("" if "bare" in c.options else f"$ {c.text}\n") + "".join(f"{line}\n" for line in lines)
+                   for c, lines in shown)
     return f"{markers}{block.fence}\n{body}```\n<!-- /output -->"
 
 
@@ -224,6 +230,8 @@ def comparable(text, block):
 
 
 def wanted(block, args):
+    if args.only and not any(args.only in c.text for c in block.commands):
+        return False
     if block.option("manual"):
         return args.manual
     if block.option("slow"):
@@ -243,6 +251,8 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="list stale blocks and exit 1; change nothing")
     parser.add_argument("--slow", action="store_true", help="include the blocks marked slow")
     parser.add_argument("--manual", action="store_true", help="include the blocks marked manual")
+    parser.add_argument("--only", metavar="TEXT", help="run only the blocks whose command holds TEXT (with "
+                        "--slow/--manual for those kinds); the others are left as they are")
     parser.add_argument("--diff", action="store_true", help="with --check: show how each stale block differs")
     args = parser.parse_args(argv)
 
@@ -285,6 +295,8 @@ def main(argv=None):
                 path.write_text("".join(new_text), encoding="utf-8")
 
     for block in skipped:
+        if args.only:
+            continue  # left out on purpose
         kind = "manual" if block.option("manual") else "slow"
         print(f"not checked ({kind}): {block.where()}: {block.label()}")
     for block, fresh in stale:
