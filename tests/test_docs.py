@@ -129,3 +129,27 @@ def write(path, text):
 def mkdir(path):
     path.mkdir()
     return path
+
+
+def test_scratch_and_bare_blocks(tmp_path, capsys):
+    """`scratch` runs a snippet beside the files earlier blocks made; `bare` shows output without `$ cmd`."""
+    page = write(tmp_path / "page.md",
+                 "<!-- output: microgpt train --steps 2 --samples 0 --out m.json | quiet -->\n```\n```\n<!-- /output -->\n"
+                 "<!-- output: ls m.json | scratch -->\n```\n```\n<!-- /output -->\n"
+                 "<!-- output: echo print | bare -->\n```python\n```\n<!-- /output -->\n")
+    assert docs.main([str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "$ ls m.json\nm.json\n" in text  # run in the scratch folder: the model is there
+    assert "```python\nprint\n```" in text  # no `$ echo print` line
+    assert docs.main(["--check", str(page)]) == 0
+    capsys.readouterr()
+
+
+def test_only_runs_the_blocks_named(tmp_path, capsys):
+    page = write(tmp_path / "page.md", "<!-- output: echo one -->\n```\n```\n<!-- /output -->\n"
+                                       "<!-- output: echo two -->\n```\n```\n<!-- /output -->\n")
+    assert docs.main(["--only", "two", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "$ echo two\ntwo\n" in text
+    assert text.startswith("<!-- output: echo one -->\n```\n```\n")  # the first block was left as it was
+    capsys.readouterr()
