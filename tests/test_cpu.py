@@ -2,6 +2,8 @@
 CPUs allowed and the other programs' runnable tasks, the readings it is made
 from, and the native-bfloat16 check. No timing: every input is given."""
 
+from pathlib import Path
+
 import pytest
 
 from microgpt.engines import cpu
@@ -106,3 +108,24 @@ def test_this_machine_gives_a_reading():
     busy, how = cpu.busy_now(readings=2, gap=0)
     assert busy >= 0 and how
     assert 1 <= cpu.allowed_cpus() <= (cpu.os.cpu_count() or 1)
+
+
+def test_openblas_threads_are_set_through_its_own_setter():
+    """numpy's OpenBLAS, already loaded, takes the count: read back with its own getter."""
+    import ctypes
+
+    pytest.importorskip("numpy")
+    maps = Path("/proc/self/maps")
+    libs = sorted({line.split()[-1] for line in maps.read_text().splitlines() if "openblas" in line.lower()}) \
+        if maps.exists() else []
+    getters = [getattr(ctypes.CDLL(lib), name.replace("set", "get"), None) for lib in libs for name in cpu.BLAS_SETTERS]
+    getters = [g for g in getters if g is not None]
+    if not getters:
+        pytest.skip("numpy here is not built on OpenBLAS")
+    before = getters[0]()
+    try:
+        for count in (1, min(2, cpu.os.cpu_count() or 1), 1):
+            assert cpu.set_blas_threads(count) is True
+            assert getters[0]() == count
+    finally:
+        cpu.set_blas_threads(before)

@@ -299,6 +299,34 @@ def test_cli_engine_options_are_checked(tmp_path, capsys):
         assert "no CUDA" in err and len(err.strip().splitlines()) == 1
 
 
+def test_threads_in_train_eval_and_bench_and_said_on_the_speed_line(tmp_path, capsys, monkeypatch):
+    """--threads reaches the engine in train and eval and the harness in bench; train's
+    header names the number format and why, its speed line the threads and why; an
+    engine without threads refuses the flag in one line."""
+    from microgpt.cli import main
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # (bench sets it for the libraries it loads)
+    data = tmp_path / "d.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    out = tmp_path / "m.json"
+    before = torch.get_num_threads()
+    try:
+        assert main(["train", "--engine", "torch", "--device", "cpu", "--threads", "1", "--data", str(data),
+                     "--steps", "2", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert "\nengine: torch on cpu, " in text and "; on 1 thread (asked for)\n" in text
+        assert main(["eval", str(out), "--engine", "torch", "--threads", "1"]) == 0
+        assert "engine torch" in capsys.readouterr().out
+        assert main(["bench", "--data", str(data), "--configs", "default", "--engines", "numpy", "--steps", "1",
+                     "--warmup", "0", "--threads", "1"]) == 0
+        assert "1 thread (asked for)" in capsys.readouterr().out.splitlines()[0]
+        assert main(["train", "--data", str(data), "--steps", "1", "--threads", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "--threads is an option of --engine numpy or torch" in err and len(err.strip().splitlines()) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.slow
 def test_compiled_model_trains_the_same(small):
     """--compile (torch.compile, needs a C++ compiler on CPU) changes speed, not
@@ -342,7 +370,7 @@ def test_default_dtype_is_bfloat16_only_where_the_cpu_has_it(setup, monkeypatch,
     monkeypatch.setattr(cpu, "native_bfloat16", lambda: native)
     engine = make_engine("torch", config, weights, device="cpu", threads=1)
     assert (engine.dtype, engine.dtype_why) == (("bfloat16", "native on this CPU") if native else
-                                                ("float32", "the default (no native bfloat16 on this CPU)"))
+                                                ("float32", "no native bfloat16 on this CPU"))
     assert engine.autocast().__class__.__name__ == ("autocast" if native else "nullcontext")
     engine = make_engine("torch", config, weights, device="cpu", dtype="float64", threads=1)
     assert (engine.dtype, engine.dtype_why) == ("float64", "asked for")

@@ -42,7 +42,7 @@ def default_dtype(device):
     elsewhere."""
     if device == "cpu" and cpu.native_bfloat16():
         return "bfloat16", "native on this CPU"
-    return "float32", "the default" + (" (no native bfloat16 on this CPU)" if device == "cpu" else "")
+    return "float32", "no native bfloat16 on this CPU" if device == "cpu" else "the default off a CPU"
 
 
 class TorchEngine(Engine):
