@@ -44,7 +44,7 @@ NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 flags, Arm's Feat
 
 @dataclass(frozen=True)
 class Threads:
-    """A thread count and why it was chosen, e.g. Threads(2, "2 CPUs free of 2")."""
+    """A thread count and why it was chosen, e.g. Threads(1, "asked for")."""
 
     count: int
     why: str
