@@ -18,6 +18,7 @@ from microgpt import forward  # noqa: E402
 from microgpt.config import GPTConfig, TrainConfig  # noqa: E402
 from microgpt.engines import make_engine  # noqa: E402
 from microgpt.engines import torch_model as M  # noqa: E402
+from microgpt.errors import UsageError  # noqa: E402
 from microgpt.model import doc_losses, init_weights, to_values  # noqa: E402
 from microgpt.optim import learning_rate  # noqa: E402
 from microgpt.tokenizer import Tokenizer  # noqa: E402
@@ -226,8 +227,6 @@ def test_grad_clip_bounds_the_step(setup):
 
 
 def test_bad_options_are_usage_errors(setup):
-    from microgpt.errors import UsageError
-
     _, config, weights = setup
     with pytest.raises(UsageError, match="dtype"):
         make_engine("torch", config, weights, dtype="float16")
@@ -257,7 +256,7 @@ def test_full_original_run_in_torch(names_path, reference):
 
 
 def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
-    """Train with the torch engine (float32, the default) through the CLI, load the
+    """Train with the torch engine in float32 through the CLI, load the
     JSON with the scalar engine: the same next-token probabilities. The weights
     are float32 values written as float64, so both engines start from identical
     numbers; the gap is float32 arithmetic in torch (seen ~1e-8), tolerance 1e-6."""
@@ -268,12 +267,12 @@ def test_checkpoint_from_torch_loads_in_scalar(tmp_path):
     data = tmp_path / "d.txt"
     data.write_text("\n".join(DOCS) + "\n")
     out = tmp_path / "m.json"
-    assert main(["train", "--engine", "torch", "--device", "cpu", "--data", str(data), "--steps", "5",
-                 "--batch-size", "4", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
+    assert main(["train", "--engine", "torch", "--device", "cpu", "--dtype", "float32", "--data", str(data),
+                 "--steps", "5", "--batch-size", "4", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
     ckpt = checkpoint.load(out)
     assert ckpt.training.engine == "torch"
     scalar = make_engine("scalar", ckpt.config, ckpt.weights)
-    engine = make_engine("torch", ckpt.config, ckpt.weights, device="cpu")
+    engine = make_engine("torch", ckpt.config, ckpt.weights, device="cpu", dtype="float32")
     tokens = ckpt.tokenizer.encode_doc("olivia")[: ckpt.config.block_size]
     c1, c2 = scalar.new_cache(), engine.new_cache()
     worst = 0.0
@@ -300,6 +299,34 @@ def test_cli_engine_options_are_checked(tmp_path, capsys):
         assert "no CUDA" in err and len(err.strip().splitlines()) == 1
 
 
+def test_threads_in_train_eval_and_bench_and_said_on_the_speed_line(tmp_path, capsys, monkeypatch):
+    """--threads reaches the engine in train and eval and the harness in bench; train's
+    header names the number format and why, its speed line the threads and why; an
+    engine without threads refuses the flag in one line."""
+    from microgpt.cli import main
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # (bench sets it for the libraries it loads)
+    data = tmp_path / "d.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    out = tmp_path / "m.json"
+    before = torch.get_num_threads()
+    try:
+        assert main(["train", "--engine", "torch", "--device", "cpu", "--threads", "1", "--data", str(data),
+                     "--steps", "2", "--val-docs", "1", "--samples", "0", "--out", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert "\nengine: torch on cpu, " in text and "; on 1 thread (asked for)\n" in text
+        assert main(["eval", str(out), "--engine", "torch", "--threads", "1"]) == 0
+        assert "engine torch" in capsys.readouterr().out
+        assert main(["bench", "--data", str(data), "--configs", "default", "--engines", "numpy", "--steps", "1",
+                     "--warmup", "0", "--threads", "1"]) == 0
+        assert "1 thread (asked for)" in capsys.readouterr().out.splitlines()[0]
+        assert main(["train", "--data", str(data), "--steps", "1", "--threads", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "--threads is an option of --engine numpy or torch" in err and len(err.strip().splitlines()) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.slow
 def test_compiled_model_trains_the_same(small):
     """--compile (torch.compile, needs a C++ compiler on CPU) changes speed, not
@@ -314,22 +341,36 @@ def test_compiled_model_trains_the_same(small):
     assert max_diff(eager.weights(), compiled.weights()) <= TOL
 
 
-def test_cpu_thread_policy(monkeypatch):
-    """Small models run on one CPU thread; wide ones keep torch's count; OMP_NUM_THREADS wins."""
-    from microgpt.engines import torch_engine
+def test_threads_asked_for_or_from_the_environment_are_used(setup, monkeypatch):
+    """threads= (--threads) sets torch's count and says so; without it a user's
+    OMP_NUM_THREADS wins over the policy (engines/cpu.py, tested in test_cpu.py)."""
+    from microgpt.engines import cpu
 
-    torch_engine._import_torch()
+    _, config, weights = setup
     before = torch.get_num_threads()
     try:
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        torch.set_num_threads(2)
-        torch_engine.set_cpu_threads(GPTConfig(27, n_embd=16, n_head=4))
-        assert torch.get_num_threads() == 1
-        torch.set_num_threads(2)
-        torch_engine.set_cpu_threads(GPTConfig(27, n_embd=512, n_head=8))
-        assert torch.get_num_threads() == 2
+        engine = make_engine("torch", config, weights, device="cpu", dtype="float64", threads=1)
+        assert torch.get_num_threads() == 1 and engine.threads == cpu.Threads(1, "asked for")
         monkeypatch.setenv("OMP_NUM_THREADS", "2")
-        torch_engine.set_cpu_threads(GPTConfig(27, n_embd=16, n_head=4))
-        assert torch.get_num_threads() == 2
+        engine = make_engine("torch", config, weights, device="cpu", dtype="float64")
+        assert torch.get_num_threads() == 2 and engine.threads == cpu.Threads(2, "OMP_NUM_THREADS")
+        with pytest.raises(UsageError, match="threads must be a positive integer"):
+            make_engine("torch", config, weights, device="cpu", threads=0)
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_default_dtype_is_bfloat16_only_where_the_cpu_has_it(setup, monkeypatch, native):
+    """No dtype asked for: bfloat16 on a CPU with native bfloat16, float32 on one
+    without, and the reason is kept for the run's header; asked for, it is used."""
+    from microgpt.engines import cpu
+
+    _, config, weights = setup
+    monkeypatch.setattr(cpu, "native_bfloat16", lambda: native)
+    engine = make_engine("torch", config, weights, device="cpu", threads=1)
+    assert (engine.dtype, engine.dtype_why) == (("bfloat16", "native on this CPU") if native else
+                                                ("float32", "no native bfloat16 on this CPU"))
+    assert engine.autocast().__class__.__name__ == ("autocast" if native else "nullcontext")
+    engine = make_engine("torch", config, weights, device="cpu", dtype="float64", threads=1)
+    assert (engine.dtype, engine.dtype_why) == ("float64", "asked for")

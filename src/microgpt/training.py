@@ -230,8 +230,8 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
     engine = engine or (record.engine if record else None) or DEFAULT_ENGINE
     if distributed.world_size() > 1 and engine != "torch":
         raise UsageError(f"torchrun runs need --engine torch (got {engine}): the other engines are one process")
-    # A resumed run keeps its dtype and clipping unless told otherwise (not its device:
-    # it may go on on another machine).
+    # A resumed run keeps its dtype and clipping unless told otherwise (not its device
+    # or threads: it may go on on another machine).
     saved = record.engine_options if record is not None and record.engine == engine else None
     options = check_engine_options(engine, engine_options, saved)
     if keep_best and not eval_every:
@@ -252,7 +252,7 @@ def plan(*, data=None, text=None, resume=None, out=None, log=None, engine=None, 
         raise UsageError("--eval-every needs validation data; --val-docs is 0")
     _check_outputs(out, log, keep_best and best_name(out), resume, force, [("the checkpoint resumed", resume),
                    ("the text trained on" if text_mode else "the training data", data_path)])
-    kept = {k: v for k, v in options.items() if k != "device"}
+    kept = {k: v for k, v in options.items() if k not in ("device", "threads")}  # (the machine's, not the run's)
     trainer.log_stats = log_stats
     return Run(trainer, out, data_path, sha, kept, docs=docs, resumed_from=resume, log=log,
                eval_every=eval_every, keep_best=keep_best, save_every=save_every,

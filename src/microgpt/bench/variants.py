@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from microgpt.engines import engine_names, make_engine
+from microgpt.engines.torch_engine import default_dtype
 
 PRECISION = {"scalar": "exact", "fused": "exact", "numpy": "float64"}  # torch: its --dtype
 ON_DEVICE = {"torch", "pytorch", "pytorch-f64"}  # the labels --device places
@@ -59,8 +60,9 @@ def variants(device=None, dtype=None, compile=False):
 
 
 def _torch_engine(device, dtype, compile):
-    dtype = dtype or "float32"  # the torch engine's own default
-    options = {"device": _where(device), "dtype": dtype, "compile": compile}
+    where = _where(device)
+    dtype = dtype or default_dtype(where)[0]  # what the torch engine itself would choose there
+    options = {"device": where, "dtype": dtype, "compile": compile}
     about = f"engine 'torch', {options['device']}, {dtype}" + (", compiled" if compile else "")
     return Variant(lambda c, w, tc: make_engine("torch", c, w, tc, **options), about, dtype,
                    ("torch", dtype, options["device"]))

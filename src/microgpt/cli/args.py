@@ -114,7 +114,7 @@ def add_engine_arg(p, default=DEFAULT):
                    help=f"which implementation runs the model (default: {shown})")
 
 
-ENGINE_FLAGS = ("device", "dtype", "compile", "grad_clip", "dropout", "tie_weights")
+ENGINE_FLAGS = ("device", "dtype", "compile", "grad_clip", "dropout", "tie_weights", "threads")
 
 
 def add_engine_options(p, training=False):
@@ -122,14 +122,16 @@ def add_engine_options(p, training=False):
     tensor engines, shared by every command that builds an engine."""
     g = p.add_argument_group(
         "tensor engine options (--engine numpy or torch; --device and --compile: torch only)",
-        "On a CPU, torch runs models narrower than 512 on one thread (faster for these sizes, "
-        "several times so on a busy machine) and wider ones on a thread per core; set "
-        "OMP_NUM_THREADS to choose yourself.")
+        "On a CPU the thread count is chosen at start: every CPU this process may use, less those "
+        "other programs are busy on now (never fewer than one); the speed line says how many and why.")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=None,
                    help="where the tensors live (default: auto = cuda, else mps, else cpu)")
     g.add_argument("--dtype", choices=["float32", "bfloat16", "float64"], default=None,
-                   help="number format; bfloat16 = mixed precision with float32 weights "
-                        "(default: the engine's own: float64 for numpy, float32 for torch; numpy has no bfloat16)")
+                   help="number format; bfloat16 = mixed precision with float32 weights (default: the engine's "
+                        "own: float64 for numpy; for torch bfloat16 on a CPU that multiplies it natively, else "
+                        "float32; numpy has no bfloat16)")
+    g.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                   help="CPU threads for numpy and torch (default: the CPUs free now; OMP_NUM_THREADS, if set)")
     if training:
         g.add_argument("--compile", action="store_true", default=None,
                        help="compile the model with torch.compile (needs a C++ compiler; pays off on long runs)")

@@ -10,21 +10,21 @@ def cmd_bench(args):
     import json
     import platform
 
-    if args.threads and args.threads > (os.cpu_count() or 1):
-        from microgpt.errors import UsageError
+    from microgpt.engines import cpu
 
-        raise UsageError(f"--threads {args.threads} is more than this machine's {os.cpu_count()} CPUs; "
-                         "more threads than CPUs only take turns")
-    if args.threads:
-        # BLAS reads these when NumPy is first imported, which has not happened yet in this process
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(args.threads)
-        try:
-            import torch
+    cpu.check_threads(args.threads)
+    # One count for every engine and library timed, fixed now: each engine deciding for
+    # itself would compare engines on different thread counts. BLAS reads these when
+    # NumPy is first imported, which has not happened yet in this process.
+    threads = cpu.decide(args.threads)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads.count)
+    try:
+        import torch
 
-            torch.set_num_threads(args.threads)
-        except ImportError:
-            pass
+        torch.set_num_threads(threads.count)
+    except ImportError:
+        pass
     from microgpt import bench
     from microgpt.data import read_docs, read_text, resolve_data_path
     from microgpt.errors import MicroGPTError, UsageError
@@ -60,9 +60,8 @@ def cmd_bench(args):
                             reference=args.reference, reference_steps=args.reference_steps, data_text=data_text,
                             reference_from=args.reference_from,
                             device=args.device, dtype=args.dtype, compile=args.compile)
-    threads = f"{args.threads} thread(s)" if args.threads else "library default threads"
     print(f"microgpt bench | {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{threads} | {what}")
+          f"{threads.describe()} | {what}")
     for line in bench.describe_configs(configs, Tokenizer.from_docs(docs or [text]).vocab_size):
         print(f"  {line}")
     print(format_table(rows))
@@ -193,8 +192,6 @@ def register(sub):
     p.add_argument("--reference-from", type=positive_int, default=1, metavar="N",
                    help="time the original over its steps N+1 .. N+reference-steps (default: 1); its step gets "
                         "slower as a run goes on, so a later window gives its steady-state cost")
-    p.add_argument("--threads", type=positive_int,
-                   help="threads for BLAS (NumPy) and PyTorch (default: each library's own choice)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON (every row, its losses, the notes)")
     p.add_argument("--force", action="store_true",
                    help="let --json replace an existing file that is not microgpt bench results "

@@ -82,8 +82,9 @@ def train_and_save(run, args, stdout):
     from microgpt import flops
 
     speed = flops.of_run(trainer)  # against the matmul peak of the engine's library and dtype, measured now
-    if speed:
-        print(f"speed: {speed}")
+    threads = trainer.engine.threads
+    if speed or threads:
+        print("speed: " + "; ".join(filter(None, [speed, threads and f"on {threads.describe()}"])))
     if run.validation is not None:
         print(f"{run.validation.line()} ({trainer.source.held_out()}: {run.validation.counts()})")
     with interrupts.Deferred() as signalled:  # a signal now waits for the save: the run is not lost
@@ -110,6 +111,9 @@ def print_header(run):
     print(trainer.source.describe(trainer.config.block_size))
     print(f"vocab size: {trainer.tokenizer.vocab_size}{describe_vocab(trainer.tokenizer)}")
     print(f"num params: {num_params(trainer.config)}")
+    if getattr(trainer.engine, "dtype_why", None):  # the torch engine: its number format may be chosen for the CPU
+        print(f"engine: {trainer.engine_name} on {trainer.engine.device}, {trainer.engine.dtype} "
+              f"({trainer.engine.dtype_why})")
     if not run.is_text:
         n_long = sum(len(d) + 1 > trainer.config.block_size for d in run.docs)
         if n_long:

@@ -26,6 +26,7 @@ class Engine(abc.ABC):
     # from the class, so a module must not need its library just to be imported.
     OPTIONS = ()
     REQUIRES = ()  # libraries it computes with: make_engine names a missing one instead of failing inside
+    threads = None  # a cpu.Threads where the engine computes on CPU threads (numpy, torch on a CPU)
 
     def __init__(self, config, train_config=None):
         self.config = config  # GPTConfig

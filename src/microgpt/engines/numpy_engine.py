@@ -24,6 +24,7 @@ weights (lm_head is wte: the two views hold the same numbers and get the
 same summed gradient, so every update keeps them equal).
 """
 
+from microgpt.engines import cpu
 from microgpt.engines.base import Engine
 from microgpt.errors import UsageError
 from microgpt.model import parameter_shapes
@@ -44,16 +45,21 @@ def _import_numpy():
 
 class NumpyEngine(Engine):
     name = "numpy"
-    OPTIONS = ("dtype", "dropout", "tie_weights")
+    OPTIONS = ("dtype", "dropout", "tie_weights", "threads")
     REQUIRES = ("numpy",)
 
-    def __init__(self, config, weights, train_config=None, dtype="float64", dropout=0.0, tie_weights=False):
+    def __init__(self, config, weights, train_config=None, dtype="float64", dropout=0.0, tie_weights=False,
+                 threads=None):
         if dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise UsageError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        cpu.check_threads(threads)
         _import_numpy()
         super().__init__(config, train_config)
+        choice = cpu.decide(threads)
+        if cpu.set_blas_threads(choice.count):  # (a BLAS other than OpenBLAS keeps its own count)
+            self.threads = choice
         tc = self.train_config
         self.dtype = getattr(np, dtype)
         self.shapes = parameter_shapes(config)

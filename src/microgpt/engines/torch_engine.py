@@ -15,19 +15,14 @@ microgpt.distributed).
 
 import contextlib
 import math
-import os
 
 from microgpt import distributed
+from microgpt.engines import cpu
 from microgpt.engines.base import Engine
 from microgpt.errors import UsageError
 
 DTYPES = ("float32", "float64", "bfloat16")
 EVAL_CHUNK = 64  # documents per forward pass in nll(): bounds memory on big validation sets
-# Below this width a CPU step is hundreds of small ops: extra threads mostly wait for
-# each other, and on a busy machine they wait for cores too. Measured on 2 cores
-# under load (tokens/s, 1 thread vs torch's default): 16 wide B=32 4.6x faster,
-# 64x2 10x, 128x4 6.6x, 256x4 (block 64, B=64) 3.5x; see docs/scaling.md.
-ONE_THREAD_BELOW_N_EMBD = 512
 
 # Bound by the first engine built, not when this module is imported: the
 # registry reads TorchEngine.OPTIONS on machines without torch.
@@ -41,35 +36,38 @@ def _import_torch():
     from microgpt.engines import torch_model as M
 
 
-def set_cpu_threads(config):
-    """One thread for a small model, torch's own choice (a thread per core) for a
-    big one; a user's OMP_NUM_THREADS (which `bench --threads` sets too) wins."""
-    if "OMP_NUM_THREADS" in os.environ:
-        return
-    if config.n_embd < ONE_THREAD_BELOW_N_EMBD:
-        torch.set_num_threads(1)
+def default_dtype(device):
+    """(dtype, why) when none is asked for: bfloat16 on a CPU that multiplies it
+    natively (faster at the same validation loss, docs/performance.md), float32
+    elsewhere."""
+    if device == "cpu" and cpu.native_bfloat16():
+        return "bfloat16", "native on this CPU"
+    return "float32", "no native bfloat16 on this CPU" if device == "cpu" else "the default off a CPU"
 
 
 class TorchEngine(Engine):
     name = "torch"
-    OPTIONS = ("device", "dtype", "compile", "grad_clip", "dropout", "tie_weights")
+    OPTIONS = ("device", "dtype", "compile", "grad_clip", "dropout", "tie_weights", "threads")
     REQUIRES = ("torch",)
 
-    def __init__(self, config, weights, train_config=None, device="auto", dtype="float32", compile=False,
-                 grad_clip=0.0, dropout=0.0, tie_weights=False):
-        if dtype not in DTYPES:
+    def __init__(self, config, weights, train_config=None, device="auto", dtype=None, compile=False,
+                 grad_clip=0.0, dropout=0.0, tie_weights=False, threads=None):
+        if dtype is not None and dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         if grad_clip is None or grad_clip < 0 or not math.isfinite(grad_clip):
             raise UsageError(f"grad-clip must be a finite number >= 0, got {grad_clip!r}")
         if dropout is None or not 0 <= dropout < 1:
             raise UsageError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        cpu.check_threads(threads)
         _import_torch()
         super().__init__(config, train_config)
         tc = self.train_config
         self.device = M.pick_device(device)
+        self.threads = None  # a cpu.Threads on a CPU: the count in force and why
         if self.device == "cpu":
-            set_cpu_threads(config)
-        self.dtype = dtype
+            self.threads = cpu.decide(threads)
+            torch.set_num_threads(self.threads.count)
+        self.dtype, self.dtype_why = (dtype, "asked for") if dtype is not None else default_dtype(self.device)
         self.grad_clip = grad_clip
         self.rank, self.world_size = 0, 1
         if distributed.world_size() > 1:
@@ -80,7 +78,7 @@ class TorchEngine(Engine):
                                  f"the number of processes ({self.world_size}) so every rank has a document")
         # bfloat16 trains in mixed precision: float32 master weights and optimizer
         # moments (bfloat16 moments would lose most small updates), bfloat16 matmuls.
-        self.param_dtype = torch.float32 if dtype == "bfloat16" else getattr(torch, dtype)
+        self.param_dtype = torch.float32 if self.dtype == "bfloat16" else getattr(torch, self.dtype)
         self.dropout, self.tie_weights = float(dropout), bool(tie_weights)
         self.model = M.GPT(config, self.dropout, self.tie_weights)
         self.load_weights(weights)
