@@ -229,3 +229,31 @@ def test_table_runner(subset, tmp_path, capsys):
     assert "[ladder 1/1]" in captured.err and "step    20 /    20" in captured.err
     assert json.loads(out.read_text())["results"][0]["val_loss"] > 0
     assert main(["9"]) == 2
+
+
+# The docs' table (docs/ladder.md, rewritten by `scripts/docs.py --manual`): its losses are what the
+# rungs compute. The runs are the ones the claims above train (shared through short_run), so this costs
+# nothing more; train3 (4.5 minutes at 1000 steps) is the one row no test reruns.
+LADDER_DOC = Path(__file__).resolve().parents[1] / "docs" / "ladder.md"
+
+
+def documented_val_losses():
+    block = LADDER_DOC.read_text(encoding="utf-8").split("<!-- output: microgpt ladder --jobs 2", 1)[1]
+    block = block.split("<!-- /output -->", 1)[0]
+    rows = re.findall(r"^(train\d)\s.*?\s([\d,]+)\s+([\d,]+)\s+(\d\.\d{4})\s+\d+\.\d+\s+\d+\.\d+$", block, re.M)
+    number = lambda text: int(text.replace(",", ""))
+    return {rung: (number(params), number(steps), float(val)) for rung, params, steps, val in rows}
+
+
+@pytest.mark.slow
+def test_the_docs_ladder_table_holds_what_the_rungs_compute(names, short_run):
+    table = documented_val_losses()
+    assert sorted(table) == [f"train{k}" for k in range(6)], table
+    runs = {"train0": short_run(train0, names, steps=None), "train1": short_run(train1, names, steps=1000),
+            "train4": short_run(train4, names, steps=1000), "train5": short_run(train5, names, steps=1000)}
+    for rung, result in runs.items():
+        params, steps, val = table[rung]
+        assert f"{result['val_loss']:.4f}" == f"{val:.4f}", (rung, result["val_loss"], val)
+        assert (result["params"], result["steps"]) == (params, steps), rung
+    assert table["train2"][2] == table["train1"][2]  # autograd reproduces the hand gradients (claim 3)
+    assert all(table[f"train{k}"][1] == 1000 for k in range(1, 6))
