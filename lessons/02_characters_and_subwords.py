@@ -150,7 +150,7 @@ assert all("".join(encode_reversed(n)) == n for n in val)  # still lossless
 assert tokens_per_name < reversed_per_name < chars_per_name
 
 # %% [markdown]
-# Longer, though still lossless. A later merge joins tokens that earlier
+# A little longer, and still lossless. A later merge joins tokens that earlier
 # merges made (a pair such as "an" + "a"); applied first, it finds only
 # single characters and matches nothing. A BPE tokenizer is its list of
 # merges *in order*: the order is part of the vocabulary.

@@ -24,6 +24,7 @@ import random
 import time
 
 from microgpt.data import BUNDLED_NAMES, read_docs
+from microgpt.inspection.value_graph import nodes_of
 from microgpt.ladder import train1, train2
 
 from _tools import NamesFile, changed_lines, rung_diff
@@ -100,7 +101,7 @@ assert worst < 1e-12  # the same numbers, up to the order in which gradient term
 first = [BOS] + [uchars.index(c) for c in train_docs[0]] + [BOS]
 sd_values = train2.init_params(random.Random(42), BOS + 1)
 first_losses = [-train2.softmax(train2.mlp(sd_values, first[p]))[first[p + 1]].log() for p in range(len(first) - 1)]
-graph = ((1 / len(first_losses)) * sum(first_losses)).topological_order()
+graph = nodes_of((1 / len(first_losses)) * sum(first_losses))
 n_params = sum(len(row) for mat in sd.values() for row in mat)
 print(f"step 1 ({train_docs[0]!r}, {len(first_losses)} predictions): train2 builds {len(graph):,} Values and its "
       f"backward visits each; train1 builds none (floats only) for its {n_params:,} parameters")

@@ -93,10 +93,12 @@ assert max(map(abs, wild_logits[0])) > 10 * max(map(abs, logits))
 assert abs(wild_total / wild_n - math.log(27)) > 1.0
 
 # %% [markdown]
-# Far from it. With std 1.0 the logits spread over several units, so softmax
-# is confident before the model has learned anything, and confidently wrong
-# about most letters: −ln p of a letter it all but ruled out is large. A first
-# loss far from ln 27 is the sign of this bug (see below).
+# Far from it: a loss in the hundreds. With std 1.0 each of the products
+# from embedding to logits is over ten times larger, so the logits spread over
+# hundreds of units; softmax then puts nearly all the probability on one
+# letter before the model has learned anything, and −ln p of a letter it
+# all but ruled out is huge. A first loss far from ln 27 is the sign of
+# this bug (see below).
 #
 # Cross-entropy rewards probability on the right answer and nothing else: a
 # model that puts p = 1 on the right token has loss 0, p = 1/2 costs ln 2,

@@ -201,11 +201,12 @@ print(f"without its own key: p('a') {blind[tok.stoi['a']]:.3f} (was {probs[tok.s
 assert blind != probs and abs(blind[tok.stoi["a"]] - probs[tok.stoi["a"]]) > 0.01
 
 # %% [markdown]
-# The prediction moves (the numbers above): the position no longer reads its
-# own value through attention, only the residual carries the current letter
-# on. Nothing fails, no shape is wrong: a cache bug of this kind shows up
-# only as a model that predicts differently in generation than it was
-# trained, which is why the lesson checks every step against `model.trace`.
+# Still "a", but with another probability (the numbers above): the position
+# no longer reads its own value through attention; only the residual carries
+# the current letter on. Nothing fails and no shape is wrong, so a cache bug
+# of this kind shows up only as a model whose numbers in generation differ
+# from those it was trained with, which is why the lesson checks every step
+# against `model.trace`.
 #
 # ## Discussion
 #

@@ -27,6 +27,7 @@ import random
 import time
 from pathlib import Path
 
+from microgpt.inspection.value_graph import nodes_of
 from microgpt.ladder import train4, train5
 from microgpt.training import plan
 
@@ -76,7 +77,7 @@ tokens5 = [26] + [ord(c) - ord("a") for c in "emma"] + [26]  # the letters are i
 keys5, values5 = [[] for _ in range(train5.n_layer)], [[] for _ in range(train5.n_layer)]
 step_losses = [-train5.softmax(train5.gpt(sd5, tokens5[p], p, keys5, values5))[tokens5[p + 1]].log()
                for p in range(len(tokens5) - 1)]
-graph5 = ((1 / len(step_losses)) * sum(step_losses)).topological_order()
+graph5 = nodes_of((1 / len(step_losses)) * sum(step_losses))
 n_params5 = sum(len(row) for mat in sd5.values() for row in mat)
 print(f"one step of train5 on 'emma': {len(graph5):,} Values for {n_params5:,} parameters; "
       "the fused engine computes the same floats without them")

@@ -98,7 +98,7 @@ assert max(abs(m - 0.01) for m in moves) < 1e-4
 # gradients (on the first step m_hat = g and v_hat = g²).
 
 # %%
-grads_sample = [p.grad for p in params]
+grads_sample = [float(x) for x in nonzero[::50]]  # the gradients of the step above (which reset p.grad)
 no_root = [abs(0.01 * g / (g * g + 1e-8)) for g in grads_sample]  # the broken line, on the first step
 smallest, largest = min(grads_sample, key=abs), max(grads_sample, key=abs)
 print(f"without the root: a gradient of {abs(smallest):.1e} moves its weight {no_root[grads_sample.index(smallest)]:.3f}, "
@@ -108,7 +108,7 @@ assert no_root[grads_sample.index(smallest)] > no_root[grads_sample.index(larges
 
 # %% [markdown]
 # The tiny ones, by far: without the root the step is lr·g / g² = lr / |g|,
-# so the smallest gradients make the largest moves (several units, for a
+# so the smallest gradients make the largest moves (the number above, for a
 # weight whose typical size is 0.08), the opposite of what a gradient says.
 # The root is what makes m / √v a pure direction, of size 1.
 
