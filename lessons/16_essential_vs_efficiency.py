@@ -18,7 +18,7 @@
 # arithmetic), `fused` (larger nodes on a tape, the same floating-point
 # operations in the same order), `numpy` (whole-sequence arrays, explicit
 # forward/backward per layer). Same weights, same batch: same loss and
-# gradients; different times.
+# gradients; a different amount of work, counted below.
 #
 # Objectives served: essential algorithm versus efficiency; which parts of
 # microgpt are which in production systems.
@@ -100,6 +100,7 @@ graph = ((1 / len(doc_losses)) * sum(doc_losses)).topological_order()
 n_params = num_params(config)
 print(f"one scalar step on {len(batch)} names ({len(doc_losses)} predictions): {len(graph):,} Values for "
       f"{n_params:,} parameters, {len(graph) / len(doc_losses):,.0f} per prediction")
+assert abs(graph[-1].data - ls) < 1e-12  # the graph counted is the scalar engine's loss for this batch
 assert len(graph) > 10 * n_params  # each a Python object, made forward and visited backward, every step
 
 # Times on this machine, as an illustration (they move with the machine and its load; `microgpt bench`

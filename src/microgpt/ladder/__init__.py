@@ -31,7 +31,7 @@ RUNGS = tuple(range(6))
 # per step, so it trains long enough to approach the bigram floor; train2 is the same computation as
 # train1 at ten times the cost per step, so it runs briefly and is compared with train1 at its steps;
 # train3..train5 share one step count, so multi-head and Adam are compared in the same number of steps.
-CLASS_STEPS = {0: None, 1: 4000, 2: 100, 3: 300, 4: 300, 5: 300}
+CLASS_STEPS = {0: None, 1: 4000, 2: 100, 3: 250, 4: 250, 5: 250}
 CLASS_JOBS = 2
 # The val-loss claims are differences between rungs, and one seed's difference can be noise (claims.py):
 # --class reruns the rungs those claims compare at CLASS_SEEDS seeds (--seed, --seed + 1, ...), with
@@ -158,6 +158,12 @@ def plan(rungs, args):
     return jobs
 
 
+def options_of(key, rung):
+    """Keyword options for one job's run(): train1's gradient check (a few seconds of CPU) only in the run
+    whose result the grad_check claim reads, not in train1's reruns at other steps or seeds."""
+    return {"check_gradients": False} if rung == 1 and key != "train1" else {}
+
+
 def repeats_of(runs, rungs, args):
     """One {rung: result} dict per seed, for the claims measured over seeds; None for one seed."""
     if not args.class_preset:
@@ -189,7 +195,7 @@ def run_rungs(rungs, args, data):
             for i, (key, rung, steps, seed, label) in enumerate(order):
                 print(f"[ladder {i + 1}/{len(order)}] {label}: {load(rung).IDEA} "
                       f"(steps: {steps if steps is not None else 'all training docs'})", file=sys.stderr, flush=True)
-            runs = pool.run_jobs(order, procs, data, log_every, val_names)
+            runs = pool.run_jobs(order, procs, data, log_every, val_names, options_of)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -227,5 +233,5 @@ def run_serially(jobs, data, log_every, val_names):
         prefix = f"  {label} | "
         log = lambda msg: print(prefix + msg, file=sys.stderr, flush=True)
         runs[key] = module.run(steps=steps, seed=seed, data=data, log=log, log_every=log_every(rung),
-                               val_names=val_names)
+                               val_names=val_names, **options_of(key, rung))
     return runs
