@@ -30,7 +30,8 @@ RUNGS = tuple(range(6))
 # 2 cores (measured in docs/ladder.md, "Class runs"). train0 counts every training name; train1 is cheap
 # per step, so it trains long enough to approach the bigram floor; train2 is the same computation as
 # train1 at ten times the cost per step, so it runs briefly and is compared with train1 at its steps;
-# train3..train5 share one step count, so multi-head and Adam are compared in the same number of steps.
+# train3..train5 share one step count, so multi-head and Adam are compared in the same number of steps;
+# 250 is where the attention claim still holds by 20 spreads and the preset's CPU stays under ~270 s.
 CLASS_STEPS = {0: None, 1: 4000, 2: 100, 3: 250, 4: 250, 5: 250}
 CLASS_JOBS = 2
 # The val-loss claims are differences between rungs, and one seed's difference can be noise (claims.py):
@@ -39,7 +40,7 @@ CLASS_JOBS = 2
 # train1 at 4,000 steps is not repeated (25 s a seed): its claims against the counts stay one seed's.
 CLASS_SEEDS = 3
 REPEATED = (0, 3, 4, 5)
-# Nine GPT runs at 300 steps take ~260 s of CPU; scoring 1,000 held-out names would add ~25 s to each,
+# Nine GPT runs at 250 steps take most of the preset's CPU; scoring 1,000 held-out names would add ~25 s to each,
 # so --class scores every rung on the first 100 (~715 predictions); the spread over seeds shows the noise.
 CLASS_VAL_NAMES = 100
 LONGEST_FIRST = (4, 5, 3, 1, 2, 0)  # cost order at the class steps; the short runs last fill the idle core
