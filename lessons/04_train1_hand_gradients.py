@@ -28,7 +28,7 @@ import random
 from microgpt.data import BUNDLED_NAMES, read_docs
 from microgpt.ladder import train0, train1
 
-from _tools import NamesFile, changed_lines, rung_diff
+from _tools import changed_lines, rung_diff
 
 # %% [markdown]
 # ## What changed from train0

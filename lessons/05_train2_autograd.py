@@ -23,7 +23,6 @@
 import random
 import time
 
-from microgpt.data import BUNDLED_NAMES, read_docs
 from microgpt.inspection.value_graph import nodes_of
 from microgpt.ladder import train1, train2
 

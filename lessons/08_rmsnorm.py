@@ -25,7 +25,6 @@
 
 # %%
 import math
-import random
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -27,7 +27,6 @@
 import random
 import time
 
-import numpy as np
 
 from microgpt import forward
 from microgpt.batches import Documents

@@ -33,12 +33,11 @@ from matplotlib.figure import Figure
 
 import microgpt
 from microgpt.batches import Documents
-from microgpt.config import GPTConfig, TrainConfig
+from microgpt.config import GPTConfig
 from microgpt.data import BUNDLED_NAMES, read_docs
 from microgpt.engines import make_engine
 from microgpt.engines.numpy_engine import NumpyEngine
 from microgpt.model import init_weights
-from microgpt.optim import learning_rate
 
 from _tools import show
 
