@@ -116,9 +116,26 @@ assert sample_length < mean_length
 # Name-like fragments, and short ones: one character of context says which
 # letters may follow, but not how far into a name the model is, so it ends
 # names at random, often far too early.
-#
-# **Break it:** change `NamesFile()` to `NamesFile(300)` (every 300th name,
-# about a hundred). Predict: will the validation loss go up or down? Why?
+
+# %% [markdown]
+# **Break it:** in the cell above, change the line `with NamesFile() as path:`
+# to `with NamesFile(300) as path:` (every 300th name, about a hundred).
+# Predict: will the validation loss go up or down? Why? The cell below runs
+# that copy; `result` keeps the full run.
+
+# %%
+with NamesFile(300) as path:
+    few = train0.run(data=path, log=None)
+print(f"{few['steps']} names counted: validation loss {few['val_loss']:.4f} "
+      f"(every name: {result['val_loss']:.4f})")
+assert few["steps"] < 150 and few["val_loss"] > result["val_loss"] + 0.1
+
+# %% [markdown]
+# Up. A hundred names hold a few hundred letter pairs for a table of
+# 27 × 27 = 729 counts, so most counts are the smoothing's 1: the table is
+# close to the uniform guess, and the pairs it did see are too few to say
+# how often each letter follows another. A count table needs data in
+# proportion to its size.
 
 # %% [markdown]
 # ## What the loss says

@@ -129,6 +129,33 @@ assert abs((1 - tokens_per_name / chars_per_name) - 0.28) < 0.005
 # further merge helps less, since it joins a rarer pair.
 
 # %% [markdown]
+# **Break it:** in `encode`, change the line `for pair, _ in merges:` to
+# `for pair, _ in reversed(merges):`, so the merges are applied last-learned
+# first. Predict: will names come out shorter, the same, or longer than with
+# the right order? Will they still spell the name? The cell below runs that
+# copy of `encode`.
+
+# %%
+def encode_reversed(name):
+    seq = list(name)
+    for pair, _ in reversed(merges):
+        seq = merge(seq, pair)
+    return seq
+
+
+reversed_per_name = sum(len(encode_reversed(n)) for n in val) / len(val)
+print(f"tokens per held-out name: {tokens_per_name:.2f} in the learned order, {reversed_per_name:.2f} reversed "
+      f"({chars_per_name:.2f} characters)")
+assert all("".join(encode_reversed(n)) == n for n in val)  # still lossless
+assert tokens_per_name < reversed_per_name < chars_per_name
+
+# %% [markdown]
+# A little longer, and still lossless. A later merge joins tokens that earlier
+# merges made (a pair such as "an" + "a"); applied first, it finds only
+# single characters and matches nothing. A BPE tokenizer is its list of
+# merges *in order*: the order is part of the vocabulary.
+
+# %% [markdown]
 # ## What it costs: a bigger vocabulary, rarer tokens
 #
 # Every token needs a row in `wte` and in `lm_head`, so the embedding

@@ -84,6 +84,33 @@ assert a.grad == b.data + 1 == 4.0 and b.grad == a.data == 2.0
 # the path through c.
 
 # %% [markdown]
+# **Break it:** in `Value.backward`, change the line
+# `child.grad += local_grad * v.grad` to `child.grad = local_grad * v.grad`.
+# Predict: what will dL/da be for L = a·b + a now: 4, 3, or 1? The cell
+# below runs a copy of `backward` with that one change on a fresh graph.
+
+# %%
+def backward_overwriting(root):
+    root.grad = 1
+    for v in reversed(root.topological_order()):
+        for child, local_grad in zip(v._children, v._local_grads):
+            child.grad = local_grad * v.grad  # the broken line: = instead of +=
+
+
+a_b, b_b = Value(2.0), Value(3.0)
+L_b = a_b * b_b + a_b
+backward_overwriting(L_b)
+print(f"with = instead of +=: dL/da = {a_b.grad}, dL/db = {b_b.grad} (right: {a.grad} and {b.grad})")
+assert a_b.grad in (1.0, 3.0) and a_b.grad != a.grad  # one path's share, the other lost
+assert b_b.grad == b.grad  # b has one path: overwriting loses nothing there
+
+# %% [markdown]
+# One path's share only: whichever path reaches a last overwrites the
+# other's. b has a single path, so its gradient stays right; a value used
+# twice (a weight read at every position of a name) would silently learn
+# from one use only.
+
+# %% [markdown]
 # A longer chain: y = exp(w·x + k)·log(x), several steps deep. The chain rule
 # multiplies the local derivatives along each path; the lesson writes that
 # product out by hand and checks it, and `backward`, against central finite

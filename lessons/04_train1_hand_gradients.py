@@ -28,7 +28,7 @@ import random
 from microgpt.data import BUNDLED_NAMES, read_docs
 from microgpt.ladder import train0, train1
 
-from _tools import NamesFile, changed_lines, rung_diff
+from _tools import changed_lines, rung_diff
 
 # %% [markdown]
 # ## What changed from train0
@@ -156,10 +156,6 @@ assert window[-1] < window[0] - 0.3  # then it learns
 # SGD, with one learning rate for every parameter, needs many steps to leave
 # this plateau. Adam (train5, lesson 14) sizes each parameter's step from its
 # own gradient history instead.
-#
-# **Break it:** in the run above, replace `train1.learning_rate` in the line
-# `lr_t = ...` by `3.0`. Predict: a shorter plateau, or something worse? Run
-# it, then put it back.
 
 # %%
 rng = random.Random(42)
@@ -176,6 +172,45 @@ for name, r in rms.items():
     print(f"{name:8s} gradient rms {r:.1e}: one step moves a weight by {step:.2%} of its typical size")
 assert max(map(abs, logits)) < 0.05
 assert all(train1.learning_rate * r / 0.08 < 0.01 for r in rms.values())  # "a small fraction": under 1%
+
+# %% [markdown]
+# **Break it:** if the steps are too small, why not take larger ones? In the
+# short run above, change the line
+# `lr_t = train1.learning_rate * (1 - step / steps)` to
+# `lr_t = 3.0 * (1 - step / steps)`, ten times the rate. Predict: a shorter
+# plateau, or something worse? The cell below reruns the loop that way, from
+# the same initial weights on the same names.
+
+# %%
+rng = random.Random(42)
+rng.shuffle(read_docs(BUNDLED_NAMES))  # the same draws as the run above: the same initial weights
+sd = train1.init_params(rng, BOS + 1)
+fast_losses, failure = [], None
+for step in range(400):
+    tokens = [BOS] + encode(train_docs[step]) + [BOS]
+    grads = train1.zeros_like(sd)
+    try:
+        fast_losses.append(train1.doc_loss(sd, tokens, grads))
+    except ValueError as e:  # math.log(0): a probability that became exactly 0
+        failure = (step + 1, e)
+        break
+    lr_t = 3.0 * (1 - step / steps)  # the broken line
+    for name, mat in sd.items():
+        for row, grad_row in zip(mat, grads[name]):
+            for j, g in enumerate(grad_row):
+                row[j] -= lr_t * g
+print(f"lr 3.0: highest loss {max(fast_losses):.2f} (lr 0.3: {max(losses):.2f}); "
+      + (f"stopped at step {failure[0]}: {failure[1]}" if failure else "ran all 400 steps"))
+assert failure is not None and failure[0] < 400  # the run does not survive
+assert max(fast_losses) > max(losses)
+
+# %% [markdown]
+# Something worse: the loss jumps well above where it started, and within
+# the 400 steps a probability of the right letter rounds to exactly 0, so
+# −ln p is infinite and `math.log` refuses. A step ten times larger
+# overshoots: the logits it makes are so large that softmax puts all the
+# probability on one wrong letter. The plateau is not cured by a larger
+# rate; it needs a step sized per parameter (Adam).
 
 # %% [markdown]
 # ## Discussion

@@ -23,7 +23,7 @@
 import random
 import time
 
-from microgpt.data import BUNDLED_NAMES, read_docs
+from microgpt.inspection.value_graph import nodes_of
 from microgpt.ladder import train1, train2
 
 from _tools import NamesFile, changed_lines, rung_diff
@@ -93,16 +93,29 @@ t_hand = time.perf_counter() - t0
 
 worst = max(abs(a - b) for a, b in zip(auto["losses"], hand))
 print(f"{check_steps} steps: largest |loss(train2) - loss(train1)| = {worst:.1e}")
-print(f"time: train2 {t_auto:.2f} s, train1 {t_hand:.2f} s ({t_auto / t_hand:.1f}x slower with autograd)")
 assert len(auto["losses"]) == len(hand) == check_steps
 assert worst < 1e-12  # the same numbers, up to the order in which gradient terms are added
-assert t_auto > t_hand  # a Python object per multiply costs time
+
+# what each step costs autograd, counted: one Value object per arithmetic operation, on the first step's name
+first = [BOS] + [uchars.index(c) for c in train_docs[0]] + [BOS]
+sd_values = train2.init_params(random.Random(42), BOS + 1)
+first_losses = [-train2.softmax(train2.mlp(sd_values, first[p]))[first[p + 1]].log() for p in range(len(first) - 1)]
+graph = nodes_of((1 / len(first_losses)) * sum(first_losses))
+n_params = sum(len(row) for mat in sd.values() for row in mat)
+print(f"step 1 ({train_docs[0]!r}, {len(first_losses)} predictions): train2 builds {len(graph):,} Values and its "
+      f"backward visits each; train1 builds none (floats only) for its {n_params:,} parameters")
+print(f"(time on this machine, an illustration only: train2 {t_auto:.2f} s, train1 {t_hand:.2f} s)")
+assert isinstance(hand[0], float) and not any(isinstance(x, train2.Value) for mat in sd.values() for row in mat
+                                               for x in row)
+assert len(graph) > 10 * n_params  # every multiply and add of the forward pass is an object, visited again backward
 
 # %% [markdown]
 # The losses agree to rounding (largest gap printed above), and autograd is
-# the slower one, many times over: the autograd computes exactly the hand
-# derivation. What autograd buys is not speed — one Python object per
-# arithmetic operation is slow — but freedom: the next rung adds attention,
+# the slower one: the autograd computes exactly the hand derivation, but one
+# step on one short name builds tens of thousands of `Value` objects (more
+# than ten per parameter), each allocated in the forward pass and visited
+# again by `backward`, where train1 does the same arithmetic on plain floats.
+# What autograd buys is not speed but freedom: the next rung adds attention,
 # whose hand-written backward would be long and easy to get wrong, and needs
 # no new gradient code at all.
 #
@@ -132,9 +145,25 @@ assert nonzero_rows == used
 # `wte` gets exactly zero, since no path leads from it to the loss. The closing
 # BOS is only predicted, never read; BOS has a gradient because the name
 # starts with one.
-#
-# **Break it:** in the cell above, delete the line `loss.backward()`. Predict
-# what `nonzero_rows` becomes, then run it.
+
+# %% [markdown]
+# **Break it:** in the cell above, delete the line `loss.backward()`. Predict:
+# which rows of `wte` will hold a nonzero gradient then? The cell below runs
+# that copy on fresh weights.
+
+# %%
+sd_skipped = train2.init_params(random.Random(42), BOS + 1)
+skipped = [-train2.softmax(train2.mlp(sd_skipped, tokens[p]))[tokens[p + 1]].log() for p in range(len(tokens) - 1)]
+loss_skipped = (1 / len(skipped)) * sum(skipped)  # no loss.backward() here
+rows_skipped = {i for i, row in enumerate(sd_skipped["wte"]) if any(p.grad != 0 for p in row)}
+print(f"loss {loss_skipped.data:.4f} (the same forward pass); wte rows with a gradient: {sorted(rows_skipped)}")
+assert loss_skipped.data == loss.data and rows_skipped == set() != nonzero_rows
+
+# %% [markdown]
+# None. The forward pass builds the graph and computes the same loss, but
+# every `.grad` stays at its initial 0: nothing flows backward until
+# `backward` walks the graph. An update step would then move no weight, and
+# the loss would never fall — a silent bug, since the loop still runs.
 
 # %% [markdown]
 # ## Discussion

@@ -75,11 +75,30 @@ assert abs(probs[target] - 1 / 27) < 0.01  # the answer to the prediction
 # %% [markdown]
 # About 1/27: p('e') = 0.040 against 1/27 = 0.037, so the loss is close to
 # ln 27. The untrained model has no favourite letter.
-#
-# **Break it:** in the cell above, draw the weights with
-# `init_weights(config, random.Random(42), std=1.0)`. Predict first: will the
-# loss be nearer 3.3 or far from it, and will the asserts hold? Run it, then
-# put the 0.08 back.
+
+# %% [markdown]
+# **Break it:** in the cell above, change the line
+# `weights = init_weights(config, random.Random(42))` to
+# `weights = init_weights(config, random.Random(42), std=1.0)`. Predict: will
+# the loss of "emma" be nearer 3.3 or far from it? The cell below runs that
+# copy; `weights` keeps the real initialization.
+
+# %%
+wild = init_weights(config, random.Random(42), std=1.0)
+wild_logits = forward.sequence_logits(wild, config, ids)
+wild_total, wild_n = forward.doc_nll(wild, config, ids)
+print(f"std 1.0: logits from {min(wild_logits[0]):+.1f} to {max(wild_logits[0]):+.1f}; "
+      f"loss of 'emma' {wild_total / wild_n:.2f} per prediction (std 0.08: {total / n:.2f}, ln 27 = 3.30)")
+assert max(map(abs, wild_logits[0])) > 10 * max(map(abs, logits))
+assert abs(wild_total / wild_n - math.log(27)) > 1.0
+
+# %% [markdown]
+# Far from it: a loss in the hundreds. With std 1.0 each of the products
+# from embedding to logits is over ten times larger, so the logits spread over
+# hundreds of units; softmax then puts nearly all the probability on one
+# letter before the model has learned anything, and −ln p of a letter it
+# all but ruled out is huge. A first loss far from ln 27 is the sign of
+# this bug (see below).
 #
 # Cross-entropy rewards probability on the right answer and nothing else: a
 # model that puts p = 1 on the right token has loss 0, p = 1/2 costs ln 2,

@@ -168,6 +168,45 @@ assert 0.25 < sum(1 for a in hidden if a > 0) / len(hidden) < 0.4
 #
 # Every line above is equal, bit for bit, to what the model computed: the
 # block is nothing more than these few operations.
+
+# %% [markdown]
+# **Break it:** in the cell above, change the line
+# `ks, vs = keys[0] + [k], values[0] + [v]` to `ks, vs = keys[0], values[0]`,
+# so the position attends over the cache but not over its own key and value.
+# Predict: will the model still say "a" after "emm", and will anything else
+# change? The cell below reruns the block that way, on the same input.
+
+# %%
+def block_output(x, include_self):
+    h = forward.rmsnorm(x)
+    q, k, v = (forward.linear(h, w[f"layer0.attn_w{c}"]) for c in "qkv")
+    ks, vs = (keys[0] + [k], values[0] + [v]) if include_self else (keys[0], values[0])
+    out = []
+    for head in range(config.n_head):
+        s = slice(head * hd, (head + 1) * hd)
+        att = forward.softmax([forward.fsum(a * b for a, b in zip(q[s], kk[s])) * (hd**0.5) ** -1 for kk in ks])
+        out += [forward.fsum(a * vv[s][j] for a, vv in zip(att, vs)) for j in range(hd)]
+    x = [a + b for a, b in zip(forward.linear(out, w["layer0.attn_wo"]), x)]
+    hidden = [max(0, a) for a in forward.linear(forward.rmsnorm(x), w["layer0.mlp_fc1"])]
+    x = [a + b for a, b in zip(forward.linear(hidden, w["layer0.mlp_fc2"]), x)]
+    return forward.softmax(forward.linear(x, w["lm_head"]))
+
+
+x_in = p3.stream[1].vector
+assert block_output(x_in, include_self=True) == probs  # the copy, unbroken, is the block above
+blind = block_output(x_in, include_self=False)
+top5 = lambda ps: [t.vocab[i] for i in sorted(range(len(ps)), key=lambda i: -ps[i])[:5]]
+print(f"without its own key: p('a') {blind[tok.stoi['a']]:.3f} (was {probs[tok.stoi['a']]:.3f}); "
+      f"top five {top5(blind)} (were {top5(probs)})")
+assert blind != probs and abs(blind[tok.stoi["a"]] - probs[tok.stoi["a"]]) > 0.01
+
+# %% [markdown]
+# Still "a", but with another probability (the numbers above): the position
+# no longer reads its own value through attention; only the residual carries
+# the current letter on. Nothing fails and no shape is wrong, so a cache bug
+# of this kind shows up only as a model whose numbers in generation differ
+# from those it was trained with, which is why the lesson checks every step
+# against `model.trace`.
 #
 # ## Discussion
 #

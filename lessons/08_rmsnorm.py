@@ -25,7 +25,6 @@
 
 # %%
 import math
-import random
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -74,6 +73,37 @@ for c in (0.1, 10.0, 1000.0):
 # The same: the scale of the input is gone. 10·x and x/10 give the same
 # output (up to the tiny ε), and so does any positive multiple; only the
 # direction is kept.
+
+# %% [markdown]
+# **Break it:** in the cell that computed `by_hand`, change the line
+# `ms = sum(xi * xi for xi in x) / len(x)` to `ms = sum(x) / len(x)`: the mean
+# instead of the mean of squares. Predict: will rmsnorm(10·x) still equal
+# rmsnorm(x)? And what happens to a vector whose entries sum to less than
+# zero? The cell below runs that copy.
+
+# %%
+def mean_norm(v):
+    ms = sum(v) / len(v)  # the broken line
+    return [vi / math.sqrt(ms + 1e-5) for vi in v]
+
+
+ratio = mean_norm([10 * xi for xi in x])[0] / mean_norm(x)[0]
+print(f"mean instead of mean square: norm(10 x) is {ratio:.3f} times norm(x) (rmsnorm: 1)")
+try:
+    mean_norm([1.0, 2.0, -3.0, -4.0])
+    negative = "no error"
+except ValueError as e:
+    negative = f"ValueError: {e}"
+print(f"on [1, 2, -3, -4]: {negative}")
+assert abs(ratio - math.sqrt(10)) < 1e-4  # the scale is no longer removed, only its square root
+assert negative.startswith("ValueError")
+
+# %% [markdown]
+# No: the output still grows, by √10, since dividing by the square root of a
+# mean only takes away half of the scale; and a vector with a negative mean
+# asks for the square root of a negative number and fails. The *square*
+# makes the average a size (never negative, growing as the scale squared),
+# which is what the division needs to cancel the scale exactly.
 
 # %% [markdown]
 # ## Why a deep network needs it

@@ -101,6 +101,28 @@ for d in (4, 64, 256):
 show(attention_figure(w, config, tok, "emma", "attention weights reading 'emma'"))
 
 # %% [markdown]
+# **Break it:** in the "one head, by hand" cell, change the line
+# `scores = [sum(a * b for a, b in zip(q0, k[:hd])) / math.sqrt(hd) for k in keys[0]]`
+# to leave out the `/ math.sqrt(hd)`. Predict: will head 0's weights at
+# position 4 get flatter or sharper? The cell below recomputes them that way.
+
+# %%
+unscaled = [sum(a * b for a, b in zip(q0, k[:hd])) for k in keys[0]]
+sharp = [math.exp(s - max(unscaled)) for s in unscaled]
+sharp = [v / sum(sharp) for v in sharp]
+entropy = lambda ws: -sum(v * math.log(v) for v in ws if v > 0)
+print(f"largest weight: {max(weights):.3f} scaled, {max(sharp):.3f} unscaled; "
+      f"entropy {entropy(weights):.3f} vs {entropy(sharp):.3f} nats")
+assert max(sharp) > max(weights) and entropy(sharp) < entropy(weights)
+
+# %% [markdown]
+# Sharper: without the division every score is √head_dim = 2 times larger, the
+# gaps between them too, and softmax gives more weight to the largest. With
+# head_dim 4 the change is modest; with head_dim 256 (the √256 = 16 above) the
+# softmax would put nearly all its weight on one key from the start, and
+# gradients through the other weights would all but vanish.
+
+# %% [markdown]
 # ## Attention alone does not know order
 #
 # Look at what the output at the last position depends on: the query of the

@@ -63,6 +63,33 @@ print(f"largest difference over {len(one_at_a_time)} positions: {gap:.1e}")
 assert gap < 1e-12
 
 # %% [markdown]
+# **Break it:** in `numpy_layers.causal_mask`, change the line
+# `return np.triu(np.full((T, T), -np.inf, dtype=dtype), k=1)` to `k=0`, so
+# the mask hides the diagonal too: each position sees only the positions
+# before it, not itself. Predict: what will the logits at position 0 (reading
+# BOS) be? The cell below runs an engine with that mask, on the same weights.
+
+# %%
+class PastOnly(NumpyEngine):
+    def _mask(self, T):
+        return np.triu(np.full((T, T), -np.inf, dtype=self.dtype), k=0)  # the broken line: k=0
+
+
+with np.errstate(invalid="ignore"):  # numpy would warn about the nan it makes
+    past_only = PastOnly(config, weights).logits(ids)
+broken_rows = [p for p in range(len(past_only)) if not np.isfinite(past_only[p]).all()]
+print(f"positions whose logits are not numbers: {broken_rows}; position 0's first logits: {past_only[0][:3]}")
+assert broken_rows == [0] and np.isnan(past_only[0]).all()
+
+# %% [markdown]
+# Not numbers (nan). Position 0 has no earlier position, so every score in
+# its row is −∞; softmax then divides 0 by 0. The other positions still get
+# numbers here (this model has one layer), but the loss of every name would be
+# nan from its first prediction, and one nan in a gradient spreads to every
+# weight at the next step. The diagonal is what keeps every row of the mask
+# with at least one position open.
+
+# %% [markdown]
 # ## Remove the mask, train
 #
 # An engine identical to numpy's but whose mask hides nothing. Two models,

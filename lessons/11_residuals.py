@@ -98,6 +98,42 @@ show(fig)
 # by a small matrix, and twenty of them leave nothing for the first layers to
 # learn from. With residuals the first layer gets *more* than the top one:
 # the sum passes the gradient down unchanged, and each branch adds its share.
+
+# %% [markdown]
+# **Break it:** keep the residual in the forward pass but forget it in the
+# backward one: in `stack_grad_norms`, change the line
+# `g = W.T @ ga + (g if residual else 0)` to `g = W.T @ ga`. Predict: with
+# the forward still `h = h + relu(W h)`, what will layer 1's gradient be? The
+# cell below runs that copy of the backward pass.
+
+# %%
+def forgetful_grad_norms(depth=20, n=16, std=0.08, seed=0):
+    rng = np.random.default_rng(seed)
+    Ws = [rng.normal(0, std, (n, n)) for _ in range(depth)]
+    h = rng.standard_normal(n)
+    pre = []
+    for W in Ws:
+        a = W @ h
+        pre.append(a)
+        h = h + np.maximum(a, 0)  # the forward keeps its residual
+    g = np.ones(n)
+    norms = []
+    for W, a in zip(reversed(Ws), reversed(pre)):
+        g = W.T @ (g * (a > 0))  # the broken line: the residual's share of the gradient is dropped
+        norms.append(float(np.linalg.norm(g)))
+    return norms[::-1]
+
+
+forgetful = forgetful_grad_norms()
+print(f"layer 1's |dL/dh|: right backward {res[0]:.1e}, backward without the residual path {forgetful[0]:.1e}")
+assert forgetful[0] < 1e-6 * res[0]
+
+# %% [markdown]
+# As small as with no residual at all (its order of magnitude, 1e-14 or
+# so): the forward's sum only helps if the backward passes the gradient
+# along the same path. Autograd cannot make this mistake — the `+` in the
+# forward is what gives the backward its path — which is one more reason
+# hand-written backward passes are checked against numbers (lesson 4).
 #
 # ## A deeper microgpt
 #

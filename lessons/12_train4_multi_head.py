@@ -121,6 +121,54 @@ assert abs(min(prev_small) - 0.25) < 0.02 and abs(max(prev_small) - 0.40) < 0.02
 # weights at a given position still differ in detail (the distances above),
 # but the four are the same kind of head. Four heads of 4 numbers each,
 # trained for 600 steps, have little room and little time to divide the work.
+
+# %% [markdown]
+# **Break it:** in `forward.gpt`, each head reads its own slice of the query
+# and the keys, `s = slice(h * hd, (h + 1) * hd)`. Change that line to
+# `s = slice(0, hd)`, so every head reads head 0's numbers. Predict: how far
+# apart will the four heads' attention weights be then? The cell below
+# recomputes layer 0's weights that way for the model above, reading one
+# held-out name.
+
+# %%
+def head_weights(weights, cfg, ids, pos, same_slice):
+    """Each head's attention weights at pos (layer 0), with the right slices or with every head on slice 0."""
+    keys, values = forward.empty_cache(cfg)
+    for p_ in range(pos + 1):
+        forward.gpt(weights, cfg, ids[p_], p_, keys, values)
+    x = forward.rmsnorm(forward.rmsnorm([a + b for a, b in zip(weights["wte"][ids[pos]], weights["wpe"][pos])]))
+    q = forward.linear(x, weights["layer0.attn_wq"])
+    hd_ = cfg.head_dim
+    out = []
+    for h in range(cfg.n_head):
+        s = slice(0, hd_) if same_slice else slice(h * hd_, (h + 1) * hd_)  # the line the break changes
+        out.append(forward.softmax([sum(a * b for a, b in zip(q[s], k[s])) / hd_**0.5 for k in keys[0]]))
+    return out
+
+
+small_model = microgpt.Model.of(run)
+w_small, cfg_small, tok_small = small_model.checkpoint.weights, small_model.config, small_model.tokenizer
+ids = [tok_small.bos] + tok_small.encode(run.trainer.val_docs[0])
+pos = len(ids) - 1
+right = head_weights(w_small, cfg_small, ids, pos, same_slice=False)
+seen = []
+keys, values = forward.empty_cache(cfg_small)
+for p_, t_ in enumerate(ids):
+    seen = []
+    forward.gpt(w_small, cfg_small, t_, p_, keys, values, attn=seen)
+assert all(np.allclose(r, wts) for r, (_, _, wts) in zip(right, seen))  # the copy computes the model's weights
+same = head_weights(w_small, cfg_small, ids, pos, same_slice=True)
+distance = lambda a, b: 0.5 * np.abs(np.array(a) - np.array(b)).sum()
+apart = max(distance(same[0], same[h]) for h in range(1, 4))
+print(f"reading {run.trainer.val_docs[0]!r}: largest distance from head 0 to another head: "
+      f"{max(distance(right[0], right[h]) for h in range(1, 4)):.2f} with each head's slice, {apart:.2f} on slice 0")
+assert apart == 0.0 and max(distance(right[0], right[h]) for h in range(1, 4)) > 0.05
+
+# %% [markdown]
+# Zero: four copies of one head. A head is nothing but its slice of the
+# query, key and value vectors; the split into slices (and `attn_wo`
+# mixing them back) is the whole of "multi-head". Heads that share a slice
+# cost the same parameters and compute one pattern four times.
 #
 # ## Where heads do differ: a wider model, trained longer
 #

@@ -27,6 +27,7 @@ import random
 import time
 from pathlib import Path
 
+from microgpt.inspection.value_graph import nodes_of
 from microgpt.ladder import train4, train5
 from microgpt.training import plan
 
@@ -65,15 +66,28 @@ worst = max(abs(a - b) for a, b in zip(rung["losses"], package))
 print("train5:  ", " ".join(f"{x:.4f}" for x in rung["losses"][:8]), "...")
 print("microgpt:", " ".join(f"{x:.4f}" for x in package[:8]), "...")
 print(f"largest difference over {first} steps: {worst:.1e}; "
-      f"train5 took {rung['seconds']:.1f} s (Values), the package {t_package:.1f} s (fused engine)")
+      f"train5 took {rung['seconds']:.1f} s (Values), the package {t_package:.1f} s (fused engine; "
+      "times depend on the machine, an illustration only)")
 assert len(package) == len(rung["losses"]) == first
 assert worst == 0.0  # the fused engine keeps every floating-point operation's order: bit for bit
-assert t_package < rung["seconds"]
+
+# what one step of train5 builds on "emma": one Value per operation, each visited again by backward
+sd5 = train5.init_params(random.Random(42), 27)
+tokens5 = [26] + [ord(c) - ord("a") for c in "emma"] + [26]  # the letters are ids 0-25, BOS 26
+keys5, values5 = [[] for _ in range(train5.n_layer)], [[] for _ in range(train5.n_layer)]
+step_losses = [-train5.softmax(train5.gpt(sd5, tokens5[p], p, keys5, values5))[tokens5[p + 1]].log()
+               for p in range(len(tokens5) - 1)]
+graph5 = nodes_of((1 / len(step_losses)) * sum(step_losses))
+n_params5 = sum(len(row) for mat in sd5.values() for row in mat)
+print(f"one step of train5 on 'emma': {len(graph5):,} Values for {n_params5:,} parameters; "
+      "the fused engine computes the same floats without them")
+assert len(graph5) > 10 * n_params5
 
 # %% [markdown]
 # Exactly the same, bit for bit (a largest difference of 0.0): the fused
 # engine does the same floating-point operations in the same order, without
-# building a Value per operation, which is why it is the faster one.
+# building a Value per operation (the count above), which is why it is the
+# faster one.
 #
 # ## The components, in one file
 #
@@ -118,6 +132,30 @@ for step, name in enumerate(train_docs[:6]):
 longest = max(len(d) for d in docs)
 print(f"the longest name has {longest} characters: {longest + 1} predictions, within block_size {train5.block_size}")
 assert longest + 1 <= train5.block_size  # no name is cut; a longer document would be truncated
+
+# %% [markdown]
+# **Break it:** change the line `n = min(train5.block_size, len(name) + 1)`
+# above to use a block size of 4 instead of `train5.block_size`. Predict: what
+# share of the training names' predictions would the model never train on?
+# The cell below counts it over every training name.
+
+# %%
+def predictions(block_size):
+    return sum(min(block_size, len(name) + 1) for name in train_docs)
+
+
+full, cut = predictions(train5.block_size), predictions(4)
+print(f"predictions per pass over the training names: {full:,} with block_size {train5.block_size}, "
+      f"{cut:,} with 4 ({1 - cut / full:.0%} never trained on)")
+assert cut < full and full == sum(len(name) + 1 for name in train_docs)
+
+# %% [markdown]
+# Over a third: every letter after the fourth position, and every name's
+# end, is cut. The model would still train without complaint, but it would
+# never learn how names go on past four letters nor where they end, and at
+# sampling time it could not go past position 4. `block_size` is the model's
+# context: a document longer than it is cut, which is why the check above
+# asserts that no name is.
 
 # %% [markdown]
 # ## Reading the losses

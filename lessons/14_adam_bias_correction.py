@@ -91,6 +91,28 @@ assert max(abs(m - 0.01) for m in moves) < 1e-4
 # the very smallest gradients).
 
 # %% [markdown]
+# **Break it:** Adam's step is `lr * m_hat / (v_hat ** 0.5 + eps)`. Drop the
+# square root: change it to `lr * m_hat / (v_hat + eps)`. Predict: on the first
+# step, which parameters move most now, those with tiny gradients or those
+# with large ones? The cell below computes that first step for the same
+# gradients (on the first step m_hat = g and v_hat = g²).
+
+# %%
+grads_sample = [float(x) for x in nonzero[::50]]  # the gradients of the step above (which reset p.grad)
+no_root = [abs(0.01 * g / (g * g + 1e-8)) for g in grads_sample]  # the broken line, on the first step
+smallest, largest = min(grads_sample, key=abs), max(grads_sample, key=abs)
+print(f"without the root: a gradient of {abs(smallest):.1e} moves its weight {no_root[grads_sample.index(smallest)]:.3f}, "
+      f"one of {abs(largest):.1e} moves it {no_root[grads_sample.index(largest)]:.5f}")
+assert max(no_root) / min(no_root) > 10  # no longer lr for all: the step is lr / |g|
+assert no_root[grads_sample.index(smallest)] > no_root[grads_sample.index(largest)]
+
+# %% [markdown]
+# The tiny ones, by far: without the root the step is lr·g / g² = lr / |g|,
+# so the smallest gradients make the largest moves (the number above, for a
+# weight whose typical size is 0.08), the opposite of what a gradient says.
+# The root is what makes m / √v a pure direction, of size 1.
+
+# %% [markdown]
 # ## The two averages
 #
 # m is the gradient averaged over roughly the last 1 / (1 − β1) steps

@@ -142,6 +142,31 @@ assert len(set(greedy)) == 1
 # so every sample is the same name.
 
 # %% [markdown]
+# **Break it:** microgpt's `generate` takes the most likely token when the
+# temperature is 0, before the line `probs = next_token_probs(logits, temperature)`.
+# Remove that special case, so T = 0 goes through the formula softmax(logits / T)
+# like any other temperature. Predict: the same name five times, or something
+# else? The cell below calls the formula at T = 0 on the first position's logits.
+
+# %%
+try:
+    next_token_probs(first, 0)
+    outcome = "probabilities"
+except ZeroDivisionError as e:
+    outcome = f"ZeroDivisionError: {e}"
+cold = next_token_probs(first, 1e-3)  # the limit the special case stands for
+print(f"T = 0 through the formula: {outcome}; at T = 0.001 the top letter gets p = {max(cold):.6f}")
+assert outcome.startswith("ZeroDivisionError")
+assert max(cold) > 0.999 and cold.index(max(cold)) == max(range(len(first)), key=first.__getitem__)
+
+# %% [markdown]
+# Something else: an error. Dividing by T = 0 is undefined; greedy decoding is
+# the *limit* of softmax(logits / T) as T falls to 0 (at T = 0.001 the top
+# letter already has all but a sliver of the probability), so a sampler must
+# handle T = 0 as its own case, the argmax, and `microgpt sample` refuses a
+# temperature so small that the division overflows.
+
+# %% [markdown]
 # `--top-k K` (`model.sample(top_k=K)`) is the other common knob: draw only
 # among the K most likely tokens, which cuts off the long tail of unlikely
 # ones without flattening or sharpening the rest.

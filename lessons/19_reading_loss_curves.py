@@ -190,9 +190,27 @@ show(fig)
 # steps, turns and climbs past 3.30: the model is
 # now *confidently wrong* about new names, worse than knowing nothing. That
 # widening gap between the two curves is over-fitting.
-#
-# **Break it:** change `source.train[:20]` to `source.train[:2000]`. Predict:
-# where will the training loss stop, and will the held-out loss still rise?
+
+# %% [markdown]
+# **Break it:** in the cell above, change the line `few = source.train[:20]`
+# to `few = source.train[:2000]`. Predict: where will the training loss stop,
+# and will the held-out loss still rise? The cell below runs that copy
+# (batches of 20, 300 steps, as above).
+
+# %%
+more = train_curve(source.train[:2000], steps=300, batch_size=20, every=100)
+for step, tr, va in more:
+    print(f"step {step:3d}: 2,000 training names {tr:.4f} | held-out names {va:.4f}")
+assert more[-1][1] > overfit[-1][1] + 1.0  # nowhere near memorised
+assert more[-1][2] < overfit[-1][2] - 3 and more[-1][2] < uniform  # held-out loss no longer climbs past ln 27
+assert more[-1][2] - more[-1][1] < 0.2  # the two curves stay close
+
+# %% [markdown]
+# Far higher, and the held-out loss falls with it instead of rising: 300
+# steps of 20 names see each of the 2,000 names three times at most, too few
+# for 4,192 parameters to memorise them, so what the model learns is what
+# names share. The same model over-fits or not depending on how much data it
+# has per parameter and how often it sees it.
 #
 # ## Reading a curve
 #

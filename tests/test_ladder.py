@@ -98,6 +98,16 @@ def test_train1_gradients_numerical_equals_analytic(names, short_run):
     assert check["max_abs_diff"] < GRAD_TOL, check
 
 
+def test_train1_without_the_gradient_check_trains_the_same(subset, short_run):
+    """The ladder's reruns of train1 skip the check (it draws no random numbers): the same losses and
+    samples as the checked run, and no check result to be mistaken for one."""
+    checked = short_run(train1, subset)
+    unchecked = train1.run(steps=SUBSET_STEPS, data=subset, log=None, check_gradients=False)
+    assert unchecked["grad_check"] is None and checked["grad_check"]["max_abs_diff"] < GRAD_TOL
+    assert unchecked["losses"] == checked["losses"] and unchecked["samples"] == checked["samples"]
+    assert unchecked["val_loss"] == checked["val_loss"]
+
+
 def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
     monkeypatch.setattr(train1, "n_embd", 4)  # a small model keeps the check quick
     rng = random.Random(0)

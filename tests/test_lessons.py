@@ -12,7 +12,8 @@ lessons README promises. A markdown cell holds prose only: a line of code
 there is shown as text and never run, so the checks below refuse code-like
 lines outside fenced or indented code blocks. Every lesson asks before it
 tells: at least two `**Predict:**` cells, each followed by the code cell that
-answers it.
+answers it; and every lesson but the listed exemptions has a `**Break it:**`
+cell, followed by the code cell that runs the broken variant.
 
 The coverage table in lessons/README.md maps each of the course's 39 learning
 objectives to the lessons that serve it; a test holds it complete.
@@ -158,6 +159,59 @@ def test_lesson_asks_before_it_tells(path):
         assert i + 1 < len(cells) and cells[i + 1].cell_type == "code", \
             f"{path.name}: the prediction {cells[i].source[:60]!r} is not followed by a code cell"
         assert "?" in cells[i].source, f"{path.name}: the prediction {cells[i].source[:60]!r} asks no question"
+
+
+# Lessons with no `**Break it:**` task, and why: each other lesson has at least one.
+NOTHING_TO_BREAK = {
+    "18_micrograd_makemore_nanogpt": "a map of sibling projects onto this one's files: it runs no mechanism of "
+                                     "its own that one changed line could break",
+}
+
+
+def break_it_problems(cells, name):
+    """What is wrong with a lesson's **Break it:** tasks (cells as jupytext reads them); [] if nothing."""
+    tasks = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown"
+             and cell.source.lstrip().startswith("**Break it:**")]
+    if name in NOTHING_TO_BREAK:
+        return [f"{name} has a Break it task: drop it from NOTHING_TO_BREAK"] if tasks else []
+    if not tasks:
+        return [f"{name} has no **Break it:** cell (or list it in NOTHING_TO_BREAK with the reason)"]
+    problems = []
+    for i in tasks:
+        text = cells[i].source
+        if "`" not in text or "?" not in text:
+            problems.append(f"{name}: {text[:60]!r} quotes no line or asks no question")
+        if i + 1 == len(cells) or cells[i + 1].cell_type != "code":
+            problems.append(f"{name}: the break {text[:60]!r} is not followed by the code cell that runs it")
+    return problems
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_lesson_has_a_break_it_task(path):
+    """A markdown cell starts with **Break it:**, quotes the line to change (in backticks),
+    asks for a prediction, and the code cell right after it runs the broken variant."""
+    assert break_it_problems(_need("jupytext").read(path).cells, path.stem) == []
+
+
+def test_the_break_it_check_catches_a_task_with_nothing_to_run(tmp_path):
+    jupytext = _need("jupytext")
+    lesson = tmp_path / "99_broken.py"
+    lesson.write_text("# %% [markdown]\n# **Break it:** change `x = 1` to `x = 2`. What happens?\n\n"
+                      "# %% [markdown]\n# The answer, with no code to show it.\n")
+    assert break_it_problems(jupytext.read(lesson).cells, "99_broken") == [
+        "99_broken: the break '**Break it:** change `x = 1` to `x = 2`. What happens?' is not followed by "
+        "the code cell that runs it"]
+    lesson.write_text("# %% [markdown]\n# **Break it:** make it worse.\n\n# %%\nx = 2\n")
+    assert "quotes no line" in break_it_problems(jupytext.read(lesson).cells, "99_broken")[0]
+    lesson.write_text("# %% [markdown]\n# Nothing to break here.\n")
+    assert "has no **Break it:** cell" in break_it_problems(jupytext.read(lesson).cells, "99_broken")[0]
+
+
+def test_no_lesson_mentions_break_it_outside_its_own_cell():
+    """A Break it task in the middle of a prose cell has no code cell of its own to run it."""
+    for path in FILES:
+        for cell in markdown_cells(path):
+            assert "**Break it:**" not in cell.source or cell.source.lstrip().startswith("**Break it:**"), path.name
 
 
 def coverage_rows():

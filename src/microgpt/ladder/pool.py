@@ -21,8 +21,9 @@ from microgpt.errors import MicroGPTError
 from microgpt.files.interrupts import Interrupted
 
 
-def run_jobs(jobs, procs, data, log_every, val_names=None):
-    """jobs: (key, rung, steps, seed, label) tuples, longest first. Returns {key: result dict}."""
+def run_jobs(jobs, procs, data, log_every, val_names=None, options_of=lambda key, rung: {}):
+    """jobs: (key, rung, steps, seed, label) tuples, longest first; options_of(key, rung): keyword options
+    for the rung's run(), as JSON. Returns {key: result dict}."""
     package_root = str(Path(__file__).resolve().parents[2])  # so the children import this same package
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
     results, running, pending = {}, {}, list(jobs)
@@ -34,7 +35,8 @@ def run_jobs(jobs, procs, data, log_every, val_names=None):
                     out = Path(tmp) / f"{key}.json"
                     argv = [sys.executable, "-m", "microgpt.ladder.worker", str(rung),
                             "all" if steps is None else str(steps), str(seed), data, str(out), label,
-                            str(log_every(rung)), "all" if val_names is None else str(val_names)]
+                            str(log_every(rung)), "all" if val_names is None else str(val_names),
+                            json.dumps(options_of(key, rung))]
                     running[key] = (subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL), out, label)
                 for key, (proc, out, label) in list(running.items()):
                     code = proc.poll()
