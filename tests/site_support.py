@@ -73,9 +73,10 @@ def serve(folder):
         server.server_close()
 
 
-@contextlib.contextmanager
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright: one per test module (import this
+    fixture into the module; Playwright's sync API allows one at a time)."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         missing("Chromium is not installed (apt-get install -y chromium)")
     try:

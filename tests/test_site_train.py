@@ -17,7 +17,8 @@ import time
 import pytest
 
 import microgpt
-from site_support import Tab, browser, build, pyodide_dir, serve
+from microgpt.site.build import PYODIDE_CDN, build_site
+from site_support import Tab, build, chromium, pyodide_dir, serve  # noqa: F401 (chromium: a fixture)
 
 # What differs between two runs of the same training: the speed and the time left
 # on each step line, the "trained ... in" line and where the model was saved.
@@ -36,14 +37,14 @@ def cli(*args, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def tab(tmp_path_factory):
+def tab(tmp_path_factory, chromium):
     pyodide_dir()
     d = tmp_path_factory.mktemp("site_train")
     model = microgpt.train(steps=3, seed=1).save(d / "tiny.json")  # the explorer's model: not under test here
     build(d / "site", [model])
-    with serve(d / "site") as url, browser() as b:
+    with serve(d / "site") as url:
         started = time.perf_counter()
-        t = Tab(b, url + "train.html", accept_downloads=True)
+        t = Tab(chromium, url + "train.html", accept_downloads=True)
         t.page.wait_for_selector("#train-start:not([disabled])", timeout=120_000)
         t.interactive_s = time.perf_counter() - started
         print(f"\nTrain page interactive (Pyodide and the wheel loaded) in {t.interactive_s:.1f} s")
@@ -92,6 +93,8 @@ def test_the_default_run_prints_the_commands_lines_and_its_model_samples_the_sam
     assert sum(line.startswith("step ") for line in shown) == 1000
     assert sum(line.startswith("sample ") for line in shown) == 20
     print(f"\nthe default run in the page: {page_s:.1f} s, training and sampling included")
+    print("  page:   " + next(line for line in shown if line.startswith("trained ")))
+    print("  native: " + next(line for line in native.stdout.splitlines() if line.startswith("trained ")))
 
     with page.expect_download() as download:
         page.click("#train-download")
@@ -106,3 +109,34 @@ def test_the_default_run_prints_the_commands_lines_and_its_model_samples_the_sam
     assert href == f"explore.html?trained={saved.name}"
     stored = page.evaluate("k => sessionStorage.getItem(k)", f"microgpt.trained:{saved.name}")
     assert stored == saved.read_text()
+
+
+def test_stop_ends_a_run_and_the_page_trains_again(tab):
+    page = tab.page
+    page.click("#train-start")
+    wait_status(page, "training: step", 60)
+    page.click("#train-stop")
+    wait_status(page, "stopped at step", 10)
+    page.wait_for_function("() => document.getElementById('train-status').textContent.endsWith('Ready.')",
+                           timeout=120_000)
+    page.fill("input[name=steps]", "3")
+    page.click("#train-start")
+    wait_status(page, "done", 120)
+    steps = [line for line in page.locator("#train-log").text_content().splitlines() if line.startswith("step ")]
+    assert [line[:16] for line in steps] == [f"step    {i} /    3" for i in (1, 2, 3)]
+
+
+def test_the_guard_catches_a_request_for_the_cdn(tmp_path, chromium):
+    """A site built without --pyodide loads Pyodide from its CDN: the tab must see
+    that request, abort it and report it (this is what keeps the other tests honest)."""
+    pyodide_dir()
+    model = microgpt.train(steps=2, seed=1).save(tmp_path / "tiny.json")
+    microgpt_site = tmp_path / "site"
+    build_site(microgpt_site, [model], say=lambda line: None)
+    with serve(microgpt_site) as url:
+        t = Tab(chromium, url + "train.html")
+        wait_status(t.page, "error:", 60)
+        assert any(u.startswith(PYODIDE_CDN) for u in t.outside), t.outside
+        with pytest.raises(AssertionError, match="would have left this machine"):
+            t.check()
+        t.close()

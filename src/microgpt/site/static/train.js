@@ -69,8 +69,9 @@ function addLine({ line, stream }) {
     const rate = seconds > 0 ? (run.losses.length - 1) / seconds : 0;
     setStatus(`training: step ${step[1]} of ${step[2]}, ${rate.toFixed(1)} steps/s`);
     if (!run.drawing) {
-      run.drawing = true;
-      requestAnimationFrame(() => { run.drawing = false; drawChart(run); });
+      const drawn = run;  // the run may end (run = null) before the frame comes
+      drawn.drawing = true;
+      requestAnimationFrame(() => { drawn.drawing = false; drawChart(drawn); });
     }
   }
 }
