@@ -23,6 +23,7 @@ from pathlib import Path
 from microgpt.errors import MicroGPTError
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the microgpt package folder
+INSTALLER_FILES = {"INSTALLER", "REQUESTED", "direct_url.json"}  # what pip adds to .dist-info on installing
 STAMP = (1980, 1, 1, 0, 0, 0)  # zip's earliest date: the same files give the same wheel
 
 
@@ -48,7 +49,8 @@ def from_tree(tree, into):
 
 def from_installed(into):
     dist = metadata.distribution("microgpt")
-    listed = [f for f in dist.files or () if not f.name.endswith(".pyc") and "__pycache__" not in f.parts]
+    listed = [f for f in dist.files or () if not f.name.endswith(".pyc") and "__pycache__" not in f.parts
+              and f.name not in INSTALLER_FILES]
     if not any(f.as_posix() == "microgpt/__init__.py" for f in listed):
         raise MicroGPTError("the installed microgpt lists no package files (an editable install outside its "
                             "source tree?); build the site from a checkout or a regular install")
