@@ -21,7 +21,7 @@ from pathlib import Path
 import microgpt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from site_support import CHROMIUM, CHROMIUM_FLAGS, Tab, build, serve  # noqa: E402
+from site_support import CHROMIUM, CHROMIUM_FLAGS, Tab, build, serve
 
 TRAINED = re.compile(r"^trained \d+ steps in ([\d.]+)s")
 

@@ -5,7 +5,8 @@ model the page offers for download samples, with `microgpt sample`, to the names
 the page shows. No request leaves 127.0.0.1 and the console stays clean.
 
 One site is built for the module and Pyodide loads once: the tests share one tab and
-run in order (the bad list first, then the default run, then its download).
+run in order (the bad list, the default run and its download, then Stop, which loads
+Pyodide a second time). The last test checks the request guard itself.
 """
 
 import os
@@ -15,10 +16,10 @@ import sys
 import time
 
 import pytest
+from site_support import Tab, build, chromium, pyodide_dir, serve  # noqa: F401 (chromium: a fixture)
 
 import microgpt
 from microgpt.site.build import PYODIDE_CDN, build_site
-from site_support import Tab, build, chromium, pyodide_dir, serve  # noqa: F401 (chromium: a fixture)
 
 # What differs between two runs of the same training: the speed and the time left
 # on each step line, the "trained ... in" line and where the model was saved.

@@ -32,7 +32,7 @@ def call(name, args_json, post_event):
         return json.dumps({"result": target(*json.loads(args_json), **kwargs)})
     except MicroGPTError as e:
         return json.dumps({"error": one_line(e)})
-    except Exception as e:  # a bug, not the user's input: its type and where it happened, still one line
+    except Exception as e:  # noqa: BLE001 - a bug: its type and where, still in one line
         where = traceback.extract_tb(e.__traceback__)[-1]
         return json.dumps({"error": one_line(f"{type(e).__name__}: {e} ({where.filename}:{where.lineno})")})
 

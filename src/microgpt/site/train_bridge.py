@@ -8,7 +8,6 @@ digit, and a bad file or setting gets the command's own one-line message.
 """
 
 import contextlib
-import sys
 from pathlib import Path
 
 from microgpt import cli
@@ -61,7 +60,7 @@ def train_argv(settings, data=None, out=None):
     """The command line the page's settings make: ["train", "--steps", "1000", ...]."""
     unknown = set(settings) - set(FLAGS)
     if unknown:
-        raise UsageError(f"unknown setting {sorted(unknown)[0]!r}; the page offers {', '.join(FLAGS)}")
+        raise UsageError(f"unknown setting {min(unknown)!r}; the page offers {', '.join(FLAGS)}")
     argv = ["train"]
     for key, flag in FLAGS.items():
         value = settings.get(key)
