@@ -56,6 +56,7 @@ def test_a_local_pyodide_is_copied_in(tmp_path, tiny_model):
     ("a site, no --force", "add --force to replace it"),
     ("not pyodide", "lacks pyodide.mjs"),
     ("another pyodide", "holds Pyodide 0.1.0; this site is built for"),
+    ("an empty --pyodide", "--pyodide is empty"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_touched(tmp_path, tiny_model, capsys, case, message):
     out = tmp_path / "out"
@@ -70,8 +71,10 @@ def test_bad_input_is_one_line_and_nothing_is_touched(tmp_path, tiny_model, caps
     elif case == "not pyodide":
         (tmp_path / "core").mkdir()
         args += ["--pyodide", str(tmp_path / "core")]
-    else:
+    elif case == "another pyodide":
         args += ["--pyodide", str(fake_pyodide(tmp_path / "core", "0.1.0"))]
+    else:
+        args += ["--pyodide", ""]
     before = sorted((p.relative_to(tmp_path), p.read_bytes() if p.is_file() else None) for p in tmp_path.rglob("*"))
     capsys.readouterr()
     assert main(args) == 2

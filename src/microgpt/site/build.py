@@ -24,6 +24,7 @@ from pathlib import Path
 from microgpt.api import train
 from microgpt.errors import UsageError
 from microgpt.files import checkpoint
+from microgpt.files.inputs import check_path
 from microgpt.site.wheel import build_wheel
 
 PYODIDE_VERSION = "314.0.8"
@@ -42,9 +43,9 @@ def build_site(out, models=(), pyodide=None, force=False, say=print):
     models: checkpoint paths (none: the default 1000-step model is trained now).
     pyodide: a folder holding Pyodide's core (copied in: the site works offline),
     a URL (http:// or https://, ending in /), or None for the pinned version's CDN."""
-    out = Path(out)
+    out = check_path(out, "--out")
     check_out(out, force)
-    models = [Path(m) for m in models]
+    models = [check_path(m, "--model") for m in models]
     for path in models:
         checkpoint.load(path)  # a bad model ends the build here, before anything is written
     names = [p.name for p in models]
@@ -114,9 +115,9 @@ def pyodide_source(given):
     """A local core folder (Path) or a URL (str), checked."""
     if given is None:
         return PYODIDE_CDN
-    if given.startswith(("http://", "https://")):
+    if str(given).startswith(("http://", "https://")):
         return given if given.endswith("/") else given + "/"
-    folder = Path(given)
+    folder = check_path(given, "--pyodide")
     if not folder.is_dir():
         raise UsageError(f"--pyodide {given} is not a folder (or an http:// or https:// URL)")
     missing = [n for n in PYODIDE_FILES if not (folder / n).is_file()]
