@@ -3,6 +3,8 @@
 import os
 import stat
 
+import pytest
+
 from microgpt.files.atomic import atomic_write_text
 
 
@@ -27,3 +29,15 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path):
     os.chmod(p, 0o640)
     atomic_write_text(p, "new")
     assert p.read_text() == "new" and mode(p) == 0o640
+
+
+def test_without_hard_links_a_no_replace_write_still_refuses_an_existing_file(tmp_path, monkeypatch):
+    """Pyodide (the browser's Python) has no os.link: replace=False then checks and renames."""
+    monkeypatch.delattr(os, "link")
+    path = tmp_path / "new.json"
+    atomic_write_text(path, "first", replace=False)
+    assert path.read_text() == "first"
+    with pytest.raises(FileExistsError):
+        atomic_write_text(path, "second", replace=False)
+    assert path.read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json"]  # no temporary file left

@@ -126,6 +126,8 @@ def argvs(draw, world):
     if name == "train":  # the default 1000 steps on the bundled names is a real run, not a quick example
         argv += [] if "--steps" in argv else ["--steps", "3"]
         argv += [] if "--samples" in argv else ["--samples", "2"]
+    if name == "site" and "--model" not in argv:  # without one it trains the default 1000-step model first
+        argv += ["--model", str(world["tmp"] / "model.json")]
     if name == "sample" and "-n" not in argv:
         argv += ["-n", "2"]
     return argv
