@@ -1,0 +1,1 @@
+"""microgpt in the browser: the static site (build.py) and the Python its pages run in a worker."""
