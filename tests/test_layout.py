@@ -10,7 +10,7 @@ below it, never from one above:
     running     a run: data, batches, training, evaluation, sampling, provenance, ablation
     inspection  looking inside a model: score, trace, graphs, plots, differences
     api         the Python API (train, load, Model)
-    ladder, bench, exercises, explore, cli
+    ladder, bench, exercises, explore, cli (with site, which runs cli's commands in the browser)
                 the front ends, each free to use the layers under it
     package     microgpt/__init__ and __main__: the names `import microgpt` gives
 
@@ -37,13 +37,13 @@ LAYERS = [
     ("bench", ["bench"]),
     ("exercises", ["exercises"]),
     ("explore", ["explore"]),
-    ("cli", ["cli"]),
+    ("cli", ["cli", "site"]),  # the site runs the command line's own commands in the browser
     ("package", ["", "__main__"]),
 ]
 CORE = ("maths", "engines", "files", "running")
 FRONT_ENDS = ("inspection", "api", "ladder", "bench", "exercises", "explore", "cli")
 # Imported inside a function, these keep `import microgpt` and every command's start free of them.
-OPTIONAL_LIBRARIES = {"numpy", "torch", "matplotlib", "safetensors", "tokenizers"}
+OPTIONAL_LIBRARIES = {"numpy", "torch", "matplotlib", "safetensors", "tokenizers", "markdown_it"}
 # Where an import inside a function is the point: the command line's lazy start, and the
 # package's lazily loaded names (PEP 562).
 LAZY = ("microgpt.cli", "microgpt")
