@@ -50,9 +50,9 @@ def write_lessons(folder, out):
         n = NOTEBOOK.match(path.name).group(1)
         title, body = render(read_notebook(path))
         listed.append({"n": n, "title": title, "page": f"lessons/{n}.html"})
-        (out / f"{n}.html").write_text(page(f"Lesson {n}: {title}", body), encoding="utf-8")
-    items = "".join(f'<li><a href="{e["n"]}.html">{e["n"]}. {html.escape(e["title"])}</a></li>\n' for e in listed)
-    (out / "index.html").write_text(page("Lessons", f"<h1>Lessons</h1>\n<ol>\n{items}</ol>\n"), encoding="utf-8")
+        (out / f"{n}.html").write_text(page(title, body), encoding="utf-8")
+    items = "".join(f'<li><a href="{e["n"]}.html">{html.escape(e["title"])}</a></li>\n' for e in listed)
+    (out / "index.html").write_text(page("Lessons", f"<h1>Lessons</h1>\n<ul>\n{items}</ul>\n"), encoding="utf-8")
     return listed
 
 
