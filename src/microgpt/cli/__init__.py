@@ -8,6 +8,7 @@
     plot.py    microgpt plot             pictures: loss curves, or a model's attention, bigrams, next char
     graph.py   microgpt graph            the Value graph with data and grad on every node
     explore.py microgpt explore MODEL     open models in the browser and look inside them
+    site.py    microgpt site --out DIR    a static site: train and explore in the browser (Pyodide)
     diff.py    microgpt diff A B         where two runs, or two models, differ
     bench.py   microgpt bench            time the engines side by side
     ladder.py  microgpt ladder           the six rungs train0..train5, one table
@@ -27,12 +28,12 @@ import os
 import sys
 
 from microgpt import __version__
-from microgpt.cli import bench, diff, exercise, explore, graph, ladder, parts, pipes, plot, train, use
+from microgpt.cli import bench, diff, exercise, explore, graph, ladder, parts, pipes, plot, site, train, use
 from microgpt.cli.args import ArgumentParser
 from microgpt.errors import MicroGPTError
 from microgpt.files import interrupts
 
-GROUPS = (train, use, diff, explore, bench, ladder, parts, plot, graph, exercise)  # the order of `microgpt --help`
+GROUPS = (train, use, diff, explore, site, bench, ladder, parts, plot, graph, exercise)  # the order of `microgpt --help`
 
 
 def build_parser():

@@ -12,6 +12,7 @@ chose a free name never replaces a file someone else made there a moment later.
 """
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -39,9 +40,13 @@ def atomic_file(path, suffix=".tmp", replace=True):
             os.fsync(f.fileno())
         if replace:
             os.replace(tmp, path)
-        else:
+        elif hasattr(os, "link"):
             os.link(tmp, path)
             os.unlink(tmp)
+        else:  # no hard links (Pyodide in the browser): one process owns that file system, so no race
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+            os.replace(tmp, path)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
