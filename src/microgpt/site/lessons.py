@@ -56,6 +56,16 @@ def write_lessons(folder, out):
     return listed
 
 
+def write_none(out):
+    """out/index.html for a site built without --lessons: where the lessons are, and how to add them."""
+    out.mkdir()
+    body = ("<h1>Lessons</h1>\n<p>This site was built without the lessons' pages. They are the files "
+            "<code>lessons/NN_*.py</code> of microgpt's repository (each runs as a script or a notebook); "
+            "to put them here, execute them (<code>python scripts/execute_lessons.py DIR</code>) and build "
+            "the site with <code>microgpt site --lessons DIR</code>.</p>\n")
+    (out / "index.html").write_text(page("Lessons", body), encoding="utf-8")
+
+
 def read_notebook(path):
     try:
         nb = json.loads(read_bytes(path, "notebook", MAX_NOTEBOOK))

@@ -37,7 +37,10 @@ def write_pages(site, record, executed_lessons=None):
     catalogue = exercise_bridge.catalogue()
     record["exercises"] = catalogue["exercises"]
     record["exercise_budget"] = sandbox.BUDGET
-    record["lessons"] = lessons.write_lessons(executed_lessons, site / "lessons") if executed_lessons else []
+    if executed_lessons:
+        record["lessons"] = lessons.write_lessons(executed_lessons, site / "lessons")
+    else:
+        lessons.write_none(site / "lessons")
 
 
 def write_explorer(site):

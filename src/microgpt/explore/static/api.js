@@ -17,9 +17,9 @@ function answerKey(path, params) {
 
 // The site (microgpt site) has no server: its explore.html asks a worker running
 // this package, which hands the same path and query to the server's own dispatch
-// (site/explore_bridge.py), over the site's models and one trained in its Train page.
+// (site/explore_bridge.py), over the site's models and, with ?trained=NAME, the
+// model the Train page kept in this tab (sessionStorage "microgpt.trained:NAME"), shown first.
 export const IN_SITE = document.body.dataset.backend === "worker";
-export const TRAINED_KEY = "microgpt-site-trained";  // localStorage: {name, text} of the Train page's last model
 let sitePython = null;
 
 function siteWorker() {
@@ -28,8 +28,12 @@ function siteWorker() {
       const python = new PythonWorker("worker.js");
       const site = await (await fetch("site.json")).json();
       const files = await Promise.all(site.models.map(async (m) => [m.split("/").pop(), await (await fetch(m)).text()]));
-      const trained = JSON.parse(localStorage.getItem(TRAINED_KEY) || "null");
-      if (trained) files.push([trained.name, trained.text]);
+      const trained = new URLSearchParams(location.search).get("trained");
+      if (trained) {
+        const text = sessionStorage.getItem(`microgpt.trained:${trained}`);
+        if (text === null) throw new Error(`no model ${trained} was trained in this tab: train it on the Train page`);
+        files.unshift([trained.endsWith(".json") ? trained : `${trained}.json`, text]);
+      }
       await python.call("explore_bridge:load", [files]);
       return python;
     })();
