@@ -65,8 +65,9 @@ async function check() {
 
 async function openFile() {
   const file = $("open-file").files[0];
-  if (file) setText(await file.text());
-  $("open-file").value = "";
+  if (!file) return;
+  $("check").disabled = true;  // until the editor holds the file: a check now would grade the old text
+  try { setText(await file.text()); } finally { $("open-file").value = ""; $("check").disabled = false; }
 }
 
 async function start() {
