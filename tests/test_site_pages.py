@@ -26,6 +26,7 @@ import jupytext
 import nbclient
 import nbformat
 import pytest
+from site_support import Tab, browser, pyodide_dir, serve
 
 import microgpt
 from microgpt import exercises
@@ -33,7 +34,6 @@ from microgpt.exercises import sandbox
 from microgpt.explore.models import load_models
 from microgpt.explore.server import Explorer, make_server
 from microgpt.site.build import build_site
-from site_support import Tab, browser, pyodide_dir, serve
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 LESSON = "19_reading_loss_curves"  # a short lesson with figures

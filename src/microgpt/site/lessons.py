@@ -79,7 +79,8 @@ def read_notebook(path):
 
 def render(cells):
     """(title, HTML body) of a notebook's cells: the title is its first heading."""
-    from markdown_it import MarkdownIt  # the `site` extra: only a build with --lessons needs it
+    # the `site` extra: only a build with --lessons needs it
+    from markdown_it import MarkdownIt
 
     markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
     title, parts = None, []
@@ -87,7 +88,7 @@ def render(cells):
         source = _text(cell.get("source", ""))
         if cell.get("cell_type") == "markdown":
             if title is None:
-                heading = re.search(r"^#+\s+(.+)$", source, re.M)
+                heading = re.search(r"^#+\s+(.+)$", source, re.MULTILINE)
                 title = heading.group(1).strip() if heading else None
             parts.append(markdown.render(source))
         elif cell.get("cell_type") == "code":
