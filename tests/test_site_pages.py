@@ -42,6 +42,8 @@ LESSON = "19_reading_loss_curves"  # a short lesson with figures
 # became "division by zero"), so a report quoting one differs by those words.
 WRONG_SOFTMAX = """import math
 
+print("my softmax is loaded")  # shown above the report, by the command and by the page
+
 
 def softmax(logits):
     top = max(logits)
@@ -173,6 +175,7 @@ def test_an_exercise_checked_in_the_page_reports_as_the_command_does(site, tmp_p
             assert (rc, verdict) == (code, "true" if code == 0 else "false")
             assert shown == expected
             assert ("all 7 checks passed" in shown) == (code == 0)
+            assert shown.startswith("my softmax is loaded\n") == (name == "wrong")  # the student's print, first
         tab.check()
     finally:
         tab.close()

@@ -3,7 +3,10 @@
 // check` in a worker (site/exercise_bridge.py) and shows its report. The page
 // keeps the grader's time budget itself: a worker that runs past it is
 // terminated and a fresh one writes the report from what the first one told
-// (the same report the command writes when its child is stopped).
+// (the same report the command writes when its child is stopped). Each check
+// runs in a worker no student code has run in, as each of the command's runs
+// is a fresh process: after a check its worker is replaced, the next one
+// loading while the report is read.
 import { PythonWorker } from "./explore/pyworker.js";
 import { EditorView, bracketMatching, indentUnit, indentWithTab, keymap, lineNumbers, minimalSetup, python } from "./vendor/codemirror.js";
 
@@ -57,6 +60,10 @@ async function check() {
   } catch (e) {
     showReport(`microgpt exercise: error: ${e.message}`, false);
   } finally {
+    if (grader === worker) {  // the student's code ran in it: the next check gets a fresh one
+      worker.terminate("replaced after a check");
+      grader = new PythonWorker("worker.js");
+    }
     clearTimeout(timer);
     $("ex-status").textContent = "";
     $("check").disabled = false;
