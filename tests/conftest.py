@@ -76,7 +76,8 @@ def pytest_collection_modifyitems(items):
     it holds the next one, so the quick companion is what a worker waits on, not a second slow run:
     the slow runs go to whichever worker is free and the quick tests fill the gaps behind them."""
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in HEAVY_MODULES:
+        name = item.module.__name__.rsplit(".", 1)[-1]
+        if name in HEAVY_MODULES or name.startswith("test_site_"):  # the site's tests all run Chromium
             item.add_marker(pytest.mark.heavy)
     slow = [item for item in items if item.get_closest_marker("slow")]
     quick = [item for item in items if not item.get_closest_marker("slow")]

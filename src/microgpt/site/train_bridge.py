@@ -12,12 +12,25 @@ import sys
 from pathlib import Path
 
 from microgpt import cli
+from microgpt.config import GPTConfig, TrainConfig, defaults
+from microgpt.engines import DEFAULT_ENGINE
 from microgpt.errors import UsageError
 
 RUNS = Path("runs")  # the trained models, in the worker's file system
 # The settings the page offers, as `microgpt train`'s flags.
 FLAGS = {"steps": "--steps", "n_embd": "--n-embd", "n_layer": "--n-layer", "n_head": "--n-head", "lr": "--lr",
          "seed": "--seed", "engine": "--engine"}
+
+
+ENGINES = ("fused", "scalar")  # the pure-Python engines (Pyodide has no numpy or torch here)
+
+
+def settings():
+    """The page's settings with `microgpt train`'s defaults: the form starts from these."""
+    model, training = defaults(GPTConfig), defaults(TrainConfig)
+    return {"steps": training["steps"], "n_embd": model["n_embd"], "n_layer": model["n_layer"],
+            "n_head": model["n_head"], "lr": training["lr"], "seed": training["seed"], "engine": DEFAULT_ENGINE,
+            "engines": list(ENGINES)}
 
 
 class Lines:
@@ -67,20 +80,35 @@ def train(settings, data=None, *, emit):
     as {"line", "stream"}; returns {"code": exit status, "model": the saved checkpoint or None}."""
     RUNS.mkdir(exist_ok=True)
     out = RUNS / f"run-{sum(1 for _ in RUNS.iterdir()) + 1}.json"
+    code = command(train_argv(settings, data, out), emit)
+    return {"code": code, "model": str(out) if code == 0 and out.is_file() else None}
+
+
+def sample(path, *, emit):
+    """`microgpt sample PATH`: what the command prints for the model the page trained."""
+    return {"code": command(["sample", str(model_path(path))], emit)}
+
+
+def command(argv, emit):
+    """Runs `microgpt ARGV...` with its stdout and stderr emitted line by line; returns its exit status."""
     stdout, stderr = Lines(emit, "stdout"), Lines(emit, "stderr")
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
-            code = cli.main(train_argv(settings, data, out))
+            code = cli.main(argv)
         except SystemExit as e:  # argparse's refusal of a setting: its line is already on stderr
             code = e.code if isinstance(e.code, int) else 2
     stdout.close_line()
     stderr.close_line()
-    return {"code": code, "model": str(out) if code == 0 and out.is_file() else None}
+    return code
+
+
+def model_path(path):
+    path = Path(path)
+    if path.parent != RUNS or not path.is_file():
+        raise UsageError(f"{path} is not a model this page trained")
+    return path
 
 
 def read_model(path):
     """The checkpoint's JSON text (what the page downloads and hands to the explorer)."""
-    path = Path(path)
-    if path.parent != RUNS or not path.is_file():
-        raise UsageError(f"{path} is not a model this page trained")
-    return path.read_text(encoding="utf-8")
+    return model_path(path).read_text(encoding="utf-8")
