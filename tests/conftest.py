@@ -67,7 +67,7 @@ def pytest_configure(config):
 # command the docs quote): marked `heavy`, so that the fast local command can leave them out.
 HEAVY_MODULES = {"test_explore_browser", "test_explore_colours", "test_explore_stages_browser", "test_explore_compare",
                  "test_explore_ladder", "test_report", "test_lessons", "test_docs", "test_distributed",
-                 "test_offline_install", "test_gpu_check", "test_grader_mutants", "test_site_pages"}
+                 "test_offline_install", "test_gpu_check", "test_grader_mutants"}
 
 
 def pytest_collection_modifyitems(items):

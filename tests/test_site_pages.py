@@ -26,7 +26,7 @@ import jupytext
 import nbclient
 import nbformat
 import pytest
-from site_support import Tab, browser, pyodide_dir, serve
+from site_support import Tab, chromium, pyodide_dir, serve  # noqa: F401 (chromium: a fixture)
 
 import microgpt
 from microgpt import exercises
@@ -64,7 +64,7 @@ def model(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, model):
+def site(tmp_path_factory, model, chromium):
     pyodide = pyodide_dir()  # skips (or fails under CI) before anything is built without it
     notebooks = tmp_path_factory.mktemp("executed_lessons")
     lesson = jupytext.read(LESSONS / f"{LESSON}.py")
@@ -73,8 +73,8 @@ def site(tmp_path_factory, model):
     nbformat.write(lesson, notebooks / f"{LESSON}.ipynb")
     out = tmp_path_factory.mktemp("site") / "site"
     record = build_site(out, [model], str(pyodide), say=lambda line: None, lessons=notebooks)
-    with serve(out) as url, browser() as b:
-        yield {"url": url, "browser": b, "record": record, "notebook": lesson}
+    with serve(out) as url:
+        yield {"url": url, "browser": chromium, "record": record, "notebook": lesson}
 
 
 @pytest.fixture(scope="module")
