@@ -129,6 +129,26 @@ def test_the_sites_explorer_shows_the_numbers_of_microgpt_explore(site, explore_
     assert [float(p) for p in there["p"]] == [r["p"] for r in score["rows"]]
 
 
+def test_the_sites_explorer_opens_the_model_the_train_page_kept(site, model, explore_server):
+    """The Train page keeps its model in the tab's sessionStorage and links to explore.html?trained=NAME."""
+    explorer, _ = explore_server
+    tab = Tab(site["browser"], site["url"] + "lessons/index.html")  # the site's origin, without Python
+    try:
+        tab.page.evaluate("([key, text]) => sessionStorage.setItem(key, text)",
+                          ["microgpt.trained:kept_s60.json", model.read_text(encoding="utf-8")])
+        tab.page.goto(site["url"] + "explore.html?trained=kept_s60.json")
+        shown = read_explorer(tab.page, "emma")
+        menu = tab.page.eval_on_selector_all("#model option", "els => els.map(e => e.value)")
+        chosen = tab.page.input_value("#model")
+        tab.check()
+    finally:
+        tab.close()
+    assert menu == ["kept_s60", model.stem] and chosen == "kept_s60"  # the kept model first, and shown
+    score = answer(explorer, "/api/score?text=emma")  # the same checkpoint, served by microgpt explore
+    assert shown["read-total"] == f"{score['total']:.4f}"
+    assert [float(p) for p in shown["p"]] == [r["p"] for r in score["rows"]]
+
+
 def cli_check(folder, n, source):
     """(stdout, exit code) of `microgpt exercise check N` on `source`, saved under the stub's name in folder."""
     folder.mkdir()
