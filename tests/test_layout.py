@@ -43,7 +43,7 @@ LAYERS = [
 CORE = ("maths", "engines", "files", "running")
 FRONT_ENDS = ("inspection", "api", "ladder", "bench", "exercises", "explore", "cli")
 # Imported inside a function, these keep `import microgpt` and every command's start free of them.
-OPTIONAL_LIBRARIES = {"numpy", "torch", "matplotlib", "safetensors", "tokenizers"}
+OPTIONAL_LIBRARIES = {"numpy", "torch", "matplotlib", "safetensors", "tokenizers", "markdown_it"}
 # Where an import inside a function is the point: the command line's lazy start, and the
 # package's lazily loaded names (PEP 562).
 LAZY = ("microgpt.cli", "microgpt")

@@ -77,7 +77,7 @@ def cmd_check(args):
     else:
         path = Path(args.file)
     text, passed = exercises.grade(n, path)  # a file that cannot be run is one line, before any output
-    print(f"exercise {n}: {exercises.module(n).TITLE} -- checking {path}")
+    print(exercises.heading(n, path))
     print(text)
     return 0 if passed else 1
 

@@ -4,7 +4,7 @@
 def cmd_site(args):
     from microgpt.site.build import build_site
 
-    record = build_site(args.out, args.model or (), args.pyodide, force=args.force)
+    record = build_site(args.out, args.model or (), args.pyodide, force=args.force, lessons=args.lessons)
     print(f"wrote the site to {args.out} ({len(record['models'])} model(s), Pyodide from {record['pyodide']})")
     print(f"serve it with: python -m http.server -d {args.out} 8000   and open http://127.0.0.1:8000/")
     return 0
@@ -21,5 +21,7 @@ def register(sub):
     p.add_argument("--pyodide", metavar="DIR_OR_URL",
                    help="an unpacked Pyodide core to copy in (the site then works offline), or its URL "
                         "(default: the pinned version on its CDN, site/build.py)")
+    p.add_argument("--lessons", metavar="DIR", help="a folder of executed lesson notebooks (NN_<slug>.ipynb, from "
+                                                     "scripts/execute_lessons.py) to render as the lessons' pages")
     p.add_argument("--force", action="store_true", help="replace a site built before at --out")
     p.set_defaults(func=cmd_site)

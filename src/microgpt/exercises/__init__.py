@@ -67,6 +67,11 @@ def solution_path(n):
     return HERE / "solutions" / stub_filename(n)
 
 
+def heading(n, shown_path):
+    """The line above a report: which exercise, and which file was checked (the CLI's and the site's)."""
+    return f"exercise {n}: {module(n).TITLE} -- checking {shown_path}"
+
+
 def grade(n, path, budget=sandbox.BUDGET):
     """(report text, passed) for the file at path as an answer to exercise n, its code
     run in a child process under a time budget (sandbox.py)."""

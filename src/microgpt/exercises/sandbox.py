@@ -49,11 +49,21 @@ def child(n, path, results, checks):
         out.write(json.dumps(event) + "\n")
         out.flush()
 
+    run_checks(n, path, checks, emit)
+    out.close()
+    os._exit(0)  # not sys.exit: no student thread or atexit handler may keep the child alive
+
+
+def run_checks(n, path, checks, emit):
+    """Load the file at path and run `checks` on it, telling emit(**event) each step: the
+    file loaded (or why not), each check as it starts and as it ends, and the end. The
+    child runs this; so does the site's grading worker (site/exercise_bridge.py), which
+    has no child process and is stopped by its page instead."""
     try:
         student = grading.load(path, n)
     except MicroGPTError as e:
         emit(error=str(e))
-        os._exit(0)
+        return
     emit(loaded=True)
     unwritten = set()
     for check in checks:
@@ -62,8 +72,6 @@ def child(n, path, results, checks):
         lines = None if err is None else grading.failure_lines(err, student.path, unwritten)
         emit(title=check.title, lines=lines)
     emit(done=True)
-    out.close()
-    os._exit(0)  # not sys.exit: no student thread or atexit handler may keep the child alive
 
 
 # ---- the grader
@@ -79,10 +87,10 @@ def grade(n, path, checks, budget=BUDGET):
         work, results, output = tmp / "work", tmp / "results.jsonl", tmp / "output.txt"
         work.mkdir()
         events, ended = _run_child(n, path.resolve(), work, results, output, budget)
-        printed = _student_output(output)
+        printed = student_output(output.read_bytes())
     if printed:
         sys.stdout.write(printed)
-    return _report(events, ended, path, checks, budget)
+    return report(events, ended, path, checks, budget)
 
 
 def _run_child(n, path, work, results, output, budget):
@@ -131,15 +139,17 @@ def _events(results):
     return events
 
 
-def _student_output(output):
-    raw = output.read_bytes()
+def student_output(raw):
+    """The student's own prints (bytes) as shown before the report: at most SHOWN_OUTPUT bytes."""
     text = raw[:SHOWN_OUTPUT].decode("utf-8", "replace")
     if len(raw) > SHOWN_OUTPUT:
         text += f"\n... ({len(raw) - SHOWN_OUTPUT:,} more bytes of output not shown)\n"
     return text if not text or text.endswith("\n") else text + "\n"
 
 
-def _report(events, ended, path, checks, budget):
+def report(events, ended, path, checks, budget=BUDGET):
+    """(report text, passed) from the events of run_checks and how the run ended ('done',
+    'timeout' or 'exit N'); a file that could not run at all is one MicroGPTError."""
     errors = [e["error"] for e in events if "error" in e]
     if errors:
         raise MicroGPTError(errors[0])

@@ -6,6 +6,10 @@ this package, unchanged, in Pyodide (CPython compiled to WebAssembly).
     calls.py          what the worker runs for each message a page posts
     uploads.py        a file the user gives a page, written into the worker's file system
     train_bridge.py   the Train page: `microgpt train` itself, its printed lines sent to the page
+    explore_bridge.py the explorer: the server's own dispatch (Explorer.answer) over the site's models
+    exercise_bridge.py  the Exercises page: the grader of `microgpt exercise check`, the same report
+    pages.py          explore.html and explore/ (the explorer's page), the exercises' catalogue, lessons/
+    lessons.py        the lessons' pages, rendered from executed notebooks (`--lessons DIR`)
     static/           the pages and worker.js, copied as they are
 
 Python runs only in Web Workers (static/worker.js), so a page never freezes; a

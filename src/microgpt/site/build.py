@@ -25,6 +25,7 @@ from microgpt.api import train
 from microgpt.errors import UsageError
 from microgpt.files import checkpoint
 from microgpt.files.inputs import check_path
+from microgpt.site.pages import write_pages
 from microgpt.site.wheel import build_wheel
 
 PYODIDE_VERSION = "314.0.8"
@@ -37,12 +38,13 @@ MARKER = "site.json"  # a folder holding it was written by this command
 DEFAULT_MODEL = {"steps": 1000, "seed": 42, "engine": "fused"}  # `microgpt train`'s defaults, on the fast engine
 
 
-def build_site(out, models=(), pyodide=None, force=False, say=print):
+def build_site(out, models=(), pyodide=None, force=False, say=print, lessons=None):
     """Writes the site into `out`; returns what site.json records.
 
     models: checkpoint paths (none: the default 1000-step model is trained now).
     pyodide: a folder holding Pyodide's core (copied in: the site works offline),
-    a URL (http:// or https://, ending in /), or None for the pinned version's CDN."""
+    a URL (http:// or https://, ending in /), or None for the pinned version's CDN.
+    lessons: a folder of executed lesson notebooks to render (site/lessons.py), or None."""
     out = check_path(out, "--out")
     check_out(out, force)
     models = [check_path(m, "--model") for m in models]
@@ -76,6 +78,7 @@ def build_site(out, models=(), pyodide=None, force=False, say=print):
         record = {"microgpt_site": 1, "pyodide": pyodide_url, "pyodide_version": PYODIDE_VERSION,
                   "wheel": f"wheels/{wheel}", "models": [f"models/{n}" for n in names],
                   "exercises": [], "lessons": []}
+        write_pages(work, record, lessons)  # the explorer, the exercises' catalogue, the lessons
         (work / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         os.chmod(work, 0o755)  # mkdtemp's folder is private; a site is for serving
         move_into_place(work, out)

@@ -2,6 +2,7 @@
 // page comes from the JSON API (docs/explore.md), which calls the library;
 // nothing about the model is computed in the page.
 import { $ } from "./dom.js";
+import { PythonWorker } from "./pyworker.js";
 
 // A report (microgpt report) carries every answer in the page itself; the
 // explorer's page asks its server.
@@ -14,6 +15,32 @@ function answerKey(path, params) {
   return JSON.stringify([path, given]);
 }
 
+// The site (microgpt site) has no server: its explore.html asks a worker running
+// this package, which hands the same path and query to the server's own dispatch
+// (site/explore_bridge.py), over the site's models and, with ?trained=NAME, the
+// model the Train page kept in this tab (sessionStorage "microgpt.trained:NAME"), shown first.
+export const IN_SITE = document.body.dataset.backend === "worker";
+let sitePython = null;
+
+function siteWorker() {
+  if (!sitePython) {
+    sitePython = (async () => {
+      const python = new PythonWorker("worker.js");
+      const site = await (await fetch("site.json")).json();
+      const files = await Promise.all(site.models.map(async (m) => [m.split("/").pop(), await (await fetch(m)).text()]));
+      const trained = new URLSearchParams(location.search).get("trained");
+      if (trained) {
+        const text = sessionStorage.getItem(`microgpt.trained:${trained}`);
+        if (text === null) throw new Error(`no model ${trained} was trained in this tab: train it on the Train page`);
+        files.unshift([trained.endsWith(".json") ? trained : `${trained}.json`, text]);
+      }
+      await python.call("explore_bridge:load", [files]);
+      return python;
+    })();
+  }
+  return sitePython;
+}
+
 export async function api(path, params = {}) {
   if (BUNDLE) {
     const answer = BUNDLE[answerKey(path, params)];
@@ -22,6 +49,11 @@ export async function api(path, params = {}) {
   }
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
+  if (IN_SITE) {
+    const answer = await (await siteWorker()).call("explore_bridge:answer", [`/api/${path}?${q}`]);
+    if (answer.status !== 200) throw new Error(answer.body.error || `status ${answer.status}`);
+    return answer.body;
+  }
   const res = await fetch(`/api/${path}?${q}`);
   const body = await res.json();
   if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
