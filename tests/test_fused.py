@@ -196,3 +196,21 @@ def test_full_run_matches_reference(names_path, reference):
     trainer.run()
     assert [f"{x:.4f}" for x in trainer.losses] == losses
     assert [generate(trainer.engine, trainer.tokenizer, trainer.rng, 0.5) for _ in range(20)] == samples
+
+
+def test_the_float_engines_sums_add_plainly_on_every_python():
+    # From Python 3.12 on, sum() of floats is compensated: sum([1e16, 1.0, -1e16, 3.0]) is 4.0
+    # there, where the Value graph's plain left-to-right additions give 3.0 (1e16 + 1 rounds to
+    # 1e16). The float engines start their sums from forward.ZERO to keep the plain additions.
+    from functools import reduce
+    from operator import add
+
+    from microgpt import forward
+
+    terms = [1e16, 1.0, -1e16, 3.0]
+    plain = reduce(add, terms, 0)
+    assert plain == 3.0
+    assert sum(terms, forward.ZERO) == plain and type(sum(terms, forward.ZERO)) is float
+    assert forward.fsum(terms) == plain
+    assert forward.fsum(terms, -1.0) == reduce(add, terms, -1.0)
+    assert forward.linear([1.0, 1.0, 1.0, 3.0], [[1e16, 1.0, -1e16, 1.0]]) == [plain]

@@ -9,44 +9,46 @@ holds this.
 
 import math
 import sys
-from functools import reduce
-from operator import add
+from operator import mul
 
 from microgpt.autograd import gelu_and_slope
 
-if sys.version_info >= (3, 12):  # sum() of floats is compensated from 3.12 on; Values add plainly
+if sys.version_info >= (3, 12):
+    # From 3.12 on, sum() compensates its float additions (fewer rounding errors, other bits)
+    # when it starts from an exact int or float; the Value graph adds plainly. Started from a
+    # float subclass, sum() takes its generic path: plain additions, in order, and still in C
+    # (the browser's Python is 3.14, where this is most of a training step).
 
-    def fsum(iterable, start=0):
-        return reduce(add, iterable, start)
+    class PlainStart(float):
+        """A float used only as sum()'s start, to keep its additions plain."""
 
-    def linear(x, w):
-        # The same plain adds as fsum, as a loop: reduce over a generator costs twice as much a
-        # term, and these dot products are most of a training step (in the browser's Python, 3.14).
-        out = []
-        for wo in w:
-            total = 0
-            for wi, xi in zip(wo, x):
-                total += wi * xi
-            out.append(total)
-        return out
+        __slots__ = ()
 
 else:
-    fsum = sum
+    PlainStart = float  # sum() adds floats plainly up to 3.11
 
-    def linear(x, w):
-        return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
+ZERO = PlainStart(0.0) if sys.version_info >= (3, 12) else 0  # sum(terms, ZERO): the Values' 0 + a + b + ...
+
+
+def fsum(iterable, start=0):
+    """start + each term, left to right, with plain float additions on every Python."""
+    return sum(iterable, PlainStart(start))
+
+
+def linear(x, w):
+    return [sum(map(mul, wo, x), ZERO) for wo in w]
 
 
 def softmax(logits):
     max_val = max(logits)
     exps = [math.exp(val - max_val) for val in logits]
-    inv_total = fsum(exps) ** -1
+    inv_total = sum(exps, ZERO) ** -1
     return [e * inv_total for e in exps]
 
 
 def rms_scale(x):
     """The factor rmsnorm multiplies x by: 1 / sqrt(mean(x**2) + 1e-5)."""
-    ms = fsum(xi * xi for xi in x) * len(x) ** -1
+    ms = sum(map(mul, x, x), ZERO) * len(x) ** -1
     return (ms + 1e-5) ** -0.5
 
 
@@ -87,7 +89,7 @@ def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset(
     for h in range(config.n_head):
         hs = h * hd
         q_h = q[hs : hs + hd]
-        dots = [fsum(q_h[j] * k[hs + j] for j in range(hd)) for k in keys]
+        dots = [sum(map(mul, q_h, k[hs : hs + hd]), ZERO) for k in keys]
         attn_logits = [d * inv_sqrt_hd for d in dots]
         scores.append(dots)
         scaled.append(attn_logits)
@@ -97,7 +99,7 @@ def attention(weights, config, li, x, keys, values, attn=None, zeroed=frozenset(
         if (li, h) in zeroed:
             x_attn.extend([0.0] * hd)
             continue
-        x_attn.extend(fsum(w * v[hs + j] for w, v in zip(attn_weights, values)) for j in range(hd))
+        x_attn.extend(sum(map(mul, attn_weights, col), ZERO) for col in zip(*[v[hs : hs + hd] for v in values]))
     out = linear(x_attn, weights[f"layer{li}.attn_wo"])
     for name, vector in (("q", q), ("k", keys[-1]), ("v", values[-1]), ("scores", scores), ("scaled", scaled),
                          ("heads", x_attn), ("out", out)):

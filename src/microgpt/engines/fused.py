@@ -42,7 +42,7 @@ from microgpt.autograd import gelu_and_slope
 from microgpt.engines.base import Engine
 from microgpt.model import parameter_shapes
 
-fsum = forward.fsum
+ZERO, plain = forward.ZERO, forward.PlainStart  # sum(terms, ZERO): plain adds on every Python
 
 
 # ---- nodes: each computes its output and records its backward on the tape.
@@ -67,13 +67,13 @@ def rmsnorm(tape, x, gx):
     """y = x * (mean(x**2) + 1e-5)**-0.5, with the mean as sum * n**-1."""
     n = len(x)
     inv_n = n**-1
-    d = fsum(map(mul, x, x)) * inv_n + 1e-5
+    d = sum(map(mul, x, x), ZERO) * inv_n + 1e-5
     scale = d**-0.5
     y = [xi * scale for xi in x]
     gy = [0.0] * n
 
     def backward():
-        g_scale = fsum(map(mul, x[::-1], gy[::-1]))
+        g_scale = sum(map(mul, x[::-1], gy[::-1]), ZERO)
         g_sq = inv_n * ((-0.5 * d**-1.5) * g_scale)  # through (ms + eps)**-0.5 and the mean
         gx[:] = [((g + scale * gyi) + xi * g_sq) + xi * g_sq for g, gyi, xi in zip(gx, gy, x)]
 
@@ -88,7 +88,7 @@ def linear(tape, x, gx, w, w_t, record, last=None, need=None):
     given, lists the only entries of x's gradient anyone will read. The pair
     (x, dy) goes to `record`: the weight gradient is formed from all of a
     step's pairs at once, after the tape is done (see weight_grads)."""
-    y = [fsum(map(mul, row, x)) for row in w]
+    y = [sum(map(mul, row, x), ZERO) for row in w]
     gy = [0.0] * len(w)
     record.append((x, gy))
 
@@ -96,13 +96,13 @@ def linear(tape, x, gx, w, w_t, record, last=None, need=None):
         g_rev = gy[::-1]
         if need is not None:
             for i in need:
-                gx[i] = fsum(map(mul, w_t[i], g_rev), gx[i])
+                gx[i] = sum(map(mul, w_t[i], g_rev), plain(gx[i]))
         elif last is None:
-            gx[:] = [fsum(map(mul, col, g_rev), g0) for col, g0 in zip(w_t, gx)]
+            gx[:] = [sum(map(mul, col, g_rev), plain(g0)) for col, g0 in zip(w_t, gx)]
         else:
             g_last = gy[last]
             g_rev[len(gy) - 1 - last] = 0.0  # in its place the sum gains W*0 = +-0.0: no change
-            gx[:] = [fsum(map(mul, col, g_rev), g0) + wl * g_last for col, g0, wl in zip(w_t, gx, w[last])]
+            gx[:] = [sum(map(mul, col, g_rev), plain(g0)) + wl * g_last for col, g0, wl in zip(w_t, gx, w[last])]
 
     tape.append(backward)
     return y, gy
@@ -112,14 +112,14 @@ def qkv(tape, x, gx, ws, qkv_t, order, records):
     """q, k, v = wq x, wk x, wv x as one node, so x's gradient can take the
     rows of all three in the interleaved order given by `order` (indices into
     q + k + v) and qkv_t (the stacked matrix's columns in that order)."""
-    outs = [[fsum(map(mul, row, x)) for row in w] for w in ws]
+    outs = [[sum(map(mul, row, x), ZERO) for row in w] for w in ws]
     grads = [[0.0] * len(w) for w in ws]
     for record, gy in zip(records, grads):
         record.append((x, gy))
 
     def backward():
         g_seq = order(grads[0] + grads[1] + grads[2])
-        gx[:] = [fsum(map(mul, col, g_seq), g0) for col, g0 in zip(qkv_t, gx)]
+        gx[:] = [sum(map(mul, col, g_seq), plain(g0)) for col, g0 in zip(qkv_t, gx)]
 
     tape.append(backward)
     return outs, grads
@@ -131,7 +131,7 @@ def weight_grads(record):
     in w's row-major order: each position's outer product dy x^T, then a sum
     across positions per weight."""
     outers = [[g * xi for g in gy for xi in x] for x, gy in reversed(record)]
-    return list(map(fsum, zip(*outers)))
+    return [sum(column, ZERO) for column in zip(*outers)]
 
 
 def sparse_weight_grads(record, by_row):
@@ -189,13 +189,13 @@ def attention(tape, q, gq, cache, inv_sqrt_hd):
     saved = []
     for h in range(n_head):
         q_h = q[h * hd : (h + 1) * hd]
-        logits = [fsum(map(mul, q_h, k_h)) * inv_sqrt_hd for k_h in keys_h[h]]
+        logits = [sum(map(mul, q_h, k_h), ZERO) * inv_sqrt_hd for k_h in keys_h[h]]
         max_val = max(logits)
         exps = [math.exp(v - max_val) for v in logits]
-        total = fsum(exps)
+        total = sum(exps, ZERO)
         inv_total = total**-1
         weights = [e * inv_total for e in exps]
-        x_attn.extend(fsum(map(mul, weights, col)) for col in zip(*values_h[h]))  # (hd,)
+        x_attn.extend(sum(map(mul, weights, col), ZERO) for col in zip(*values_h[h]))  # (hd,)
         saved.append((q_h, exps, total, inv_total, weights))
     g_attn = [0.0] * len(q)
 
@@ -205,16 +205,16 @@ def attention(tape, q, gq, cache, inv_sqrt_hd):
             g_out = g_attn[h * hd : (h + 1) * hd]
             g_out_rev = g_out[::-1]
             # head_out[j] = sum_t weights[t] * v[t][j]
-            g_w = [fsum(map(mul, v[::-1], g_out_rev)) for v in values_h[h][:n_pos]]
+            g_w = [sum(map(mul, v[::-1], g_out_rev), ZERO) for v in values_h[h][:n_pos]]
             for gv, wt in zip(g_values_h[h], weights):
                 gv[:] = map(add, gv, map(mul, g_out, repeat(wt)))
             # weights[t] = exps[t] * total**-1 (one power node per t, as in the original)
             local = -1 * total**-2
-            g_total = fsum(map(mul, repeat(local), map(mul, exps[::-1], g_w[::-1])))  # via each power node
+            g_total = sum(map(mul, repeat(local), map(mul, exps[::-1], g_w[::-1])), ZERO)  # via each power node
             g_logit = [inv_sqrt_hd * (e * (inv_total * g + g_total)) for e, g in zip(exps, g_w)]
             # logits[t] = (q_h . k_h[t]) * hd**-0.5
             g_logit_rev = g_logit[::-1]
-            gq[h * hd : (h + 1) * hd] = [fsum(map(mul, col, g_logit_rev)) for col in zip(*keys_h[h][n_pos - 1 :: -1])]
+            gq[h * hd : (h + 1) * hd] = [sum(map(mul, col, g_logit_rev), ZERO) for col in zip(*keys_h[h][n_pos - 1 :: -1])]
             for gk, gl in zip(g_keys_h[h], g_logit):
                 gk[:] = map(add, gk, map(mul, q_h, repeat(gl)))
 
@@ -269,7 +269,7 @@ def cross_entropy(tape, logits, g_logits, target_id, g_loss):
     then multiplied by total**-1, then -log. g_loss: d(mean loss)/d(this loss)."""
     max_val = max(logits)
     exps = [math.exp(v - max_val) for v in logits]
-    total = fsum(exps)
+    total = sum(exps, ZERO)
     inv_total = total**-1
     e_t = exps[target_id]
     p = e_t * inv_total
@@ -383,7 +383,7 @@ class FusedEngine(forward.FloatInference, Engine):
         tape, losses = [], []
         for tokens in batch:
             self._doc_forward(tape, tokens, g, rec, g_loss, losses)
-        loss = fsum(losses) * (1 / n)
+        loss = sum(losses, ZERO) * (1 / n)
         for backward in reversed(tape):
             backward()
         for name in ("wte", "wpe"):
