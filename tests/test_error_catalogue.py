@@ -270,6 +270,18 @@ CATALOGUE = [
      "is a model it reads"),
     ("report-text-vocab", "report --text with characters the model never saw",
      ["report", "{model}", "--out", "{tmp}/r.html", "--text", "Zed!"], 2, "not in the model's vocabulary"),
+    # the static site: everything is checked before anything is built
+    ("site-out-file", "site --out a file", ["site", "--out", "{three}"], 2, "is a file, not a folder"),
+    ("site-out-foreign", "site --out a folder that holds other files", ["site", "--out", "{tmp}"], 2,
+     "give a new or empty folder"),
+    ("site-model-missing", "site --model that does not exist",
+     ["site", "--out", "{tmp}/site", "--model", "{tmp}/none.json"], 1, "not found"),
+    ("site-pyodide-missing", "site --pyodide a folder that does not exist",
+     ["site", "--out", "{tmp}/site", "--model", "{model}", "--pyodide", "{tmp}/nope"], 2, "is not a folder"),
+    ("site-pyodide-incomplete", "site --pyodide a folder without Pyodide's core",
+     ["site", "--out", "{tmp}/site", "--model", "{model}", "--pyodide", "{tmp}"], 2, "npm pack pyodide@"),
+    ("site-lessons-none", "site --lessons a folder without executed lessons",
+     ["site", "--out", "{tmp}/site", "--model", "{model}", "--lessons", "{tmp}"], 2, "no executed lesson notebook"),
     # ablation and diff
     ("eval-ablate-range", "eval --ablate a head the model does not have", ["eval", "{model}", "--ablate", "head:0.9"],
      2, "there is no head 9"),

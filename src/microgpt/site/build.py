@@ -25,6 +25,7 @@ from microgpt.api import train
 from microgpt.errors import UsageError
 from microgpt.files import checkpoint
 from microgpt.files.inputs import check_path
+from microgpt.site import lessons as site_lessons
 from microgpt.site.pages import write_pages
 from microgpt.site.wheel import build_wheel
 
@@ -54,6 +55,8 @@ def build_site(out, models=(), pyodide=None, force=False, say=print, lessons=Non
     if len(set(names)) != len(names):
         raise UsageError("two --model files share a name; the site keeps one folder of models")
     source = pyodide_source(pyodide)
+    if lessons is not None:
+        site_lessons.notebooks(check_path(lessons, "--lessons"))
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -35,15 +35,22 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: .
 """
 
 
-def write_lessons(folder, out):
-    """Renders every NN_<slug>.ipynb of `folder` into out/NN.html, and out/index.html
-    listing them; returns [{"n", "title", "page"}] for site.json."""
+def notebooks(folder):
+    """The NN_<slug>.ipynb files of `folder`, in order; refuses a folder without any
+    (build.py asks before it builds anything, so a wrong --lessons costs no time)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"--lessons {folder} is not a folder (of executed notebooks, NN_<slug>.ipynb)")
     found = sorted(p for p in folder.iterdir() if NOTEBOOK.match(p.name))
     if not found:
         raise UsageError(f"--lessons {folder} holds no executed lesson notebook (NN_<slug>.ipynb)")
+    return found
+
+
+def write_lessons(folder, out):
+    """Renders every NN_<slug>.ipynb of `folder` into out/NN.html, and out/index.html
+    listing them; returns [{"n", "title", "page"}] for site.json."""
+    found = notebooks(folder)
     out.mkdir()
     listed = []
     for path in found:
