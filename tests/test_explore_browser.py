@@ -185,6 +185,25 @@ def test_training_dynamics_are_charted_per_matrix(page, site):
         page.locator("#card-dynamics-panel").screenshot(path=str(Path(folder) / "explore_dynamics.png"))
 
 
+def test_every_charts_step_labels_are_apart_and_inside_it(page):
+    """The card's line charts, the narrow per-matrix ones included: the step labels under
+    each chart neither overlap one another nor run past the chart's edges (as drawn)."""
+    page.locator("#card-dynamics-panel").scroll_into_view_if_needed()
+    charts = page.eval_on_selector_all("svg.line-chart", """svgs => svgs.map(s => {
+        const box = s.getBoundingClientRect();
+        const labels = [...s.querySelectorAll("text.tick-x")].map(t => t.getBoundingClientRect())
+            .map(r => [r.left, r.right]);
+        return {left: box.left, right: box.right, width: box.width, labels};
+    })""")
+    assert len(charts) >= 12  # the loss, two norm charts and nine ratio charts
+    assert any(c["width"] < 500 for c in charts)
+    for c in charts:
+        labels = sorted(c["labels"])
+        assert len(labels) >= 2, c
+        assert c["left"] - 0.5 <= labels[0][0] and labels[-1][1] <= c["right"] + 0.5, c
+        assert all(a[1] + 2 <= b[0] for a, b in zip(labels, labels[1:])), c  # a gap between neighbours
+
+
 def test_reading_a_typed_string_shows_the_apis_numbers(page, site):
     open_view(page, "read")
     page.fill("#text", "olivia")

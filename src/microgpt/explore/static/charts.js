@@ -91,9 +91,13 @@ function drawLines(series, ref, marks, opts, zoom, onZoom) {
                            text: opts.log ? `1e${Math.round(Math.log10(y))}` : y.toFixed(yt.decimals) }));
   }
   if (opts.yLabel) s.append(svg("text", { x: L + 4, y: T + 10, "font-size": 11, fill: "#555", text: opts.yLabel }));
-  const xt = niceTicks(x0, x1, 6, true).filter((x) => x >= x0 && x <= x1);  // round steps inside the view
-  xt.forEach((x, k) => s.append(svg("text", { x: X(x), y: h - 10, "text-anchor": k === 0 ? "start" : k === xt.length - 1 ? "end" : "middle",
-                                               "font-size": 11, class: "tick-x", text: `step ${x}` })));
+  // Round steps inside the view, as many as fit: a label ("step 1000") is about 55 px wide at 11 px.
+  const xt = niceTicks(x0, x1, Math.max(2, Math.min(6, Math.floor((w - L - R) / 80))), true).filter((x) => x >= x0 && x <= x1);
+  for (const x of xt) {  // centred on its step, unless that would cut it at the picture's edge
+    const text = `step ${x}`, half = text.length * 3.2;
+    const anchor = X(x) - half < 0 ? "start" : X(x) + half > w ? "end" : "middle";
+    s.append(svg("text", { x: X(x), y: h - 10, "text-anchor": anchor, "font-size": 11, class: "tick-x", text }));
+  }
   for (const m of marks) {  // where two runs part
     if (m.x < x0 || m.x > x1) continue;
     s.append(svg("line", { x1: X(m.x), x2: X(m.x), y1: T, y2: h - B, stroke: "#8250df", "stroke-dasharray": "3 3", "data-mark": m.x }));
