@@ -9,6 +9,7 @@ run in order (the bad list, the default run and its download, then Stop, which l
 Pyodide a second time). The last test checks the request guard itself.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -125,6 +126,34 @@ def test_stop_ends_a_run_and_the_page_trains_again(tab):
     wait_status(page, "done", 120)
     steps = [line for line in page.locator("#train-log").text_content().splitlines() if line.startswith("step ")]
     assert [line[:16] for line in steps] == [f"step    {i} /    3" for i in (1, 2, 3)]
+
+
+def test_stop_keeps_the_model_the_run_saved_last(tab, tmp_path):
+    """The page's runs save every 100 steps; a Stop past step 100 offers that model, and
+    `microgpt sample` reads the downloaded file to the names the page shows."""
+    page = tab.page
+    page.fill("input[name=steps]", "1000")
+    page.click("#train-start")
+    page.wait_for_function("() => /step (1[5-9]|[2-9])[0-9]{2} of/.test(document.getElementById('train-status')"
+                           ".textContent)", timeout=300_000)
+    page.click("#train-stop")
+    page.wait_for_function("() => document.getElementById('train-status').textContent.endsWith('Ready.')",
+                           timeout=120_000)
+    status = page.locator("#train-status").text_content()
+    found = re.match(r"stopped at step (\d+); kept the model saved at step (\d+)\. Ready\.$", status)
+    assert found, status
+    at, kept = int(found.group(1)), int(found.group(2))
+    assert kept % 100 == 0 and 100 <= kept <= at < 1000
+    with page.expect_download() as download:
+        page.click("#train-download")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    training = json.loads(saved.read_text())["training"]
+    assert training["steps"] == kept and training["complete"] is False
+    sampled = cli("sample", str(saved))
+    assert sampled.returncode == 0, sampled.stderr
+    on_page = page.locator("#train-samples").text_content().splitlines()[1:]
+    assert on_page == sampled.stdout.splitlines() and len(on_page) == 20
 
 
 def test_the_guard_catches_a_request_for_the_cdn(tmp_path, chromium):

@@ -8,12 +8,14 @@ digit, and a bad file or setting gets the command's own one-line message.
 """
 
 import contextlib
+import json
 from pathlib import Path
 
 from microgpt import cli
 from microgpt.config import GPTConfig, TrainConfig, defaults
 from microgpt.engines import DEFAULT_ENGINE
 from microgpt.errors import UsageError
+from microgpt.files import checkpoint
 
 RUNS = Path("runs")  # the trained models, in the worker's file system
 # The settings the page offers, as `microgpt train`'s flags.
@@ -21,6 +23,7 @@ FLAGS = {"steps": "--steps", "n_embd": "--n-embd", "n_layer": "--n-layer", "n_he
          "seed": "--seed", "engine": "--engine"}
 
 
+SAVE_EVERY = 100  # the page's runs save every 100 steps: what a Stop keeps (see Snapshots)
 ENGINES = ("fused", "scalar")  # the pure-Python engines (Pyodide has no numpy or torch here)
 
 
@@ -73,14 +76,59 @@ def train_argv(settings, data=None, out=None):
     return argv
 
 
+class Snapshots:
+    """Hands the page each checkpoint `--save-every` writes, as soon as it is written. The
+    page's Stop ends the worker, its files with it (Python in a worker cannot be
+    interrupted), so the model saved so far must already be on the page's side."""
+
+    def __init__(self, path, emit):
+        self.path, self.emit, self.seen = path, emit, None
+
+    def check(self):
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if key != self.seen:
+            self.seen = key
+            text = self.path.read_text(encoding="utf-8")
+            steps = json.loads(text)["training"]["steps"]
+            self.emit({"snapshot": {"name": self.path.name, "steps": steps, "text": text}})
+
+
 def train(settings, data=None, *, emit):
-    """Runs `microgpt train` with the page's settings (data: a path in the worker's file
-    system, from uploads.put; None: the bundled names). Every line it prints is emitted
-    as {"line", "stream"}; returns {"code": exit status, "model": the saved checkpoint or None}."""
+    """Runs `microgpt train` with the page's settings and `--save-every SAVE_EVERY` (data: a
+    path in the worker's file system, from uploads.put; None: the bundled names). Every
+    line it prints is emitted as {"line", "stream"}, and every checkpoint it saves as
+    {"snapshot": {"name", "steps", "text"}}; returns {"code": exit status, "model": the
+    saved checkpoint or None}."""
     RUNS.mkdir(exist_ok=True)
     out = RUNS / f"run-{sum(1 for _ in RUNS.iterdir()) + 1}.json"
-    code = command(train_argv(settings, data, out), emit)
+    snapshots = Snapshots(out, emit)
+
+    def emit_line(event):
+        emit(event)
+        snapshots.check()  # a save comes right after a step's line
+
+    code = command(train_argv(settings, data, out) + ["--save-every", str(SAVE_EVERY)], emit_line)
     return {"code": code, "model": str(out) if code == 0 and out.is_file() else None}
+
+
+def restore(name, text):
+    """Puts a snapshot the page kept back into a fresh worker's RUNS (after a Stop), so it
+    can be sampled and read like a finished run's model; returns its path."""
+    path = RUNS / Path(str(name)).name
+    if path.suffix != ".json" or not path.stem.startswith("run-"):
+        raise UsageError(f"{str(name)[:80]!r} is not the name of a model this page trained")
+    RUNS.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    try:
+        checkpoint.load(path)
+    except Exception:
+        path.unlink()
+        raise
+    return str(path)
 
 
 def sample(path, *, emit):

@@ -8,7 +8,8 @@ const $ = (id) => document.getElementById(id);
 const form = $("train-form");
 const STEP_LINE = /^step\s+(\d+) \/\s+(\d+) \| loss (\S+)/;  // progress.py's piped line
 let python = new Python();
-let run = null;  // the run going on: {losses, total, started, stepsAt}
+let run = null;  // the run going on: {losses, total, started, stepsAt, snapshot}
+let stopping = false;  // a Stop is loading Python again (and restoring the run's last save)
 
 function setStatus(text) {
   $("train-status").textContent = text;
@@ -46,6 +47,16 @@ async function dataPath() {
   }
   if (kind === "pasted") return python.call("uploads:put", ["pasted.txt", $("train-text").value]);
   return null;
+}
+
+// What train_bridge.train emits: a line the command printed, or a checkpoint it saved
+// ({snapshot: {name, steps, text}}, every 100 steps and at the end): what a Stop keeps.
+function onEvent(event) {
+  if (event.snapshot) {
+    if (run) run.snapshot = event.snapshot;
+    return;
+  }
+  addLine(event);
 }
 
 function addLine({ line, stream }) {
@@ -104,13 +115,13 @@ async function train(event) {
   $("train-done").hidden = true;
   $("train-log").replaceChildren();
   $("train-samples").replaceChildren();
-  run = { losses: [], total: 0, started: performance.now(), stepsAt: null, drawing: false };
+  run = { losses: [], total: 0, started: performance.now(), stepsAt: null, drawing: false, snapshot: null };
   drawChart(run);
   try {
     const data = await dataPath();
     $("train-stop").disabled = false;
     setStatus("training…");
-    const result = await python.call("train_bridge:train", [settings(), data], addLine);
+    const result = await python.call("train_bridge:train", [settings(), data], onEvent);
     const seconds = ((performance.now() - run.started) / 1000).toFixed(1);
     drawChart(run);
     if (result.model) {
@@ -123,7 +134,7 @@ async function train(event) {
     if (e.message !== "stopped") setStatus(`error: ${e.message}`);
   } finally {
     $("train-stop").disabled = true;
-    $("train-start").disabled = false;
+    $("train-start").disabled = stopping;
     run = null;
   }
 }
@@ -151,12 +162,26 @@ async function offerModel(path) {
   });
 }
 
-function stop() {
-  const at = run ? run.losses.length : 0;
+// Python in a worker cannot be interrupted: Stop ends the worker (its files too) and
+// starts another; the model the run saved last came over as a snapshot and goes back in.
+async function stop() {
+  const at = run ? run.losses.length : 0, kept = run ? run.snapshot : null;
+  stopping = true;
+  $("train-start").disabled = true;
   python.terminate();
   python = new Python();
-  setStatus(`stopped at step ${at}; nothing was saved. Loading Python again…`);
-  python.ready.then(() => setStatus(`stopped at step ${at}; nothing was saved. Ready.`));
+  const saved = kept ? `kept the model saved at step ${kept.steps}` : "nothing was saved yet (a run saves every 100 steps)";
+  setStatus(`stopped at step ${at}; ${saved}. Loading Python again…`);
+  try {
+    await python.ready;
+    if (kept) await offerModel(await python.call("train_bridge:restore", [kept.name, kept.text]));
+    setStatus(`stopped at step ${at}; ${saved}. Ready.`);
+  } catch (e) {
+    setStatus(`error: ${e.message}`);
+  } finally {
+    stopping = false;
+    $("train-start").disabled = false;
+  }
 }
 
 form.addEventListener("submit", train);
