@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 import zipfile
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -40,6 +42,47 @@ def test_the_site_holds_the_pages_the_wheel_the_models_and_says_so(tmp_path, tin
     with zipfile.ZipFile(site / record["wheel"]) as whl:
         assert "microgpt/site/calls.py" in whl.namelist()
     assert "wrote the site to" in capsys.readouterr().out
+
+
+class Links(HTMLParser):
+    """Every href and src of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+@pytest.mark.parametrize("with_lessons", [False, True])
+def test_every_link_between_the_pages_leads_to_a_file_of_the_site(tmp_path, tiny_model, with_lessons):
+    """With and without --lessons: a page's relative links (navigation, scripts, styles)
+    all name files the site holds; a link may leave the site only for the project's docs."""
+    lessons = None
+    if with_lessons:
+        lessons = tmp_path / "executed"
+        lessons.mkdir()
+        cell = {"cell_type": "code", "source": "print(1)", "metadata": {}, "execution_count": 1,
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]}
+        notebook = {"cells": [{"cell_type": "markdown", "source": "# One", "metadata": {}}, cell],
+                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        (lessons / "01_one.ipynb").write_text(json.dumps(notebook))
+    site = tmp_path / "s"
+    build.build_site(site, [tiny_model], str(fake_pyodide(tmp_path / "core")), lessons=lessons)
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.found:
+            target = urlsplit(link)
+            if target.scheme in ("http", "https"):
+                assert target.netloc == "github.com", (page.name, link)
+                continue
+            if target.scheme or not target.path:  # data:, blob:, javascript:, "#..."
+                continue
+            assert (page.parent / target.path).resolve().is_file(), (str(page.relative_to(site)), link)
 
 
 def test_a_local_pyodide_is_copied_in(tmp_path, tiny_model):
