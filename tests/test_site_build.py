@@ -2,16 +2,20 @@
 carries (no browser here: tests/test_site_train.py drives the pages)."""
 
 import json
+import re
+import shlex
 import subprocess
 import sys
+import tomllib
 import zipfile
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 import microgpt
-from microgpt.cli import main
+from microgpt.cli import build_parser, main
 from microgpt.files import checkpoint
 from microgpt.site import build
 from microgpt.site.wheel import build_wheel
@@ -163,3 +167,19 @@ def test_an_installed_package_gives_the_wheel_the_tree_gives(tmp_path):
         assert package == sorted(n for n in b.namelist() if n.startswith("microgpt/"))
         assert all(a.read(n) == b.read(n) for n in package)
         assert any(n.endswith(".dist-info/METADATA") for n in b.namelist())
+
+
+def test_the_pages_workflow_runs_what_exists_today():
+    """.github/workflows/pages.yml (run by GitHub, never here): its microgpt command parses
+    with today's command line, the scripts it runs exist, and the extras it installs are
+    the package's."""
+    root = Path(__file__).resolve().parents[1]
+    runs = re.findall(r"^\s+run: (.+)$", (root / ".github" / "workflows" / "pages.yml").read_text(), re.M)
+    site = [shlex.split(r) for r in runs if r.startswith("microgpt site")]
+    assert len(site) == 1 and "--lessons" in site[0]
+    build_parser().parse_args(site[0][1:])  # an unknown flag would exit
+    scripts = [word for r in runs for word in shlex.split(r) if word.startswith("scripts/")]
+    assert scripts and all((root / s).is_file() for s in scripts)
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    asked = [e for r in runs for word in shlex.split(r) for e in re.findall(r"^\.\[(.+)\]$", word)]
+    assert asked and all(name in extras for e in asked for name in e.split(","))
