@@ -342,8 +342,14 @@ def test_two_models_switch_and_a_text_model_reads(browser, tmp_path):
             open_view(pg, name)
         pg.wait_for_selector("[data-testid=wte] circle", state="attached")
         open_view(pg, "sampling")
+        pg.clock.install()  # Play steps every 350 ms; the page's clock is moved on instead of waited for
         pg.click("#smp-play")
-        pg.wait_for_selector("#smp-text[data-done=true]", state="attached", timeout=60000)
+        pg.wait_for_selector("#smp-info >> text=steps ready", state="attached")  # drawn: Play's timer is set
+        for _ in range(200):
+            if pg.get_attribute("#smp-text", "data-done") == "true":
+                break
+            pg.clock.run_for(350 * 10)
+        assert pg.get_attribute("#smp-text", "data-done") == "true"
         assert pg.text_content("#smp-text").startswith("\n") or pg.text_content("#smp-text")
         pg.close()
         assert errors == [], f"browser console errors: {errors}"
