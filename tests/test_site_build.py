@@ -16,6 +16,7 @@ import pytest
 
 import microgpt
 from microgpt.cli import build_parser, main
+from microgpt.errors import UsageError
 from microgpt.files import checkpoint
 from microgpt.site import build
 from microgpt.site.wheel import build_wheel
@@ -183,3 +184,35 @@ def test_the_pages_workflow_runs_what_exists_today():
     extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     asked = [e for r in runs for word in shlex.split(r) for e in re.findall(r"^\.\[(.+)\]$", word)]
     assert asked and all(name in extras for e in asked for name in e.split(","))
+
+
+def test_the_train_pages_runs_hand_over_each_save_and_a_restored_one_keeps_its_name(tmp_path, monkeypatch):
+    """train_bridge (the Train page's Python) natively: every checkpoint `--save-every` writes
+    reaches the page as a snapshot, in step order, the last one the finished model; a
+    snapshot restored into a fresh worker is a model the page can sample, and a later run
+    does not take its name."""
+    from microgpt.site import train_bridge
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train_bridge, "SAVE_EVERY", 2)
+    events = []
+    done = train_bridge.train({"steps": 5, "n_embd": 8, "n_head": 2}, emit=events.append)
+    assert done["code"] == 0 and done["model"] == str(train_bridge.RUNS / "run-1.json")
+    snaps = [e["snapshot"] for e in events if "snapshot" in e]
+    assert [s["steps"] for s in snaps] == [2, 4, 5]
+    assert snaps[-1]["text"] == (tmp_path / done["model"]).read_text()
+    assert json.loads(snaps[0]["text"])["training"]["complete"] is False
+
+    fresh = tmp_path / "fresh"  # the worker after a Stop: no files
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    path = train_bridge.restore("run-2.json", snaps[1]["text"])
+    assert checkpoint.load(path).training.steps == 4
+    assert train_bridge.sample(path, emit=events.append)["code"] == 0
+    again = train_bridge.train({"steps": 1, "n_embd": 8, "n_head": 2}, emit=events.append)
+    assert again["model"] == str(train_bridge.RUNS / "run-1.json")
+    third = train_bridge.train({"steps": 1, "n_embd": 8, "n_head": 2}, emit=events.append)
+    assert third["model"] == str(train_bridge.RUNS / "run-3.json")  # run-2 is the restored model
+    assert checkpoint.load(path).training.steps == 4
+    with pytest.raises(UsageError):
+        train_bridge.restore("../notes.txt", snaps[1]["text"])

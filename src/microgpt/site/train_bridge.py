@@ -104,7 +104,10 @@ def train(settings, data=None, *, emit):
     {"snapshot": {"name", "steps", "text"}}; returns {"code": exit status, "model": the
     saved checkpoint or None}."""
     RUNS.mkdir(exist_ok=True)
-    out = RUNS / f"run-{sum(1 for _ in RUNS.iterdir()) + 1}.json"
+    n = 1
+    while (RUNS / f"run-{n}.json").exists():  # a model restored after a Stop keeps its name
+        n += 1
+    out = RUNS / f"run-{n}.json"
     snapshots = Snapshots(out, emit)
 
     def emit_line(event):
